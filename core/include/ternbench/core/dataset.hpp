@@ -1,0 +1,41 @@
+#pragma once
+// In-memory image classification data, one sample per column.
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ternbench::core {
+
+struct Dataset {
+  int channels = 1, height = 28, width = 28;
+  int num_classes = 10;
+  Eigen::MatrixXf images;             // (channels*height*width, N), values in [0, 1]
+  std::vector<std::uint8_t> labels;   // N labels in [0, num_classes)
+  std::size_t size() const { return labels.size(); }
+};
+
+struct DataSplit {
+  std::string name;  // "mnist", "fashion-mnist", or the directory the files came from
+  Dataset train;
+  Dataset test;
+};
+
+// $TERNBENCH_DATA, or "./data" when unset.
+std::string data_root();
+
+// Directory holding one dataset's IDX files under root ("<root>/mnist").
+std::string dataset_dir(const std::string& root, const std::string& name);
+
+// Reads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+// t10k-labels-idx1-ubyte (each optionally with .gz) from dir. Throws DataError naming the
+// file and the fix when a file is missing, truncated, corrupt or the pair does not match.
+DataSplit load_idx_dir(const std::string& dir, const std::string& name);
+
+// Loads a named dataset from root (no download; see data_fetch.hpp).
+DataSplit load_dataset(const std::string& name, const std::string& root);
+
+// Keeps the first n samples (n <= 0 or n >= size keeps all).
+void truncate(Dataset& d, int n);
+
+}  // namespace ternbench::core

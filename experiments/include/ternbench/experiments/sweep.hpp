@@ -1,0 +1,36 @@
+#pragma once
+// Sweep files: TOML in, a list of fully defaulted runs out. The only toml++ user.
+#include <string>
+#include <vector>
+
+#include "ternbench/core/train_config.hpp"
+
+namespace ternbench::experiments {
+
+struct RunSpec {
+  core::TrainConfig train;
+  std::string canonical_toml;  // sorted keys, every default written, only keys the method uses
+  std::string run_key;         // first 16 hex digits of SHA-256(canonical_toml)
+};
+
+struct Sweep {
+  std::string file;         // path the sweep was read from
+  std::string name;         // [sweep] name
+  std::string db_path;      // [sweep] db, default "results/<name>.sqlite" (relative to the cwd)
+  std::string weights_dir;  // [sweep] weights_dir, default "<db dir>/weights"
+  std::vector<RunSpec> runs;  // expansion order: deterministic, duplicates removed
+};
+
+// Parses and expands a sweep file. Throws ConfigError "<file>:<line>: <key.path>: <what>;
+// <fix>" for syntax errors, unknown keys, wrong types, missing keys and bad values.
+Sweep load_sweep(const std::string& path);
+Sweep parse_sweep(const std::string& text, const std::string& file_name);
+
+// Rebuilds a run from its canonical TOML (what workers receive). parse_run(c).run_key is
+// the key c was made with.
+RunSpec parse_run(const std::string& canonical_toml);
+
+// Builds the canonical form and key of a config.
+RunSpec make_run(const core::TrainConfig& cfg);
+
+}  // namespace ternbench::experiments

@@ -1,0 +1,66 @@
+#pragma once
+// The SQLite results store. Rank 0 is its only writer; readers may open it any time.
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ternbench/storage/records.hpp"
+
+struct sqlite3;
+
+namespace ternbench::storage {
+
+class MetricsDb {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (creating the file and its directory in read-write mode) and migrates to
+  // kSchemaVersion. Throws StorageError naming the path when the file is not a ternbench
+  // DB, is newer than this binary, or cannot be opened.
+  explicit MetricsDb(const std::string& path, Mode mode = Mode::kReadWrite);
+  ~MetricsDb();
+  MetricsDb(const MetricsDb&) = delete;
+  MetricsDb& operator=(const MetricsDb&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schema_version() const;
+
+  // Status of a run, or nullopt if the DB has never seen it.
+  std::optional<std::string> status(const std::string& run_key) const;
+  std::set<std::string> keys_with_status(const std::string& status) const;
+
+  // Records that a run started: inserts it, or resets a previous failed/running attempt
+  // (its epochs and layers are deleted in the same transaction).
+  void start_run(const RunRecord& r);
+  // One epoch's metrics (replaces an existing row for the same epoch).
+  void add_epoch(const EpochRecord& e);
+  // Final state of a run and its per-layer statistics, in one transaction.
+  void finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers);
+
+  std::vector<RunRecord> runs(const std::string& where_status = "") const;  // "" = all
+  std::vector<EpochRecord> epochs(const std::string& run_key) const;
+  std::vector<LayerRecord> layers(const std::string& run_key) const;
+
+  void exec(std::string_view sql);
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+// Rolls back unless commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(MetricsDb& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  MetricsDb& db_;
+  bool done_ = false;
+};
+
+}  // namespace ternbench::storage
