@@ -17,8 +17,9 @@ struct Sweep {
   std::string file;         // path the sweep was read from
   std::string name;         // [sweep] name
   std::string db_path;      // [sweep] db, default "results/<name>.sqlite" (relative to the cwd)
-  std::string weights_dir;  // [sweep] weights_dir, default "<db dir>/weights"
+  std::string weights_dir;  // [sweep] weights_dir, default "<db without .sqlite>-weights"
   std::vector<RunSpec> runs;  // expansion order: deterministic, duplicates removed
+  std::string description;  // [sweep] description, free text ("" if absent)
 };
 
 // Parses and expands a sweep file. Throws ConfigError "<file>:<line>: <key.path>: <what>;
@@ -30,7 +31,9 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name);
 // the key c was made with.
 RunSpec parse_run(const std::string& canonical_toml);
 
-// Builds the canonical form and key of a config.
+// Builds the canonical form and key of a config. Only the keys cfg.method uses are
+// written; the returned train holds defaults for the others. Throws ConfigError (file
+// "<config>") for a value a sweep file would be refused for.
 RunSpec make_run(const core::TrainConfig& cfg);
 
 }  // namespace ternbench::experiments

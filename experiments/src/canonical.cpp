@@ -1,0 +1,107 @@
+// Canonical TOML of one run and its run key. The text is what the results database stores
+// and what workers receive, so it must be a pure function of the run's settings: sorted
+// keys, every applicable default written out, one spelling per value.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <utility>
+
+#include "params_internal.hpp"
+#include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
+#include "ternbench/experiments/sweep.hpp"
+
+namespace ternbench::experiments {
+namespace detail {
+namespace {
+
+// TOML basic-string escaping; non-ASCII UTF-8 passes through unchanged.
+std::string quote_toml(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string format_double(double x) {
+  if (x == 0.0) return "0.0";  // one spelling for -0.0 and 0.0
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x);
+  std::string s(buf, res.ptr);
+  if (s == "inf" || s == "-inf" || s == "nan" || s == "-nan") return s;  // only in messages
+  // "1" would read back as an integer and change the key's type.
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+}  // namespace
+
+std::string format_toml_value(const ParamValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return quote_toml(*s);
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) return format_double(*d);
+  return std::get<bool>(value) ? "true" : "false";
+}
+
+}  // namespace detail
+
+RunSpec make_run(const core::TrainConfig& cfg) {
+  // A TrainConfig built in code gets the same checks as one read from a file, so every
+  // canonical text parses back.
+  const std::string file = "<config>";
+  const auto& defs = detail::train_param_defs();
+  const detail::TrainParam* method_param = nullptr;
+  for (const auto& p : defs)
+    if (p.info.name == "method") method_param = &p;
+  if (auto problem = method_param->problem(method_param->get(cfg)))
+    throw ConfigError(file, "train.method", 0, *problem);
+
+  RunSpec run;
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (const auto& p : defs) {
+    if (!applies_to(p.info, cfg.method)) continue;  // stays at its default in run.train
+    const detail::ParamValue v = p.get(cfg);
+    if (auto problem = p.problem(v)) throw ConfigError(file, "train." + p.info.name, 0, *problem);
+    p.set(run.train, v);
+    lines.emplace_back(p.info.name, detail::format_toml_value(v));
+  }
+  std::sort(lines.begin(), lines.end());
+  run.canonical_toml = "[train]\n";
+  for (const auto& [key, value] : lines) run.canonical_toml += key + " = " + value + "\n";
+  run.run_key = sha256_hex(run.canonical_toml).substr(0, 16);
+  return run;
+}
+
+RunSpec parse_run(const std::string& canonical_toml) {
+  const std::string file = "<run>";
+  const toml::table root = detail::parse_toml(canonical_toml, file);
+  detail::reject_unknown_keys(root, file, "", {"train"});
+  const toml::table* train = detail::sub_table(root, "train", file);
+  if (!train) throw ConfigError(file, "train", 0, "missing [train] table");
+  const detail::TrainAxes axes = detail::read_train_table(*train, file, /*single_values=*/true);
+  core::TrainConfig cfg;
+  const auto& defs = detail::train_param_defs();
+  for (std::size_t i = 0; i < defs.size(); ++i) defs[i].set(cfg, axes.axes[i].front());
+  return make_run(cfg);
+}
+
+}  // namespace ternbench::experiments

@@ -1,0 +1,449 @@
+// The [train] parameter table and the code it drives: reading, type checks and value checks.
+// Adding a training knob means one add(...) line below plus the TrainConfig field.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include "params_internal.hpp"
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::experiments {
+namespace detail {
+namespace {
+
+using Problem = std::optional<std::string>;
+using ProblemFn = std::function<Problem(const ParamValue&)>;
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.append(sep);
+    out.append(items[i]);
+  }
+  return out;
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent transpositions, so the
+// common "alpah" typo is one edit from "alpha", not two.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+// The closest candidate within two edits, or "". A two-letter key two edits away from
+// another two-letter key is no hint at all, hence the length condition.
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& c : candidates) {
+    const std::size_t dist = edit_distance(word, c);
+    if (dist < best_d && dist < word.size()) {
+      best_d = dist;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string quoted(const std::string& s) { return format_toml_value(ParamValue(s)); }
+
+// A value rule and its human text, built together so the help listing and the error
+// message cannot disagree.
+struct Check {
+  std::string text;
+  ProblemFn problem;
+  std::vector<std::string> choices;
+};
+
+Check one_of(std::vector<std::string> choices, const std::string& noun) {
+  const std::string list = join(choices, ", ");
+  ProblemFn fn = [choices, noun, list](const ParamValue& v) -> Problem {
+    const auto& s = std::get<std::string>(v);
+    if (std::find(choices.begin(), choices.end(), s) != choices.end()) return std::nullopt;
+    std::string msg = "unknown " + noun + " " + quoted(s) + "; ";
+    if (const std::string guess = closest(s, choices); !guess.empty())
+      msg += "did you mean " + quoted(guess) + "? ";
+    return msg + "valid " + noun + "s: " + list;
+  };
+  return {"one of: " + list, std::move(fn), std::move(choices)};
+}
+
+// Integers stored in a field of type T: the upper bound is T's, so `epochs = 3000000000`
+// is refused instead of wrapping.
+template <class T>
+Check int_at_least(std::int64_t lo) {
+  const std::int64_t hi =
+      static_cast<std::uint64_t>(std::numeric_limits<T>::max()) >
+              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+          ? std::numeric_limits<std::int64_t>::max()
+          : static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  ProblemFn fn = [lo, hi](const ParamValue& v) -> Problem {
+    const std::int64_t x = std::get<std::int64_t>(v);
+    if (x < lo) return "must be >= " + std::to_string(lo) + ", got " + std::to_string(x);
+    if (x > hi) return "must be <= " + std::to_string(hi) + ", got " + std::to_string(x);
+    return std::nullopt;
+  };
+  return {">= " + std::to_string(lo), std::move(fn), {}};
+}
+
+// lo < x (lo_open) or lo <= x; x < hi when hi is finite.
+Check float_range(double lo, bool lo_open, double hi = std::numeric_limits<double>::infinity()) {
+  const std::string lo_s = format_toml_value(ParamValue(lo));
+  std::string text;
+  if (std::isinf(hi))
+    text = (lo_open ? "> " : ">= ") + lo_s;
+  else
+    text = (lo_open ? "(" : "[") + lo_s + ", " + format_toml_value(ParamValue(hi)) + ")";
+  ProblemFn fn = [lo, lo_open, hi, text](const ParamValue& v) -> Problem {
+    const double x = std::get<double>(v);
+    const std::string got = ", got " + format_toml_value(ParamValue(x));
+    if (!std::isfinite(x)) return "must be a finite number" + got;
+    const bool ok = (lo_open ? x > lo : x >= lo) && x < hi;
+    if (ok) return std::nullopt;
+    return (std::isinf(hi) ? "must be " : "must be in ") + text + got;
+  };
+  return {text, std::move(fn), {}};
+}
+
+Check any_bool() {
+  return {"true or false", [](const ParamValue&) -> Problem { return std::nullopt; }, {}};
+}
+
+enum class Need { kRequired, kOptional };
+
+// Which methods quantize weights; keys that shape quantization apply to these only.
+const std::vector<std::string> kQuantizedMethods = {"twn"};
+const std::vector<std::string> kEveryMethod = {};
+
+template <class T>
+void add(std::vector<TrainParam>& table, const std::string& name, T core::TrainConfig::*field,
+         Need need, Check check, const std::vector<std::string>& methods,
+         const std::string& description) {
+  TrainParam p;
+  p.info.name = name;
+  p.info.required = need == Need::kRequired;
+  p.info.methods = methods;
+  p.info.choices = std::move(check.choices);
+  p.info.check = std::move(check.text);
+  p.info.description = description;
+  p.problem = std::move(check.problem);
+  if constexpr (std::is_same_v<T, std::string>) {
+    p.info.type = ParamType::kString;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) { c.*field = std::get<std::string>(v); };
+    p.get = [field](const core::TrainConfig& c) { return ParamValue(c.*field); };
+  } else if constexpr (std::is_same_v<T, bool>) {
+    p.info.type = ParamType::kBool;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) { c.*field = std::get<bool>(v); };
+    p.get = [field](const core::TrainConfig& c) { return ParamValue(c.*field); };
+  } else if constexpr (std::is_same_v<T, double>) {
+    p.info.type = ParamType::kFloat;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) { c.*field = std::get<double>(v); };
+    // -0.0 and 0.0 train identically, so they must not make two run keys.
+    p.get = [field](const core::TrainConfig& c) {
+      const double x = c.*field;
+      return ParamValue(x == 0.0 ? 0.0 : x);
+    };
+  } else {
+    static_assert(std::is_integral_v<T>, "unsupported TrainConfig field type");
+    p.info.type = ParamType::kInteger;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) {
+      c.*field = static_cast<T>(std::get<std::int64_t>(v));
+    };
+    // A uint64 seed above INT64_MAX wraps to a negative number here (C++20 conversion is
+    // modular), which the ">= 0" check then rejects: TOML integers are signed 64-bit.
+    p.get = [field](const core::TrainConfig& c) {
+      return ParamValue(static_cast<std::int64_t>(c.*field));
+    };
+  }
+  p.default_value = p.get(core::TrainConfig{});
+  if (!p.info.required) p.info.default_text = format_toml_value(p.default_value);
+  table.push_back(std::move(p));
+}
+
+std::vector<TrainParam> build_train_table() {
+  using TC = core::TrainConfig;
+  std::vector<TrainParam> t;
+  add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "fashion-mnist"}, "dataset"),
+      kEveryMethod, "Dataset to train and test on.");
+  add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "twn"}, "method"), kEveryMethod,
+      "Training method: fp = full precision, twn = ternary weight networks.");
+  add(t, "model", &TC::model, Need::kOptional, one_of({"mlp"}, "model"), kEveryMethod,
+      "Network: mlp = 784-500-300-10 with ReLU.");
+  add(t, "seed", &TC::seed, Need::kOptional, int_at_least<std::uint64_t>(0), kEveryMethod,
+      "Seed of every random stream of the run (initialisation, shuffling).");
+  add(t, "epochs", &TC::epochs, Need::kOptional, int_at_least<int>(1), kEveryMethod,
+      "Passes over the training set.");
+  add(t, "batch_size", &TC::batch_size, Need::kOptional, int_at_least<int>(1), kEveryMethod,
+      "Images per SGD step.");
+  add(t, "lr", &TC::lr, Need::kOptional, float_range(0.0, true), kEveryMethod,
+      "SGD learning rate.");
+  add(t, "momentum", &TC::momentum, Need::kOptional, float_range(0.0, false, 1.0), kEveryMethod,
+      "SGD momentum.");
+  add(t, "weight_decay", &TC::weight_decay, Need::kOptional, float_range(0.0, false), kEveryMethod,
+      "L2 penalty on weight matrices (not biases).");
+  add(t, "threads", &TC::threads, Need::kOptional, int_at_least<int>(1), kEveryMethod,
+      "Threads one run may use.");
+  add(t, "quantize_first", &TC::quantize_first, Need::kOptional, any_bool(), kQuantizedMethods,
+      "Quantize the first weight layer (false keeps it full precision).");
+  add(t, "quantize_last", &TC::quantize_last, Need::kOptional, any_bool(), kQuantizedMethods,
+      "Quantize the last weight layer (the papers keep it full precision).");
+  add(t, "delta_factor", &TC::delta_factor, Need::kOptional, float_range(0.0, true), {"twn"},
+      "TWN threshold: delta = delta_factor * mean|W| per layer.");
+  add(t, "train_limit", &TC::train_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
+      "Use only the first N training images (0 = all).");
+  add(t, "test_limit", &TC::test_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
+      "Use only the first N test images (0 = all).");
+  return t;
+}
+
+std::string_view article_type(ParamType type) {
+  switch (type) {
+    case ParamType::kString: return "a string";
+    case ParamType::kInteger: return "an integer";
+    case ParamType::kFloat: return "a number";
+    case ParamType::kBool: return "a boolean (true or false)";
+  }
+  return "a value";
+}
+
+ParamValue read_value(const toml::node& node, const TrainParam& p, const std::string& path,
+                      const std::string& file) {
+  std::optional<ParamValue> v;
+  switch (p.info.type) {
+    case ParamType::kString:
+      if (const auto* s = node.as_string()) v = ParamValue(s->get());
+      break;
+    case ParamType::kInteger:
+      if (const auto* i = node.as_integer()) v = ParamValue(i->get());
+      if (node.is_floating_point())
+        throw ConfigError(file, path, line_of(node),
+                          "expected an integer, got float; write a whole number without a decimal point");
+      break;
+    case ParamType::kFloat:
+      if (const auto* f = node.as_floating_point()) v = ParamValue(f->get() == 0.0 ? 0.0 : f->get());
+      if (const auto* i = node.as_integer()) v = ParamValue(static_cast<double>(i->get()));
+      break;
+    case ParamType::kBool:
+      if (const auto* b = node.as_boolean()) v = ParamValue(b->get());
+      break;
+  }
+  if (!v) {
+    throw ConfigError(file, path, line_of(node),
+                      std::string("expected ") + std::string(article_type(p.info.type)) + ", got " +
+                          std::string(node_type_name(node)));
+  }
+  if (auto problem = p.problem(*v)) throw ConfigError(file, path, line_of(node), *problem);
+  return *v;
+}
+
+std::size_t index_of(const std::string& name) {
+  const auto& defs = train_param_defs();
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    if (defs[i].info.name == name) return i;
+  throw Error("no train parameter named " + name);  // a broken table, not a user error
+}
+
+}  // namespace
+
+const std::vector<TrainParam>& train_param_defs() {
+  static const std::vector<TrainParam> table = build_train_table();
+  return table;
+}
+
+toml::table parse_toml(std::string_view text, const std::string& file) {
+  try {
+    return toml::parse(text, std::string_view(file));
+  } catch (const toml::parse_error& e) {
+    std::string what(e.description());
+    std::replace(what.begin(), what.end(), '\n', ' ');  // the error promise is one line
+    throw ConfigError(file, "", static_cast<int>(e.source().begin.line),
+                      "TOML syntax error: " + what);
+  }
+}
+
+int line_of(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+int line_of(const toml::key& key) { return static_cast<int>(key.source().begin.line); }
+
+std::string_view node_type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "list";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+void reject_unknown_keys(const toml::table& t, const std::string& file, const std::string& path,
+                         const std::vector<std::string>& valid,
+                         const std::function<std::string(const std::string&)>& hint) {
+  // toml::table iterates in key order; report the unknown key that comes first in the file.
+  const toml::key* first = nullptr;
+  for (auto&& [k, v] : t) {
+    (void)v;
+    if (std::find(valid.begin(), valid.end(), std::string(k.str())) != valid.end()) continue;
+    if (!first || line_of(k) < line_of(*first)) first = &k;
+  }
+  if (!first) return;
+  const std::string key(first->str());
+  std::vector<std::string> sorted = valid;
+  std::sort(sorted.begin(), sorted.end());
+  std::string msg = "unknown key; ";
+  if (const std::string guess = closest(key, sorted); !guess.empty())
+    msg += "did you mean \"" + guess + "\"? ";
+  if (hint) {
+    if (const std::string h = hint(key); !h.empty()) msg += h + "; ";
+  }
+  msg += "valid keys: " + join(sorted, ", ");
+  throw ConfigError(file, path.empty() ? key : path + "." + key, line_of(*first), msg);
+}
+
+const toml::table* sub_table(const toml::table& root, const std::string& key, const std::string& file) {
+  const toml::node* node = root.get(key);
+  if (!node) return nullptr;
+  if (const auto* t = node->as_table()) return t;
+  throw ConfigError(file, key, line_of(*node),
+                    "expected a table ([" + key + "]), got " + std::string(node_type_name(*node)));
+}
+
+TrainAxes read_train_table(const toml::table& train, const std::string& file, bool single_values) {
+  const auto& defs = train_param_defs();
+  std::vector<std::string> names;
+  for (const auto& d : defs) names.push_back(d.info.name);
+  reject_unknown_keys(train, file, "train", names);
+
+  TrainAxes out;
+  std::vector<const toml::node*> given(defs.size(), nullptr);
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    const TrainParam& p = defs[i];
+    const std::string path = "train." + p.info.name;
+    const toml::node* node = train.get(p.info.name);
+    given[i] = node;
+    std::vector<ParamValue> axis;
+    if (!node) {
+      if (p.info.required) {
+        std::string fix = "add " + p.info.name + " = ";
+        fix += p.info.choices.empty() ? std::string("...") : quoted(p.info.choices.front());
+        if (!p.info.choices.empty()) fix += " (" + p.info.check + ")";
+        throw ConfigError(file, path, line_of(train), "missing required key; " + fix);
+      }
+      axis.push_back(p.default_value);
+    } else if (const auto* list = node->as_array()) {
+      if (single_values) {
+        throw ConfigError(file, path, line_of(*node),
+                          "expected " + std::string(article_type(p.info.type)) +
+                              ", got a list; a single run takes one value per key");
+      }
+      if (list->empty()) {
+        throw ConfigError(file, path, line_of(*node),
+                          p.info.required ? "empty list; give at least one value"
+                                          : "empty list; give at least one value or remove the key "
+                                            "to use the default " + p.info.default_text);
+      }
+      for (std::size_t j = 0; j < list->size(); ++j)
+        axis.push_back(read_value(*list->get(j), p, path + "[" + std::to_string(j) + "]", file));
+    } else {
+      axis.push_back(read_value(*node, p, path, file));
+    }
+    out.axes.push_back(std::move(axis));
+  }
+
+  const std::vector<ParamValue>& methods = out.axes[index_of("method")];
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    const ParamInfo& info = defs[i].info;
+    if (!given[i] || info.methods.empty()) continue;
+    const bool used = std::any_of(methods.begin(), methods.end(), [&](const ParamValue& m) {
+      return applies_to(info, std::get<std::string>(m));
+    });
+    if (used) continue;
+    std::vector<std::string> listed;
+    for (const auto& m : methods) listed.push_back(std::get<std::string>(m));
+    throw ConfigError(file, "train." + info.name, line_of(*given[i]),
+                      "applies only to method " + join(info.methods, ", ") + ", but method is " +
+                          join(listed, ", ") + "; remove the key or add one of its methods");
+  }
+  return out;
+}
+
+}  // namespace detail
+
+const std::vector<ParamInfo>& train_params() {
+  static const std::vector<ParamInfo> infos = [] {
+    std::vector<ParamInfo> v;
+    for (const auto& p : detail::train_param_defs()) v.push_back(p.info);
+    return v;
+  }();
+  return infos;
+}
+
+const std::vector<ParamInfo>& sweep_params() {
+  static const std::vector<ParamInfo> infos = [] {
+    std::vector<ParamInfo> v;
+    v.push_back({"name", ParamType::kString, true, "", {}, {}, "[A-Za-z0-9_.-]+",
+                 "Sweep name; names the default database file."});
+    v.push_back({"db", ParamType::kString, false, "results/<name>.sqlite", {}, {}, "non-empty path",
+                 "SQLite results database, relative to the working directory."});
+    v.push_back({"weights_dir", ParamType::kString, false, "<db without .sqlite>-weights", {}, {},
+                 "non-empty path", "Directory of the per-run HDF5 weight files."});
+    v.push_back({"description", ParamType::kString, false, "\"\"", {}, {}, "any string",
+                 "Free text describing the sweep."});
+    return v;
+  }();
+  return infos;
+}
+
+std::string_view type_name(ParamType type) {
+  switch (type) {
+    case ParamType::kString: return "string";
+    case ParamType::kInteger: return "integer";
+    case ParamType::kFloat: return "float";
+    case ParamType::kBool: return "boolean";
+  }
+  return "unknown";
+}
+
+bool applies_to(const ParamInfo& param, std::string_view method) {
+  return param.methods.empty() ||
+         std::find(param.methods.begin(), param.methods.end(), method) != param.methods.end();
+}
+
+std::string params_help() {
+  std::ostringstream out;
+  auto section = [&out](const std::string& title, const std::vector<ParamInfo>& params) {
+    out << title << "\n";
+    for (const auto& p : params) {
+      out << "  " << p.name << "  " << type_name(p.type) << ", "
+          << (p.required ? std::string("required") : "default " + p.default_text) << ", "
+          << p.check;
+      if (!p.methods.empty()) out << ", only for method " << detail::join(p.methods, ", ");
+      out << "\n      " << p.description << "\n";
+    }
+  };
+  section("[sweep]", sweep_params());
+  out << "\n";
+  section("[train]  (a list of values is a grid axis; the last key varies fastest)", train_params());
+  return out.str();
+}
+
+}  // namespace ternbench::experiments

@@ -1,0 +1,64 @@
+#pragma once
+// Private to tb::experiments: the behaviour behind the public parameter table, and the
+// toml++ helpers shared by sweep.cpp and canonical.cpp. toml++ must not leak past src/.
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ternbench/core/train_config.hpp"
+#include "ternbench/experiments/params.hpp"
+
+namespace ternbench::experiments::detail {
+
+using ParamValue = std::variant<std::string, std::int64_t, double, bool>;
+
+struct TrainParam {
+  ParamInfo info;
+  // What is wrong with a value of the right type ("must be > 0, got -1.0"), or nothing.
+  std::function<std::optional<std::string>(const ParamValue&)> problem;
+  std::function<void(core::TrainConfig&, const ParamValue&)> set;
+  std::function<ParamValue(const core::TrainConfig&)> get;
+  ParamValue default_value;  // meaningless when info.required
+};
+
+// The table itself, in grid order; train_params() is its ParamInfo column.
+const std::vector<TrainParam>& train_param_defs();
+
+// axes[i] holds the values given for train_param_defs()[i], in file order, or its default
+// alone when the key is absent. Every value is type-checked and validated, and method-only
+// keys are checked against the listed methods. With single_values, lists are rejected (a
+// canonical run has one value per key).
+struct TrainAxes {
+  std::vector<std::vector<ParamValue>> axes;
+};
+TrainAxes read_train_table(const toml::table& train, const std::string& file, bool single_values);
+
+// TOML text of a value as the canonical form writes it: quoted and escaped strings,
+// shortest round-trip doubles that always read back as floats.
+std::string format_toml_value(const ParamValue& value);
+
+// The parse step shared by sweeps and runs: toml::parse_error becomes a ConfigError.
+toml::table parse_toml(std::string_view text, const std::string& file);
+
+int line_of(const toml::node& node);
+int line_of(const toml::key& key);
+
+// Throws ConfigError for the first key (in file order) of t not in valid, suggesting the
+// closest valid key. hint(key) may add where a misplaced key belongs ("" for nothing).
+void reject_unknown_keys(const toml::table& t, const std::string& file, const std::string& path,
+                         const std::vector<std::string>& valid,
+                         const std::function<std::string(const std::string&)>& hint = {});
+
+// The table at key in root, or nullptr if absent; ConfigError if it is not a table.
+const toml::table* sub_table(const toml::table& root, const std::string& key, const std::string& file);
+
+// "integer", "float", "array", ... for error messages.
+std::string_view node_type_name(const toml::node& node);
+
+}  // namespace ternbench::experiments::detail

@@ -1,0 +1,478 @@
+#include "ternbench/storage/metrics_db.hpp"
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "sqlite_util.hpp"
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::storage {
+namespace {
+
+using sqlite::Statement;
+
+// REAL columns are nullable because SQLite stores NaN (a diverged run's loss) as NULL;
+// NULL reads back as NaN. Optional TEXT columns hold NULL for "" so that SQL users can
+// write `error IS NULL`.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE runs(
+  run_key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK(status IN ('pending','running','done','failed','diverged','interrupted')),
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
+CREATE TABLE epochs(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  seconds REAL,
+  PRIMARY KEY(run_key, epoch));
+CREATE TABLE layers(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  layer TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  cols INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  n_zero INTEGER NOT NULL,
+  n_pos INTEGER NOT NULL,
+  n_neg INTEGER NOT NULL,
+  sparsity REAL,
+  scale REAL,
+  delta REAL,
+  bits REAL,
+  PRIMARY KEY(run_key, layer));
+)sql";
+
+// Same order as RunRecord and as bind_run/read_run below.
+constexpr std::array<std::string_view, 28> kRunColumns = {
+    "run_key",     "sweep",       "config_toml",   "dataset",     "model",      "method",
+    "seed",        "lr",          "status",        "error",       "weights_path", "git_commit",
+    "git_dirty",   "host",        "rank",          "threads",     "started_at", "finished_at",
+    "train_seconds", "epochs_done", "train_loss",  "train_acc",   "test_loss",  "test_acc",
+    "sparsity",    "bits_per_weight", "n_weights", "n_nonzero"};
+
+std::string run_column_list() {
+  std::string s;
+  for (std::string_view c : kRunColumns) {
+    if (!s.empty()) s += ", ";
+    s += c;
+  }
+  return s;
+}
+
+std::string insert_run_sql() {
+  std::string values;
+  for (std::size_t i = 1; i <= kRunColumns.size(); ++i) {
+    values += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  }
+  return "INSERT INTO runs(" + run_column_list() + ") VALUES(" + values + ")";
+}
+
+std::string update_run_sql() {
+  std::string sets;
+  for (std::size_t i = 2; i <= kRunColumns.size(); ++i) {
+    if (!sets.empty()) sets += ", ";
+    sets += std::string(kRunColumns[i - 1]) + " = ?" + std::to_string(i);
+  }
+  return "UPDATE runs SET " + sets + " WHERE run_key = ?1";
+}
+
+void bind_run(Statement& st, const RunRecord& r) {
+  int i = 1;
+  st.bind(i++, r.run_key);
+  st.bind(i++, r.sweep);
+  st.bind(i++, r.config_toml);
+  st.bind(i++, r.dataset);
+  st.bind(i++, r.model);
+  st.bind(i++, r.method);
+  st.bind(i++, r.seed);
+  st.bind(i++, r.lr);
+  st.bind(i++, r.status);
+  st.bind_text_or_null(i++, r.error);
+  st.bind_text_or_null(i++, r.weights_path);
+  st.bind(i++, r.git_commit);
+  st.bind(i++, r.git_dirty);
+  st.bind(i++, r.host);
+  st.bind(i++, r.rank);
+  st.bind(i++, r.threads);
+  st.bind_text_or_null(i++, r.started_at);
+  st.bind_text_or_null(i++, r.finished_at);
+  st.bind(i++, r.train_seconds);
+  st.bind(i++, r.epochs_done);
+  st.bind(i++, r.train_loss);
+  st.bind(i++, r.train_acc);
+  st.bind(i++, r.test_loss);
+  st.bind(i++, r.test_acc);
+  st.bind(i++, r.sparsity);
+  st.bind(i++, r.bits_per_weight);
+  st.bind(i++, r.n_weights);
+  st.bind(i++, r.n_nonzero);
+  TB_CHECK(static_cast<std::size_t>(i - 1) == kRunColumns.size(), "bind_run out of step with kRunColumns");
+}
+
+RunRecord read_run(const Statement& st) {
+  RunRecord r;
+  int c = 0;
+  r.run_key = st.text(c++);
+  r.sweep = st.text(c++);
+  r.config_toml = st.text(c++);
+  r.dataset = st.text(c++);
+  r.model = st.text(c++);
+  r.method = st.text(c++);
+  r.seed = st.integer(c++);
+  r.lr = st.real(c++);
+  r.status = st.text(c++);
+  r.error = st.text(c++);
+  r.weights_path = st.text(c++);
+  r.git_commit = st.text(c++);
+  r.git_dirty = st.integer(c++) != 0;
+  r.host = st.text(c++);
+  r.rank = st.int32(c++);
+  r.threads = st.int32(c++);
+  r.started_at = st.text(c++);
+  r.finished_at = st.text(c++);
+  r.train_seconds = st.real(c++);
+  r.epochs_done = st.int32(c++);
+  r.train_loss = st.real(c++);
+  r.train_acc = st.real(c++);
+  r.test_loss = st.real(c++);
+  r.test_acc = st.real(c++);
+  r.sparsity = st.real(c++);
+  r.bits_per_weight = st.real(c++);
+  r.n_weights = st.integer(c++);
+  r.n_nonzero = st.integer(c++);
+  return r;
+}
+
+// A write that must be atomic. Inside a caller's Transaction it becomes a savepoint, so
+// start_run/finish_run compose with an outer Transaction instead of failing on BEGIN.
+class WriteScope {
+ public:
+  WriteScope(sqlite3* db, const std::string& path)
+      : db_(db), path_(path), nested_(sqlite3_get_autocommit(db) == 0) {
+    sqlite::exec(db_, path_, nested_ ? "SAVEPOINT tb_write" : "BEGIN IMMEDIATE");
+  }
+  ~WriteScope() {
+    if (done_) return;
+    try {
+      sqlite::exec(db_, path_, nested_ ? "ROLLBACK TO tb_write; RELEASE tb_write" : "ROLLBACK");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is already propagating
+    }
+  }
+  WriteScope(const WriteScope&) = delete;
+  WriteScope& operator=(const WriteScope&) = delete;
+  void commit() {
+    sqlite::exec(db_, path_, nested_ ? "RELEASE tb_write" : "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  const std::string& path_;
+  bool nested_;
+  bool done_ = false;
+};
+
+// Updates the run's row, or inserts it; returns true when the row already existed.
+bool upsert_run(sqlite3* db, const std::string& path, const RunRecord& r) {
+  Statement update(db, path, update_run_sql());
+  bind_run(update, r);
+  update.run();
+  if (sqlite3_changes(db) > 0) return true;
+  Statement insert(db, path, insert_run_sql());
+  bind_run(insert, r);
+  insert.run();
+  return false;
+}
+
+std::string user_tables(sqlite3* db, const std::string& path) {
+  Statement st(db, path,
+               "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+               "AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  std::string names;
+  while (st.step()) names += (names.empty() ? "" : ", ") + st.text(0);
+  return names;
+}
+
+[[noreturn]] void refuse_foreign(const std::string& path, const std::string& tables) {
+  throw StorageError(path + ": not a ternbench results DB (user_version 0 but it has tables: " +
+                     tables + "); give --db a new file or an existing ternbench DB");
+}
+
+// The first read of the header is where SQLite notices a file that is not a database.
+int read_user_version(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  const int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  const std::string msg = sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  if ((rc & 0xff) == SQLITE_NOTADB) {
+    throw StorageError(path + ": not a SQLite database (" + msg + ")");
+  }
+  if (rc != SQLITE_ROW) throw StorageError(path + ": PRAGMA user_version: " + msg);
+  return version;
+}
+
+void refuse_newer(const std::string& path, int version) {
+  if (version <= MetricsDb::kSchemaVersion) return;
+  throw StorageError(path + ": results DB has schema version " + std::to_string(version) +
+                     ", this ternbench reads up to " + std::to_string(MetricsDb::kSchemaVersion) +
+                     "; use a newer ternbench");
+}
+
+// Brings a read-write DB to kSchemaVersion. Re-reads the version under the write lock, so
+// two processes opening a fresh file do not both create the schema.
+void migrate(sqlite3* db, const std::string& path) {
+  WriteScope scope(db, path);
+  const int version = read_user_version(db, path);
+  refuse_newer(path, version);
+  if (version == 0) {
+    const std::string tables = user_tables(db, path);
+    if (!tables.empty()) refuse_foreign(path, tables);
+    sqlite::exec(db, path, kSchemaV1);
+    sqlite::exec(db, path, "PRAGMA user_version = " + std::to_string(MetricsDb::kSchemaVersion));
+  }
+  // Future versions: `if (version < 2) { ALTER ...; PRAGMA user_version = 2; }` here.
+  scope.commit();
+}
+
+void configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
+  sqlite::check(db, sqlite3_busy_timeout(db, 5000), path, "busy_timeout");
+  const int version = read_user_version(db, path);
+  refuse_newer(path, version);
+  if (mode == MetricsDb::Mode::kReadOnly) {
+    if (version == 0) {
+      const std::string tables = user_tables(db, path);
+      if (!tables.empty()) refuse_foreign(path, tables);
+      throw StorageError(path + ": not a ternbench results DB (it has no tables); "
+                                "run a sweep to create it");
+    }
+  } else {
+    // Readers (reports, `ternbench status`) must not block the single writer. On file
+    // systems without shared memory SQLite keeps the old mode; it still works, so accept it.
+    sqlite::exec(db, path, "PRAGMA journal_mode = WAL");
+  }
+  sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
+  // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
+  if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
+}
+
+}  // namespace
+
+MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (mode == Mode::kReadOnly) {
+    if (!fs::exists(path, ec)) {
+      throw StorageError(path + ": results DB does not exist; check the path or run a sweep first");
+    }
+  } else if (const fs::path dir = fs::path(path).parent_path(); !dir.empty()) {
+    fs::create_directories(dir, ec);
+    if (ec) throw StorageError(path + ": cannot create directory " + dir.string() + ": " + ec.message());
+  }
+  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  try {
+    if (rc != SQLITE_OK) {
+      const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      throw StorageError(path + ": cannot open results DB (" + msg + ")");
+    }
+    configure(db_, path_, mode);
+  } catch (...) {
+    sqlite3_close_v2(db_);  // the destructor does not run for a throwing constructor
+    db_ = nullptr;
+    throw;
+  }
+}
+
+MetricsDb::~MetricsDb() { sqlite3_close_v2(db_); }
+
+int MetricsDb::schema_version() const {
+  return static_cast<int>(sqlite::query_int(db_, path_, "PRAGMA user_version"));
+}
+
+std::optional<std::string> MetricsDb::status(const std::string& run_key) const {
+  Statement st(db_, path_, "SELECT status FROM runs WHERE run_key = ?1");
+  st.bind(1, run_key);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
+std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
+  Statement st(db_, path_, "SELECT run_key FROM runs WHERE status = ?1");
+  st.bind(1, s);
+  std::set<std::string> keys;
+  while (st.step()) keys.insert(st.text(0));
+  return keys;
+}
+
+void MetricsDb::start_run(const RunRecord& r) {
+  WriteScope scope(db_, path_);
+  if (upsert_run(db_, path_, r)) {
+    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1"}) {
+      Statement del(db_, path_, sql);
+      del.bind(1, r.run_key);
+      del.run();
+    }
+  }
+  scope.commit();
+}
+
+void MetricsDb::add_epoch(const EpochRecord& e) {
+  Statement st(db_, path_,
+               "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
+               "test_acc, sparsity, seconds) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  st.bind(1, e.run_key);
+  st.bind(2, e.epoch);
+  st.bind(3, e.train_loss);
+  st.bind(4, e.train_acc);
+  st.bind(5, e.test_loss);
+  st.bind(6, e.test_acc);
+  st.bind(7, e.sparsity);
+  st.bind(8, e.seconds);
+  st.run();
+}
+
+void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers) {
+  WriteScope scope(db_, path_);
+  upsert_run(db_, path_, r);
+  Statement st(db_, path_,
+               "INSERT OR REPLACE INTO layers(run_key, layer, precision, rows, cols, n, n_zero, "
+               "n_pos, n_neg, sparsity, scale, delta, bits) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  for (const LayerRecord& l : layers) {
+    // The run row is the parent; an empty layer key means "this run".
+    if (!l.run_key.empty() && l.run_key != r.run_key) {
+      throw StorageError(path_ + ": finish_run(" + r.run_key + "): layer " + l.layer +
+                         " belongs to run " + l.run_key);
+    }
+    st.reset();
+    st.bind(1, r.run_key);
+    st.bind(2, l.layer);
+    st.bind(3, l.precision);
+    st.bind(4, l.rows);
+    st.bind(5, l.cols);
+    st.bind(6, l.n);
+    st.bind(7, l.n_zero);
+    st.bind(8, l.n_pos);
+    st.bind(9, l.n_neg);
+    st.bind(10, l.sparsity);
+    st.bind(11, l.scale);
+    st.bind(12, l.delta);
+    st.bind(13, l.bits);
+    st.run();
+  }
+  scope.commit();
+}
+
+std::vector<RunRecord> MetricsDb::runs(const std::string& where_status) const {
+  std::string sql = "SELECT " + run_column_list() + " FROM runs";
+  if (!where_status.empty()) sql += " WHERE status = ?1";
+  sql += " ORDER BY rowid";
+  Statement st(db_, path_, sql);
+  if (!where_status.empty()) st.bind(1, where_status);
+  std::vector<RunRecord> out;
+  while (st.step()) out.push_back(read_run(st));
+  return out;
+}
+
+std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
+  Statement st(db_, path_,
+               "SELECT run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds "
+               "FROM epochs WHERE run_key = ?1 ORDER BY epoch");
+  st.bind(1, run_key);
+  std::vector<EpochRecord> out;
+  while (st.step()) {
+    EpochRecord e;
+    e.run_key = st.text(0);
+    e.epoch = st.int32(1);
+    e.train_loss = st.real(2);
+    e.train_acc = st.real(3);
+    e.test_loss = st.real(4);
+    e.test_acc = st.real(5);
+    e.sparsity = st.real(6);
+    e.seconds = st.real(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<LayerRecord> MetricsDb::layers(const std::string& run_key) const {
+  Statement st(db_, path_,
+               "SELECT run_key, layer, precision, rows, cols, n, n_zero, n_pos, n_neg, sparsity, "
+               "scale, delta, bits FROM layers WHERE run_key = ?1 ORDER BY rowid");
+  st.bind(1, run_key);
+  std::vector<LayerRecord> out;
+  while (st.step()) {
+    LayerRecord l;
+    l.run_key = st.text(0);
+    l.layer = st.text(1);
+    l.precision = st.text(2);
+    l.rows = st.integer(3);
+    l.cols = st.integer(4);
+    l.n = st.integer(5);
+    l.n_zero = st.integer(6);
+    l.n_pos = st.integer(7);
+    l.n_neg = st.integer(8);
+    l.sparsity = st.real(9);
+    l.scale = st.real(10);
+    l.delta = st.real(11);
+    l.bits = st.real(12);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+void MetricsDb::exec(std::string_view sql) { sqlite::exec(db_, path_, sql); }
+
+Transaction::Transaction(MetricsDb& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace ternbench::storage

@@ -1,0 +1,113 @@
+#include "sqlite_util.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::storage::sqlite {
+namespace {
+
+// Error messages quote the statement, but only its start: enough to recognise it.
+std::string short_sql(std::string_view sql) {
+  constexpr std::size_t kMaxChars = 60;
+  std::string s(sql.substr(0, kMaxChars));
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  if (sql.size() > kMaxChars) s += "...";
+  return s;
+}
+
+}  // namespace
+
+[[noreturn]] void fail(sqlite3* db, const std::string& path, std::string_view what) {
+  const char* msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  throw StorageError(path + ": " + std::string(what) + ": " + msg);
+}
+
+void check(sqlite3* db, int rc, const std::string& path, std::string_view what) {
+  if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, what);
+}
+
+void exec(sqlite3* db, const std::string& path, std::string_view sql) {
+  char* err = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return;
+  // sqlite3_exec's own message is the precise one (sqlite3_errmsg may already be reset).
+  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  throw StorageError(path + ": " + short_sql(sql) + ": " + msg);
+}
+
+Statement::Statement(sqlite3* db, const std::string& path, std::string_view sql)
+    : db_(db), path_(path), sql_(sql) {
+  check(db_, sqlite3_prepare_v2(db_, sql_.c_str(), static_cast<int>(sql_.size()), &stmt_, nullptr),
+        path_, short_sql(sql_));
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::bind(int i, std::string_view v) {
+  check(db_, sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT),
+        path_, short_sql(sql_));
+}
+
+void Statement::bind(int i, double v) {
+  const int rc = std::isnan(v) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, v);
+  check(db_, rc, path_, short_sql(sql_));
+}
+
+void Statement::bind(int i, std::int64_t v) {
+  check(db_, sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)), path_, short_sql(sql_));
+}
+
+void Statement::bind_text_or_null(int i, std::string_view v) {
+  if (!v.empty()) {
+    bind(i, v);
+    return;
+  }
+  check(db_, sqlite3_bind_null(stmt_, i), path_, short_sql(sql_));
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  check(db_, rc, path_, short_sql(sql_));
+  return rc == SQLITE_ROW;
+}
+
+void Statement::run() {
+  if (step()) throw StorageError(path_ + ": " + short_sql(sql_) + ": unexpected result row");
+}
+
+void Statement::reset() {
+  check(db_, sqlite3_reset(stmt_), path_, short_sql(sql_));
+  check(db_, sqlite3_clear_bindings(stmt_), path_, short_sql(sql_));
+}
+
+std::string Statement::text(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+double Statement::real(int col) const {
+  if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::numeric_limits<double>::quiet_NaN();
+  return sqlite3_column_double(stmt_, col);
+}
+
+std::int64_t Statement::integer(int col) const {
+  return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, col));
+}
+
+int Statement::int32(int col) const { return sqlite3_column_int(stmt_, col); }
+
+std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sql) {
+  Statement st(db, path, sql);
+  if (!st.step()) throw StorageError(path + ": " + short_sql(sql) + ": no result row");
+  return st.integer(0);
+}
+
+}  // namespace ternbench::storage::sqlite

@@ -1,0 +1,53 @@
+#pragma once
+// Thin checked wrappers over the SQLite C API (private to tb::storage). Every call that can
+// fail goes through check(), so each error names the DB path and carries sqlite3_errmsg.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ternbench::storage::sqlite {
+
+// Throws StorageError "<path>: <what>: <sqlite3_errmsg>" unless rc is one of the ok codes.
+void check(sqlite3* db, int rc, const std::string& path, std::string_view what);
+[[noreturn]] void fail(sqlite3* db, const std::string& path, std::string_view what);
+
+// Runs one or more statements that return no rows we need.
+void exec(sqlite3* db, const std::string& path, std::string_view sql);
+
+// A prepared statement; bind indices are 1-based, column indices 0-based, as in SQLite.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& path, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int i, std::string_view v);
+  void bind(int i, double v);  // NaN is stored as NULL (SQLite has no NaN)
+  void bind(int i, std::int64_t v);
+  void bind(int i, int v) { bind(i, static_cast<std::int64_t>(v)); }
+  void bind(int i, bool v) { bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+  void bind_text_or_null(int i, std::string_view v);  // "" -> NULL
+
+  bool step();  // true while a row is available
+  void run();   // steps a statement that must not return rows
+  void reset();
+
+  std::string text(int col) const;      // NULL -> ""
+  double real(int col) const;           // NULL -> NaN
+  std::int64_t integer(int col) const;  // NULL -> 0
+  int int32(int col) const;
+
+ private:
+  sqlite3* db_;
+  std::string path_;
+  std::string sql_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Reads one integer from a statement such as "PRAGMA user_version".
+std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sql);
+
+}  // namespace ternbench::storage::sqlite

@@ -1,0 +1,283 @@
+#include "ternbench/storage/weights_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "hdf5_util.hpp"
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using h5::Handle;
+
+constexpr const char* kVersionAttr = "schema_version";
+
+// Names become HDF5 link paths relative to the root, so they must be plain "a/b" paths.
+void validate(const std::string& path, const std::vector<Tensor>& tensors) {
+  std::set<std::string> seen;
+  for (const Tensor& t : tensors) {
+    const std::string& n = t.name;
+    const bool bad_name = n.empty() || n.front() == '/' || n.back() == '/' ||
+                          n.find("//") != std::string::npos || n == "." ||
+                          n.find("./") == 0 || n.find("/./") != std::string::npos;
+    if (bad_name) throw StorageError(path + ": invalid tensor name '" + n + "' (expected \"layer/param\")");
+    if (!seen.insert(n).second) throw StorageError(path + ": tensor '" + n + "' given twice");
+    std::int64_t count = 1;
+    for (std::int64_t d : t.shape) {
+      if (d < 0) throw StorageError(path + ": tensor '" + n + "' has a negative dimension");
+      count *= d;
+    }
+    if (static_cast<std::size_t>(count) != t.data.size()) {
+      throw StorageError(path + ": tensor '" + n + "' has " + std::to_string(t.data.size()) +
+                         " values but its shape holds " + std::to_string(count));
+    }
+  }
+}
+
+void write_string_attr(hid_t obj, const std::string& path, const char* name, const std::string& value) {
+  const std::string call = std::string("H5Acreate2(") + name + ")";
+  // Variable-length UTF-8: h5py returns it as str, whatever its length.
+  Handle type = h5::make(H5Tcopy(H5T_C_S1), H5Tclose, path, "H5Tcopy");
+  h5::check(H5Tset_size(type.get(), H5T_VARIABLE), path, "H5Tset_size");
+  h5::check(H5Tset_cset(type.get(), H5T_CSET_UTF8), path, "H5Tset_cset");
+  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = h5::make(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, path, call);
+  const char* p = value.c_str();
+  h5::check(H5Awrite(attr.get(), type.get(), &p), path, std::string("H5Awrite(") + name + ")");
+}
+
+void write_int_attr(hid_t obj, const std::string& path, const char* name, int value) {
+  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = h5::make(H5Acreate2(obj, name, H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
+  h5::check(H5Awrite(attr.get(), H5T_NATIVE_INT, &value), path, std::string("H5Awrite(") + name + ")");
+}
+
+Handle make_space(const std::vector<std::int64_t>& shape, const std::string& path) {
+  if (shape.empty()) return h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
+  return h5::make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, path,
+                  "H5Screate_simple");
+}
+
+// Object headers carry modification times unless told otherwise; with them off, the same
+// run writes a byte-identical file wherever and whenever it is trained.
+Handle untimed(hid_t cls, const std::string& path) {
+  Handle p = h5::make(H5Pcreate(cls), H5Pclose, path, "H5Pcreate");
+  h5::check(H5Pset_obj_track_times(p.get(), 0), path, "H5Pset_obj_track_times");
+  return p;
+}
+
+void write_file(const std::string& tmp, const std::string& path, const WeightsMeta& meta,
+                const std::vector<Tensor>& tensors) {
+  Handle fcpl = untimed(H5P_FILE_CREATE, path);
+  Handle gcpl = untimed(H5P_GROUP_CREATE, path);
+  Handle dcpl = untimed(H5P_DATASET_CREATE, path);
+  Handle file = h5::make(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, path,
+                         "H5Fcreate(" + tmp + ")");
+  for (const Tensor& t : tensors) {
+    // Groups on the way ("dense0" of "dense0/W") are made here so they get the untimed gcpl.
+    for (std::size_t slash = t.name.find('/'); slash != std::string::npos; slash = t.name.find('/', slash + 1)) {
+      const std::string group = t.name.substr(0, slash);
+      const htri_t exists = H5Lexists(file.get(), group.c_str(), H5P_DEFAULT);
+      h5::check(exists, path, "H5Lexists(" + group + ")");
+      if (exists == 0) {
+        h5::make(H5Gcreate2(file.get(), group.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose, path,
+                 "H5Gcreate2(" + group + ")");
+      }
+    }
+    Handle space = make_space(t.shape, path);
+    Handle dset = h5::make(H5Dcreate2(file.get(), t.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
+                                      dcpl.get(), H5P_DEFAULT),
+                           H5Dclose, path, "H5Dcreate2(" + t.name + ")");
+    if (!t.data.empty()) {
+      h5::check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()), path,
+                "H5Dwrite(" + t.name + ")");
+    }
+  }
+  write_string_attr(file.get(), path, "run_key", meta.run_key);
+  write_string_attr(file.get(), path, "config_toml", meta.config_toml);
+  write_string_attr(file.get(), path, "git_commit", meta.git_commit);
+  write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
+  file.close(path, "H5Fclose(" + tmp + ")");
+}
+
+// The rename must not publish a file whose blocks are still only in the page cache.
+void sync_file(const std::string& tmp, const std::string& path) {
+  const int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::generic_category().message(errno);
+    if (fd >= 0) ::close(fd);
+    throw StorageError(path + ": fsync(" + tmp + ") failed: " + why);
+  }
+  ::close(fd);
+}
+
+std::string read_string_attr(hid_t obj, const std::string& path, const char* name) {
+  const htri_t exists = H5Aexists(obj, name);
+  h5::check(exists, path, std::string("H5Aexists(") + name + ")");
+  if (exists == 0) {
+    throw StorageError(path + ": ternbench weights file lacks the '" + name +
+                       "' attribute; the file is damaged, rewrite it with ternbench");
+  }
+  const std::string call = std::string("H5Aread(") + name + ")";
+  Handle attr = h5::make(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, path, std::string("H5Aopen(") + name + ")");
+  Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
+  if (H5Tget_class(type.get()) != H5T_STRING) {
+    throw StorageError(path + ": attribute '" + name + "' is not a string");
+  }
+  const htri_t vlen = H5Tis_variable_str(type.get());
+  h5::check(vlen, path, "H5Tis_variable_str");
+  if (vlen > 0) {
+    // Reading with the file's own type avoids an ASCII/UTF-8 conversion HDF5 does not have.
+    char* p = nullptr;
+    h5::check(H5Aread(attr.get(), type.get(), &p), path, call);
+    std::string value = p != nullptr ? p : "";
+    H5free_memory(p);
+    return value;
+  }
+  // Fixed-length (as numpy bytes attributes are stored): read the bytes, drop NUL padding.
+  std::string value(H5Tget_size(type.get()), '\0');
+  h5::check(H5Aread(attr.get(), type.get(), value.data()), path, call);
+  value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
+  return value;
+}
+
+int read_version(hid_t file, const std::string& path) {
+  const htri_t exists = H5Aexists(file, kVersionAttr);
+  h5::check(exists, path, "H5Aexists(schema_version)");
+  if (exists == 0) {
+    throw StorageError(path + ": not a ternbench weights file (no schema_version attribute); "
+                              "check the path, or write it with ternbench");
+  }
+  Handle attr = h5::make(H5Aopen(file, kVersionAttr, H5P_DEFAULT), H5Aclose, path, "H5Aopen(schema_version)");
+  Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
+  if (H5Tget_class(type.get()) != H5T_INTEGER) {
+    throw StorageError(path + ": not a ternbench weights file (schema_version is not an integer)");
+  }
+  int version = 0;
+  h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &version), path, "H5Aread(schema_version)");
+  if (version > kWeightsSchemaVersion) {
+    throw StorageError(path + ": weights file has schema version " + std::to_string(version) +
+                       ", this ternbench reads up to " + std::to_string(kWeightsSchemaVersion) +
+                       "; use a newer ternbench");
+  }
+  if (version < 1) {
+    throw StorageError(path + ": weights file has invalid schema version " + std::to_string(version) +
+                       "; the file is damaged, rewrite it with ternbench");
+  }
+  return version;
+}
+
+// HDF5 calls this from C; it must not throw, so allocation failure stops the visit instead.
+herr_t collect_hard_link(hid_t, const char* name, const H5L_info_t* info, void* out) {
+  if (info->type != H5L_TYPE_HARD) return 0;
+  try {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  } catch (...) {
+    return -1;
+  }
+  return 0;
+}
+
+// Reads a float dataset into t; false for groups and datasets that hold no weights.
+bool read_tensor(hid_t file, const std::string& path, const std::string& name, Tensor& t) {
+  Handle obj = h5::make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, path, "H5Oopen(" + name + ")");
+  if (H5Iget_type(obj.get()) != H5I_DATASET) return false;
+  Handle type = h5::make(H5Dget_type(obj.get()), H5Tclose, path, "H5Dget_type(" + name + ")");
+  if (H5Tget_class(type.get()) != H5T_FLOAT) return false;
+  Handle space = h5::make(H5Dget_space(obj.get()), H5Sclose, path, "H5Dget_space(" + name + ")");
+  if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return false;
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  h5::check(rank, path, "H5Sget_simple_extent_ndims(" + name + ")");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  h5::check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), path,
+            "H5Sget_simple_extent_dims(" + name + ")");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (count < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
+  t.name = name;
+  t.shape.assign(dims.begin(), dims.end());
+  t.data.resize(static_cast<std::size_t>(count));
+  if (count > 0) {
+    h5::check(H5Dread(obj.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()), path,
+              "H5Dread(" + name + ")");
+  }
+  return true;
+}
+
+}  // namespace
+
+void write_weights(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors) {
+  if (meta.schema_version != kWeightsSchemaVersion) {
+    throw StorageError(path + ": cannot write weights schema version " + std::to_string(meta.schema_version) +
+                       "; this ternbench writes version " + std::to_string(kWeightsSchemaVersion));
+  }
+  validate(path, tensors);
+  std::error_code ec;
+  if (const fs::path dir = fs::path(path).parent_path(); !dir.empty()) {
+    fs::create_directories(dir, ec);
+    if (ec) throw StorageError(path + ": cannot create directory " + dir.string() + ": " + ec.message());
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  fs::remove(tmp, ec);  // left by a killed attempt of this same pid; H5F_ACC_EXCL would refuse it
+  {
+    const std::lock_guard<std::mutex> lock(h5::library_mutex());
+    h5::silence_library_errors();
+    try {
+      write_file(tmp, path, meta, tensors);
+      sync_file(tmp, path);
+    } catch (...) {
+      fs::remove(tmp, ec);
+      throw;
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw StorageError(path + ": cannot rename " + tmp + " into place: " + ec.message());
+  }
+}
+
+WeightsContent read_weights(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw StorageError(path + ": weights file does not exist; check the path (runs.weights_path is "
+                              "relative to the results DB's directory)");
+  }
+  const std::lock_guard<std::mutex> lock(h5::library_mutex());
+  h5::silence_library_errors();
+  const hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) {
+    throw StorageError(h5::describe_failure(path, "H5Fopen") +
+                       "; is it an HDF5 file? expected a ternbench weights file");
+  }
+  Handle file(fid, H5Fclose);
+  WeightsContent out;
+  out.meta.schema_version = read_version(file.get(), path);
+  out.meta.run_key = read_string_attr(file.get(), path, "run_key");
+  out.meta.config_toml = read_string_attr(file.get(), path, "config_toml");
+  out.meta.git_commit = read_string_attr(file.get(), path, "git_commit");
+
+  std::vector<std::string> names;
+  h5::check(H5Lvisit(file.get(), H5_INDEX_NAME, H5_ITER_INC, collect_hard_link, &names), path, "H5Lvisit");
+  for (const std::string& name : names) {
+    Tensor t;
+    if (read_tensor(file.get(), path, name, t)) out.tensors.push_back(std::move(t));
+  }
+  std::sort(out.tensors.begin(), out.tensors.end(),
+            [](const Tensor& a, const Tensor& b) { return a.name < b.name; });
+  file.close(path, "H5Fclose");
+  return out;
+}
+
+}  // namespace ternbench::storage

@@ -1,0 +1,271 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "support/tmp_dir.hpp"
+#include "ternbench/base/error.hpp"
+#include "ternbench/experiments/sweep.hpp"
+
+namespace tb = ternbench;
+namespace ex = ternbench::experiments;
+
+namespace {
+
+// Lines 1-6; tests append from line 7 on, so expected line numbers read off directly.
+const std::string kHead =
+    "[sweep]\n"
+    "name = \"t\"\n"
+    "\n"
+    "[train]\n"
+    "dataset = \"mnist\"\n"
+    "method = \"fp\"\n";
+
+ex::Sweep parse(const std::string& text) { return ex::parse_sweep(text, "test.toml"); }
+
+std::vector<std::string> methods_of(const ex::Sweep& s) {
+  std::vector<std::string> v;
+  for (const auto& r : s.runs) v.push_back(r.train.method);
+  return v;
+}
+
+}  // namespace
+
+TEST(Sweep, GridIsMethodTimesSeedTimesLrWithLrFastest) {
+  const ex::Sweep s = parse(
+      "[sweep]\nname = \"grid\"\n[train]\ndataset = \"mnist\"\n"
+      "lr = [0.1, 0.01]\nseed = [1, 2]\nmethod = [\"fp\", \"twn\"]\n");
+  ASSERT_EQ(s.runs.size(), 8u);
+  struct Point { std::string method; std::uint64_t seed; double lr; };
+  const std::vector<Point> expected = {
+      {"fp", 1, 0.1},  {"fp", 1, 0.01},  {"fp", 2, 0.1},  {"fp", 2, 0.01},
+      {"twn", 1, 0.1}, {"twn", 1, 0.01}, {"twn", 2, 0.1}, {"twn", 2, 0.01}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(s.runs[i].train.method, expected[i].method);
+    EXPECT_EQ(s.runs[i].train.seed, expected[i].seed);
+    EXPECT_EQ(s.runs[i].train.lr, expected[i].lr);
+  }
+}
+
+TEST(Sweep, MethodOnlyKeysDoNotMultiplyOtherMethods) {
+  const ex::Sweep s = parse(
+      "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"twn\"]\n"
+      "seed = [1, 2]\ndelta_factor = [0.5, 0.7]\n");
+  // Per seed: one fp run and one twn run per delta_factor.
+  ASSERT_EQ(s.runs.size(), 6u);
+  EXPECT_EQ(methods_of(s), (std::vector<std::string>{"fp", "fp", "twn", "twn", "twn", "twn"}));
+  for (const auto& r : s.runs) {
+    const bool has_delta = r.canonical_toml.find("delta_factor") != std::string::npos;
+    EXPECT_EQ(has_delta, r.train.method == "twn") << r.canonical_toml;
+  }
+  EXPECT_EQ(s.runs[2].train.delta_factor, 0.5);
+  EXPECT_EQ(s.runs[3].train.delta_factor, 0.7);
+  EXPECT_EQ(s.runs[0].train.delta_factor, 0.7);  // the default: fp ignores the key
+}
+
+TEST(Sweep, DuplicatePointsAreRemovedKeepingTheFirst) {
+  const ex::Sweep s = parse(kHead + "seed = [3, 1, 3, 2, 1]\n");
+  ASSERT_EQ(s.runs.size(), 3u);
+  EXPECT_EQ(s.runs[0].train.seed, 3u);
+  EXPECT_EQ(s.runs[1].train.seed, 1u);
+  EXPECT_EQ(s.runs[2].train.seed, 2u);
+}
+
+TEST(Sweep, RunKeyIgnoresKeyOrderInTheFile) {
+  const ex::Sweep a = parse(
+      "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = \"twn\"\nepochs = 3\nlr = 0.1\n");
+  const ex::Sweep b = parse(
+      "[train]\nlr = 0.1\nepochs = 3\nmethod = \"twn\"\ndataset = \"mnist\"\n[sweep]\nname = \"t\"\n");
+  ASSERT_EQ(a.runs.size(), 1u);
+  ASSERT_EQ(b.runs.size(), 1u);
+  EXPECT_EQ(a.runs[0].run_key, b.runs[0].run_key);
+  EXPECT_EQ(a.runs[0].canonical_toml, b.runs[0].canonical_toml);
+}
+
+TEST(Sweep, RunKeyIgnoresDefaultsWrittenExplicitly) {
+  const ex::Sweep omitted = parse(
+      "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = \"twn\"\n");
+  const ex::Sweep written = parse(
+      "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = \"twn\"\nmodel = \"mlp\"\n"
+      "seed = 1\nepochs = 10\nbatch_size = 64\nlr = 5e-2\nmomentum = 0.90\nweight_decay = 0\n"
+      "threads = 1\nquantize_first = true\nquantize_last = false\ndelta_factor = 0.7\n"
+      "train_limit = 0\ntest_limit = 0\n");
+  EXPECT_EQ(omitted.runs.at(0).run_key, written.runs.at(0).run_key);
+}
+
+TEST(Sweep, IntegerAndFloatSpellingsOfANumberAreOneRun) {
+  const ex::Sweep a = parse(kHead + "lr = 1\n");
+  const ex::Sweep b = parse(kHead + "lr = 1.0\n");
+  EXPECT_EQ(a.runs.at(0).run_key, b.runs.at(0).run_key);
+  EXPECT_NE(a.runs.at(0).canonical_toml.find("lr = 1.0\n"), std::string::npos);
+}
+
+TEST(Sweep, RunKeyChangesWhenAValueChanges) {
+  const std::string base = parse(kHead).runs.at(0).run_key;
+  EXPECT_NE(parse(kHead + "lr = 0.051\n").runs.at(0).run_key, base);
+  EXPECT_NE(parse(kHead + "seed = 2\n").runs.at(0).run_key, base);
+  EXPECT_NE(parse(kHead + "train_limit = 100\n").runs.at(0).run_key, base);
+  EXPECT_EQ(parse(kHead).runs.at(0).run_key, base);
+}
+
+TEST(Sweep, DbAndWeightsDirDefaultFromTheName) {
+  const ex::Sweep s = parse(kHead);
+  EXPECT_EQ(s.name, "t");
+  EXPECT_EQ(s.file, "test.toml");
+  EXPECT_EQ(s.db_path, "results/t.sqlite");
+  EXPECT_EQ(s.weights_dir, "results/t-weights");
+  EXPECT_EQ(s.description, "");
+
+  const ex::Sweep only_db = parse(
+      "[sweep]\nname = \"t\"\ndb = \"out/x.sqlite\"\n[train]\ndataset = \"mnist\"\nmethod = \"fp\"\n");
+  EXPECT_EQ(only_db.db_path, "out/x.sqlite");
+  EXPECT_EQ(only_db.weights_dir, "out/x-weights");
+}
+
+TEST(Sweep, PathsAreTakenAsWritten) {
+  const ex::Sweep s = parse(
+      "[sweep]\nname = \"a.b-c_1\"\ndb = \"../r/db\"\nweights_dir = \"w\"\ndescription = \"d\"\n"
+      "[train]\ndataset = \"fashion-mnist\"\nmethod = \"fp\"\n");
+  EXPECT_EQ(s.name, "a.b-c_1");
+  EXPECT_EQ(s.db_path, "../r/db");
+  EXPECT_EQ(s.weights_dir, "w");
+  EXPECT_EQ(s.description, "d");
+  EXPECT_EQ(s.runs.at(0).train.dataset, "fashion-mnist");
+}
+
+TEST(Sweep, QuickstartHasFourRuns) {
+  const ex::Sweep s = ex::load_sweep(std::string(TB_SOURCE_DIR) + "/experiments/quickstart.toml");
+  EXPECT_EQ(s.name, "quickstart");
+  EXPECT_EQ(s.db_path, "results/quickstart.sqlite");
+  ASSERT_EQ(s.runs.size(), 4u);
+  EXPECT_EQ(methods_of(s), (std::vector<std::string>{"fp", "fp", "twn", "twn"}));
+  for (const auto& r : s.runs) {
+    EXPECT_EQ(r.train.dataset, "mnist");
+    EXPECT_EQ(r.train.epochs, 10);
+    EXPECT_EQ(r.train.batch_size, 64);
+    EXPECT_EQ(r.train.lr, 0.05);
+    EXPECT_EQ(r.train.momentum, 0.9);
+  }
+}
+
+TEST(Sweep, LoadSweepReadsAFileAndErrorsNameIt) {
+  tb::testing::TmpDir dir;
+  const std::string good = dir.file("good.toml");
+  std::ofstream(good) << kHead << "seed = [1, 2]\n";
+  const ex::Sweep s = ex::load_sweep(good);
+  EXPECT_EQ(s.file, good);
+  EXPECT_EQ(s.runs.size(), 2u);
+
+  const std::string bad = dir.file("bad.toml");
+  std::ofstream(bad) << kHead << "lr = -1\n";
+  try {
+    ex::load_sweep(bad);
+    FAIL() << "expected ConfigError";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_EQ(e.file(), bad);
+    EXPECT_EQ(std::string(e.what()).rfind(bad + ":7: train.lr: ", 0), 0u) << e.what();
+  }
+}
+
+TEST(Sweep, MissingFileIsAConfigErrorNamingThePath) {
+  try {
+    ex::load_sweep("/nonexistent/sweep.toml");
+    FAIL() << "expected ConfigError";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/sweep.toml"), std::string::npos);
+  }
+}
+
+// --- Conformance: each bad document fails with the expected key path and line -----------
+
+struct BadCase {
+  const char* name;
+  std::string doc;
+  std::string key_path;
+  int line;
+  std::string fragment;  // must appear in the message
+};
+// Without this, gtest prints each case as a hex dump of the struct.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
+class SweepRejects : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(SweepRejects, WithKeyPathLineAndFix) {
+  const BadCase& c = GetParam();
+  try {
+    parse(c.doc);
+    FAIL() << "accepted:\n" << c.doc;
+  } catch (const tb::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.key_path(), c.key_path) << what;
+    EXPECT_EQ(e.line(), c.line) << what;
+    EXPECT_NE(what.find(c.fragment), std::string::npos) << what;
+    EXPECT_EQ(what.rfind("test.toml", 0), 0u) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Documents, SweepRejects,
+    ::testing::Values(
+        BadCase{"UnknownKeySuggestsClosest", kHead + "epoch = 3\n", "train.epoch", 7,
+                "unknown key; did you mean \"epochs\"? valid keys: batch_size, dataset,"},
+        BadCase{"UnknownKeyTransposition", kHead + "ephocs = 3\n", "train.ephocs", 7,
+                "did you mean \"epochs\"?"},
+        BadCase{"UnknownKeyWithoutNearMatch", kHead + "alpha = 0.1\n", "train.alpha", 7,
+                "unknown key; valid keys: batch_size"},
+        BadCase{"UnknownSweepKey", "[sweep]\nname = \"t\"\ndb_file = \"x\"\n[train]\n", "sweep.db_file", 3,
+                "valid keys: db, description, name, weights_dir"},
+        BadCase{"UnknownTable", kHead + "[trian]\nx = 1\n", "trian", 7, "did you mean \"train\"?"},
+        BadCase{"KeyOutsideItsTable", "epochs = 3\n" + kHead, "epochs", 1,
+                "it belongs under [train]"},
+        BadCase{"WrongType", kHead + "epochs = \"ten\"\n", "train.epochs", 7,
+                "expected an integer, got string"},
+        BadCase{"FloatForInteger", kHead + "epochs = 10.0\n", "train.epochs", 7,
+                "expected an integer, got float"},
+        BadCase{"WrongTypeInList", kHead + "seed = [1, \"2\"]\n", "train.seed[1]", 7,
+                "expected an integer, got string"},
+        BadCase{"BadValueOnItsOwnLine", kHead + "seed = [\n  1,\n  -2,\n]\n", "train.seed[1]", 9,
+                "must be >= 0, got -2"},
+        BadCase{"NestedList", kHead + "lr = [[0.1]]\n", "train.lr[0]", 7, "expected a number, got list"},
+        BadCase{"TableForValue", kHead + "[train.lr]\nx = 1\n", "train.lr", 7, "got table"},
+        BadCase{"MissingRequiredKey", "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\n",
+                "train.method", 4, "missing required key; add method = \"fp\" (one of: fp, twn)"},
+        BadCase{"MissingSweepName", "[sweep]\ndb = \"x.sqlite\"\n[train]\n", "sweep.name", 1,
+                "missing required key"},
+        BadCase{"MissingSweepTable", "[train]\ndataset = \"mnist\"\nmethod = \"fp\"\n", "sweep", 0,
+                "missing [sweep] table"},
+        BadCase{"MissingTrainTable", "[sweep]\nname = \"t\"\n", "train", 0, "missing [train] table"},
+        BadCase{"TrainNotATable", "train = 1\n[sweep]\nname = \"t\"\n", "train", 1,
+                "expected a table ([train]), got integer"},
+        BadCase{"UnknownDataset", "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"cifar\"\nmethod = \"fp\"\n",
+                "train.dataset", 5, "unknown dataset \"cifar\"; valid datasets: mnist, fashion-mnist"},
+        BadCase{"UnknownMethodSuggests",
+                "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"tw\"]\n",
+                "train.method[1]", 6, "did you mean \"twn\"? valid methods: fp, twn"},
+        BadCase{"UnknownModel", kHead + "model = \"resnet\"\n", "train.model", 7, "valid models: mlp"},
+        BadCase{"NegativeLr", kHead + "lr = -0.1\n", "train.lr", 7, "must be > 0.0, got -0.1"},
+        BadCase{"NonFiniteLr", kHead + "lr = nan\n", "train.lr", 7, "must be a finite number"},
+        BadCase{"MomentumOne", kHead + "momentum = 1\n", "train.momentum", 7,
+                "must be in [0.0, 1.0), got 1.0"},
+        BadCase{"ZeroEpochs", kHead + "epochs = 0\n", "train.epochs", 7, "must be >= 1, got 0"},
+        BadCase{"EpochsOverflowInt", kHead + "epochs = 3000000000\n", "train.epochs", 7,
+                "must be <= 2147483647"},
+        BadCase{"EmptyList", kHead + "seed = []\n", "train.seed", 7,
+                "empty list; give at least one value or remove the key to use the default 1"},
+        BadCase{"SyntaxErrorLine", kHead + "epochs = 3\nlr = \n", "", 8, "TOML syntax error"},
+        BadCase{"DuplicateKeyIsSyntaxError", kHead + "method = \"twn\"\n", "", 7, "TOML syntax error"},
+        BadCase{"TwnOnlyKeyWithOnlyFp", kHead + "delta_factor = [0.5, 0.6]\n", "train.delta_factor", 7,
+                "applies only to method twn, but method is fp; remove the key"},
+        BadCase{"QuantizedOnlyKeyWithOnlyFp", kHead + "quantize_last = true\n", "train.quantize_last", 7,
+                "applies only to method twn"},
+        BadCase{"BoolExpected", "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = \"twn\"\n"
+                "quantize_first = 1\n", "train.quantize_first", 6, "expected a boolean"},
+        BadCase{"BadSweepName", "[sweep]\nname = \"my sweep\"\n[train]\n", "sweep.name", 2,
+                "may contain only letters, digits"},
+        BadCase{"EmptyDbPath", "[sweep]\nname = \"t\"\ndb = \"\"\n[train]\n", "sweep.db", 3,
+                "must not be empty"}),
+    [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
