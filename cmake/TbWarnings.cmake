@@ -4,6 +4,11 @@ add_library(tb::warnings ALIAS tb_warnings)
 target_compile_options(tb_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor
   $<$<BOOL:${TB_WERROR}>:-Werror>)
+# GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 headers whenever Eigen code is
+# inlined with -march=native (GCC bug 105593, fixed in 13); the warning is unusable there.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13 AND TB_NATIVE)
+  target_compile_options(tb_warnings INTERFACE -Wno-maybe-uninitialized)
+endif()
 # Speed matters for every sweep: native code unless the user asks for portable binaries.
 add_library(tb_arch INTERFACE)
 add_library(tb::arch ALIAS tb_arch)

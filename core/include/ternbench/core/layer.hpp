@@ -1,0 +1,41 @@
+#pragma once
+// Layer contract. Layers are thin: they own parameters and call kernels. Activations live in
+// the Model, which passes each layer its forward input and output again in backward(), so
+// nothing is copied or cached per step.
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+namespace ternbench::core {
+
+using Mat = Eigen::MatrixXf;
+
+struct Param {
+  std::string name;     // HDF5 path, e.g. "dense0/W"
+  Mat value;
+  Mat grad;             // same shape as value; set (not accumulated) by backward()
+  bool decay = false;   // weight decay applies (weight matrices, not biases)
+};
+
+class Weight;
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual const std::string& name() const = 0;
+  virtual Eigen::Index in_features() const = 0;
+  virtual Eigen::Index out_features() const = 0;
+  // y = f(x)                                          x: (in, B)  y: (out, B)
+  virtual void forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) = 0;
+  // Sets every Param::grad from dy = dL/dy; x and y are this layer's last forward input and
+  // output. Writes dx = dL/dx only when want_dx (the first layer skips that GEMM).
+  virtual void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y,
+                        const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) = 0;
+  virtual std::vector<Param*> params() { return {}; }
+  // The quantizable weight matrix of a weight layer (dense, later conv); nullptr otherwise.
+  virtual Weight* weight() { return nullptr; }
+  // Recomputes derived weights (quantized copies) after the parameters changed.
+  virtual void refresh() {}
+};
+
+}  // namespace ternbench::core

@@ -1,0 +1,36 @@
+#pragma once
+// Measurements of a model as deployed: accuracy on a data set, per-layer storage statistics
+// and the exported tensors.
+#include <cstdint>
+#include <vector>
+
+#include "ternbench/core/dataset.hpp"
+#include "ternbench/core/model.hpp"
+#include "ternbench/core/trainer.hpp"
+
+namespace ternbench::core {
+
+struct Evaluation {
+  double loss = 0;      // mean cross-entropy per sample
+  double accuracy = 0;  // fraction of correct arg-max predictions
+  bool finite = true;   // false when a batch loss was NaN or infinite
+};
+
+// Evaluates the first n samples of d (n <= 0: all) in batches of `batch` columns, with the
+// weights as they are deployed now (call model.refresh() after the last update).
+Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000);
+
+// Statistics of one deployed weight matrix (precision, sign counts, scale, threshold, bits).
+LayerStats weight_stats(const Weight& w);
+
+// Fraction of exact zeros over all deployed weight matrices.
+double deployed_sparsity(Model& model);
+
+// Fills result.layers, sparsity, bits_per_weight, n_weights and n_nonzero.
+void summarize_weights(Model& model, TrainResult& result);
+
+// Every parameter, row-major: "<layer>/W" deployed, "<layer>/b", and for quantized layers
+// "<layer>/W_latent" as trained. Biases have shape {out}.
+std::vector<NamedTensor> export_weights(Model& model);
+
+}  // namespace ternbench::core

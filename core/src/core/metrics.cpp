@@ -1,0 +1,117 @@
+#include "ternbench/core/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/kernels/loss.hpp"
+#include "ternbench/core/kernels/quantize.hpp"
+
+namespace ternbench::core {
+
+Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch) {
+  TB_CHECK(batch > 0, "evaluate: batch must be > 0");
+  const std::int64_t total = n > 0 ? std::min<std::int64_t>(n, static_cast<std::int64_t>(d.size()))
+                                   : static_cast<std::int64_t>(d.size());
+  Evaluation e;
+  if (total == 0) return e;
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  for (std::int64_t start = 0; start < total; start += batch) {
+    const Eigen::Index b = static_cast<Eigen::Index>(std::min<std::int64_t>(batch, total - start));
+    const Eigen::Index s = static_cast<Eigen::Index>(start);
+    const Eigen::Ref<const Mat> logits = model.forward(d.images.middleCols(s, b));
+    const kernels::LossResult r = kernels::softmax_cross_entropy_eval(
+        logits, std::span<const std::uint8_t>(d.labels.data() + start, static_cast<std::size_t>(b)));
+    if (!std::isfinite(r.loss)) e.finite = false;
+    loss_sum += r.loss * static_cast<double>(b);
+    correct += r.correct;
+  }
+  e.loss = loss_sum / static_cast<double>(total);
+  e.accuracy = static_cast<double>(correct) / static_cast<double>(total);
+  return e;
+}
+
+LayerStats weight_stats(const Weight& w) {
+  const Mat& q = w.deployed();
+  const kernels::SignCounts c = kernels::sign_counts(q);
+  LayerStats s;
+  s.name = w.latent().name;
+  s.precision = w.precision();
+  s.rows = static_cast<std::int64_t>(q.rows());
+  s.cols = static_cast<std::int64_t>(q.cols());
+  s.n = static_cast<std::int64_t>(q.size());
+  s.n_neg = c.neg;
+  s.n_zero = c.zero;
+  s.n_pos = c.pos;
+  s.sparsity = s.n > 0 ? static_cast<double>(s.n_zero) / static_cast<double>(s.n) : 0.0;
+  const bool ternary = s.precision == "ternary";
+  s.scale = ternary ? w.quantizer()->scale() : 0.0;
+  s.delta = ternary ? w.quantizer()->delta() : 0.0;
+  // Dense ternary storage: 2 bits per weight plus one fp32 scale (DESIGN.md §3).
+  s.bits = ternary ? 2.0 * static_cast<double>(s.n) + 32.0 : 32.0 * static_cast<double>(s.n);
+  return s;
+}
+
+double deployed_sparsity(Model& model) {
+  std::int64_t zeros = 0, n = 0;
+  for (const Weight* w : model.weights()) {
+    zeros += kernels::sign_counts(w->deployed()).zero;
+    n += static_cast<std::int64_t>(w->deployed().size());
+  }
+  return n > 0 ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
+}
+
+void summarize_weights(Model& model, TrainResult& result) {
+  result.layers.clear();
+  double bits = 0;
+  std::int64_t n = 0, zeros = 0;
+  for (const Weight* w : model.weights()) {
+    result.layers.push_back(weight_stats(*w));
+    const LayerStats& s = result.layers.back();
+    bits += s.bits;
+    n += s.n;
+    zeros += s.n_zero;
+  }
+  result.n_weights = n;
+  result.n_nonzero = n - zeros;
+  result.sparsity = n > 0 ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
+  result.bits_per_weight = n > 0 ? bits / static_cast<double>(n) : 0.0;
+}
+
+namespace {
+
+NamedTensor row_major(const std::string& name, const Mat& m, bool vector) {
+  NamedTensor t;
+  t.name = name;
+  if (vector) {
+    t.shape = {static_cast<std::int64_t>(m.size())};
+  } else {
+    t.shape = {static_cast<std::int64_t>(m.rows()), static_cast<std::int64_t>(m.cols())};
+  }
+  t.data.resize(static_cast<std::size_t>(m.size()));
+  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(t.data.data(), m.rows(),
+                                                                                     m.cols()) = m;
+  return t;
+}
+
+}  // namespace
+
+std::vector<NamedTensor> export_weights(Model& model) {
+  std::vector<NamedTensor> out;
+  for (const auto& layer : model.layers()) {
+    const Weight* w = layer->weight();
+    for (const Param* p : layer->params()) {
+      if (w != nullptr && p == &w->latent()) {
+        out.push_back(row_major(p->name, w->deployed(), false));
+        if (w->quantized()) out.push_back(row_major(p->name + "_latent", p->value, false));
+      } else {
+        out.push_back(row_major(p->name, p->value, p->value.cols() == 1));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ternbench::core

@@ -1,0 +1,34 @@
+#pragma once
+// Payloads of the coordinator/worker messages. Numbers travel as exact text (doubles in
+// hexadecimal floating point), so the coordinator stores bit-for-bit what the worker computed.
+#include <string>
+#include <vector>
+
+#include "ternbench/storage/records.hpp"
+
+namespace ternbench::orchestrator {
+
+struct WorkItem {
+  std::string run_key;
+  std::string sweep;
+  std::string canonical_toml;
+  std::string weights_path;   // where the worker writes the run's HDF5 file
+  std::string weights_ref;    // the same file as recorded in the DB (relative to the DB)
+  std::string data_root;
+};
+
+struct RunResult {
+  storage::RunRecord run;
+  std::vector<storage::LayerRecord> layers;
+};
+
+std::string encode(const WorkItem& w);
+std::string encode(const storage::EpochRecord& e);
+std::string encode(const RunResult& r);
+
+// Throw CommError when the payload is malformed.
+WorkItem decode_work(const std::string& payload);
+storage::EpochRecord decode_epoch(const std::string& payload);
+RunResult decode_result(const std::string& payload);
+
+}  // namespace ternbench::orchestrator

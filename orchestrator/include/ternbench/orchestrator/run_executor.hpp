@@ -1,0 +1,38 @@
+#pragma once
+// Executes one run on the calling rank: load data, train, write the weights file, and
+// describe the outcome as DB records. A failed run is data, not an exception.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ternbench/orchestrator/protocol.hpp"
+
+namespace ternbench::core {
+struct DataSplit;
+}
+
+namespace ternbench::orchestrator {
+
+class RunExecutor {
+ public:
+  explicit RunExecutor(int rank);
+  ~RunExecutor();
+
+  // Trains w. Exceptions from the run (bad data, bad config value, HDF5 failure) become a
+  // result with status 'failed' and the message; a non-finite loss becomes 'diverged'.
+  RunResult execute(const WorkItem& w, const std::function<void(const storage::EpochRecord&)>& on_epoch);
+
+ private:
+  const core::DataSplit& dataset(const std::string& name, const std::string& root);
+  int rank_;
+  std::string host_;
+  // The last dataset loaded stays in memory: consecutive runs usually share it.
+  std::string cached_name_;
+  std::unique_ptr<core::DataSplit> cached_;
+};
+
+// Current UTC time as ISO 8601 ("2026-11-23T21:08:01Z").
+std::string utc_now();
+std::string host_name();
+
+}  // namespace ternbench::orchestrator

@@ -1,0 +1,23 @@
+#pragma once
+// `ternbench run`: everything between a sweep file and a filled results DB.
+#include <string>
+
+namespace ternbench::orchestrator {
+
+class MpiSession;
+
+struct RunOptions {
+  std::string sweep_file;
+  std::string db_path;    // overrides [sweep] db when not empty
+  std::string data_root;  // where datasets live (default $TERNBENCH_DATA or ./data)
+};
+
+// Exit codes of `ternbench run` (documented in the README).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRunsFailed = 4;  // the sweep finished but some runs failed
+
+// Runs the sweep embedded (mpi == nullptr) or as rank mpi->rank() of an MPI job.
+// Throws on errors that stop the whole job (bad config, DB or file-system failure).
+int run_sweep(const RunOptions& opt, const MpiSession* mpi);
+
+}  // namespace ternbench::orchestrator

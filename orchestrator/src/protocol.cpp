@@ -1,0 +1,197 @@
+#include "ternbench/orchestrator/protocol.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <string_view>
+
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::orchestrator {
+namespace {
+
+// Fields are length-prefixed ("<n>:<bytes>") so strings may hold anything (TOML, messages).
+class Writer {
+ public:
+  Writer& str(std::string_view s) {
+    out_ += std::to_string(s.size());
+    out_ += ':';
+    out_ += s;
+    return *this;
+  }
+  Writer& i64(std::int64_t v) { return str(std::to_string(v)); }
+  Writer& f64(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::hex);
+    return str(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  std::string str() {
+    const std::size_t colon = in_.find(':', pos_);
+    if (colon == std::string_view::npos) fail();
+    std::size_t n = 0;
+    const auto r = std::from_chars(in_.data() + pos_, in_.data() + colon, n);
+    if (r.ec != std::errc() || r.ptr != in_.data() + colon || colon + 1 + n > in_.size()) fail();
+    std::string s(in_.substr(colon + 1, n));
+    pos_ = colon + 1 + n;
+    return s;
+  }
+  std::int64_t i64() {
+    const std::string s = str();
+    std::int64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) fail();
+    return v;
+  }
+  int i32() { return static_cast<int>(i64()); }
+  double f64() {
+    const std::string s = str();
+    double v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::hex);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) fail();
+    return v;
+  }
+  void finish() const {
+    if (pos_ != in_.size()) fail();
+  }
+
+ private:
+  [[noreturn]] void fail() const {
+    throw CommError("malformed message from another rank (at byte " + std::to_string(pos_) +
+                    "); all ranks must run the same ternbench binary");
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+// hex to_chars omits the "0x" prefix and from_chars expects none, so the pair round-trips.
+void put_run(Writer& w, const storage::RunRecord& r) {
+  w.str(r.run_key).str(r.sweep).str(r.config_toml).str(r.dataset).str(r.model).str(r.method);
+  w.i64(r.seed).f64(r.lr).str(r.status).str(r.error).str(r.weights_path).str(r.git_commit);
+  w.i64(r.git_dirty ? 1 : 0).str(r.host).i64(r.rank).i64(r.threads).str(r.started_at).str(r.finished_at);
+  w.f64(r.train_seconds).i64(r.epochs_done).f64(r.train_loss).f64(r.train_acc).f64(r.test_loss).f64(r.test_acc);
+  w.f64(r.sparsity).f64(r.bits_per_weight).i64(r.n_weights).i64(r.n_nonzero);
+}
+
+storage::RunRecord get_run(Reader& in) {
+  storage::RunRecord r;
+  r.run_key = in.str();
+  r.sweep = in.str();
+  r.config_toml = in.str();
+  r.dataset = in.str();
+  r.model = in.str();
+  r.method = in.str();
+  r.seed = in.i64();
+  r.lr = in.f64();
+  r.status = in.str();
+  r.error = in.str();
+  r.weights_path = in.str();
+  r.git_commit = in.str();
+  r.git_dirty = in.i64() != 0;
+  r.host = in.str();
+  r.rank = in.i32();
+  r.threads = in.i32();
+  r.started_at = in.str();
+  r.finished_at = in.str();
+  r.train_seconds = in.f64();
+  r.epochs_done = in.i32();
+  r.train_loss = in.f64();
+  r.train_acc = in.f64();
+  r.test_loss = in.f64();
+  r.test_acc = in.f64();
+  r.sparsity = in.f64();
+  r.bits_per_weight = in.f64();
+  r.n_weights = in.i64();
+  r.n_nonzero = in.i64();
+  return r;
+}
+
+}  // namespace
+
+std::string encode(const WorkItem& w) {
+  Writer out;
+  out.str(w.run_key).str(w.sweep).str(w.canonical_toml).str(w.weights_path).str(w.weights_ref).str(w.data_root);
+  return out.take();
+}
+
+WorkItem decode_work(const std::string& payload) {
+  Reader in(payload);
+  WorkItem w;
+  w.run_key = in.str();
+  w.sweep = in.str();
+  w.canonical_toml = in.str();
+  w.weights_path = in.str();
+  w.weights_ref = in.str();
+  w.data_root = in.str();
+  in.finish();
+  return w;
+}
+
+std::string encode(const storage::EpochRecord& e) {
+  Writer out;
+  out.str(e.run_key).i64(e.epoch).f64(e.train_loss).f64(e.train_acc).f64(e.test_loss).f64(e.test_acc);
+  out.f64(e.sparsity).f64(e.seconds);
+  return out.take();
+}
+
+storage::EpochRecord decode_epoch(const std::string& payload) {
+  Reader in(payload);
+  storage::EpochRecord e;
+  e.run_key = in.str();
+  e.epoch = in.i32();
+  e.train_loss = in.f64();
+  e.train_acc = in.f64();
+  e.test_loss = in.f64();
+  e.test_acc = in.f64();
+  e.sparsity = in.f64();
+  e.seconds = in.f64();
+  in.finish();
+  return e;
+}
+
+std::string encode(const RunResult& r) {
+  Writer out;
+  put_run(out, r.run);
+  out.i64(static_cast<std::int64_t>(r.layers.size()));
+  for (const auto& l : r.layers) {
+    out.str(l.run_key).str(l.layer).str(l.precision).i64(l.rows).i64(l.cols).i64(l.n).i64(l.n_zero);
+    out.i64(l.n_pos).i64(l.n_neg).f64(l.sparsity).f64(l.scale).f64(l.delta).f64(l.bits);
+  }
+  return out.take();
+}
+
+RunResult decode_result(const std::string& payload) {
+  Reader in(payload);
+  RunResult r;
+  r.run = get_run(in);
+  const std::int64_t n = in.i64();
+  if (n < 0 || n > 100000) throw CommError("malformed result message: layer count " + std::to_string(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    storage::LayerRecord l;
+    l.run_key = in.str();
+    l.layer = in.str();
+    l.precision = in.str();
+    l.rows = in.i64();
+    l.cols = in.i64();
+    l.n = in.i64();
+    l.n_zero = in.i64();
+    l.n_pos = in.i64();
+    l.n_neg = in.i64();
+    l.sparsity = in.f64();
+    l.scale = in.f64();
+    l.delta = in.f64();
+    l.bits = in.f64();
+    r.layers.push_back(std::move(l));
+  }
+  in.finish();
+  return r;
+}
+
+}  // namespace ternbench::orchestrator

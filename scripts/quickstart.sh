@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, build, fetch MNIST, run the quickstart sweep in
+# one process, write the report. Re-running it trains nothing new and rewrites the report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$(nproc)" --target ternbench
+bin=build/release/orchestrator/ternbench
+
+"$bin" data fetch mnist
+"$bin" run experiments/quickstart.toml
+"$bin" report experiments/quickstart.toml

@@ -1,0 +1,217 @@
+#include "ternbench/core/dataset.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "support/tmp_dir.hpp"
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/idx.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ternbench::DataError;
+using ternbench::core::IdxArray;
+using ternbench::core::write_idx;
+using ternbench::testing::TmpDir;
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a DataError";
+  return "";
+}
+
+// n images whose pixel p of image i is (i * 31 + p) mod 256, and labels i mod 10.
+IdxArray images(std::uint32_t n) {
+  IdxArray a;
+  a.dims = {n, 28, 28};
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t p = 0; p < 784; ++p) a.data.push_back(static_cast<std::uint8_t>((i * 31 + p) % 256));
+  return a;
+}
+IdxArray labels(std::uint32_t n) {
+  IdxArray a;
+  a.dims = {n};
+  for (std::uint32_t i = 0; i < n; ++i) a.data.push_back(static_cast<std::uint8_t>(i % 10));
+  return a;
+}
+
+void write_split(const fs::path& dir, std::uint32_t n_train, std::uint32_t n_test) {
+  fs::create_directories(dir);
+  write_idx((dir / "train-images-idx3-ubyte").string(), images(n_train));
+  write_idx((dir / "train-labels-idx1-ubyte").string(), labels(n_train));
+  write_idx((dir / "t10k-images-idx3-ubyte").string(), images(n_test));
+  write_idx((dir / "t10k-labels-idx1-ubyte").string(), labels(n_test));
+}
+
+void gzip_in_place(const fs::path& plain) {
+  std::ifstream in(plain, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  gzFile f = gzopen((plain.string() + ".gz").c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+  fs::remove(plain);
+}
+
+// Sets an environment variable for one test and restores it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Dataset, LoadsIdxDirOneScaledColumnPerSample) {
+  TmpDir tmp;
+  write_split(tmp.path() / "mnist", 5, 3);
+  const auto s = ternbench::core::load_idx_dir((tmp.path() / "mnist").string(), "mnist");
+  EXPECT_EQ(s.name, "mnist");
+  ASSERT_EQ(s.train.size(), 5u);
+  ASSERT_EQ(s.test.size(), 3u);
+  EXPECT_EQ(s.train.images.rows(), 784);
+  EXPECT_EQ(s.train.images.cols(), 5);
+  EXPECT_EQ(s.train.height, 28);
+  EXPECT_EQ(s.train.width, 28);
+  EXPECT_EQ(s.train.channels, 1);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(s.train.labels[static_cast<std::size_t>(i)], i % 10);
+    for (int p = 0; p < 784; ++p)
+      ASSERT_FLOAT_EQ(s.train.images(p, i), static_cast<float>((i * 31 + p) % 256) / 255.0f) << i << "," << p;
+  }
+  EXPECT_FLOAT_EQ(s.test.images(255 - 62, 2), 1.0f);  // (2 * 31 + 193) = 255
+}
+
+TEST(Dataset, ReadsGzipVariantsOfOfficialNames) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "fashion-mnist";
+  write_split(dir, 4, 2);
+  gzip_in_place(dir / "train-images-idx3-ubyte");
+  gzip_in_place(dir / "t10k-labels-idx1-ubyte");
+  const auto s = ternbench::core::load_dataset("fashion-mnist", tmp.path().string());
+  EXPECT_EQ(s.name, "fashion-mnist");
+  EXPECT_EQ(s.train.size(), 4u);
+  EXPECT_EQ(s.test.labels, (std::vector<std::uint8_t>{0, 1}));
+  EXPECT_FLOAT_EQ(s.train.images(1, 3), static_cast<float>(3 * 31 + 1) / 255.0f);
+}
+
+TEST(Dataset, MismatchedImageAndLabelCountsNameBothFiles) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "mnist";
+  write_split(dir, 5, 3);
+  write_idx((dir / "t10k-labels-idx1-ubyte").string(), labels(2));
+  const std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "mnist"); });
+  EXPECT_EQ(msg, (dir / "t10k-labels-idx1-ubyte").string() + ": holds 2 labels but " +
+                     (dir / "t10k-images-idx3-ubyte").string() +
+                     " holds 3 images; both files must come from the same release");
+}
+
+TEST(Dataset, MissingFileSaysWhichAndHowToFetch) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "mnist";
+  write_split(dir, 2, 2);
+  fs::remove(dir / "train-labels-idx1-ubyte");
+  const std::string msg = error_of([&] { ternbench::core::load_dataset("mnist", tmp.path().string()); });
+  EXPECT_EQ(msg.rfind((dir / "train-labels-idx1-ubyte").string() + ": missing (also looked for "
+                                                                     "train-labels-idx1-ubyte.gz)",
+                      0),
+            0u)
+      << msg;
+  EXPECT_NE(msg.find("`ternbench data fetch mnist`"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("TERNBENCH_DATA"), std::string::npos) << msg;
+}
+
+TEST(Dataset, MissingDirectoryNamesFix) {
+  TmpDir tmp;
+  const std::string msg = error_of([&] { ternbench::core::load_dataset("fashion-mnist", tmp.path().string()); });
+  EXPECT_EQ(msg.rfind((tmp.path() / "fashion-mnist").string() + ": no such directory; run `ternbench data fetch "
+                                                                 "fashion-mnist`",
+                      0),
+            0u)
+      << msg;
+}
+
+TEST(Dataset, LabelOutOfRangeIsRejected) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "d";
+  write_split(dir, 3, 2);
+  IdxArray bad = labels(3);
+  bad.data[1] = 12;
+  write_idx((dir / "train-labels-idx1-ubyte").string(), bad);
+  const std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), dir.string()); });
+  EXPECT_NE(msg.find("train-labels-idx1-ubyte: label 12 at index 1 is outside 0..9"), std::string::npos) << msg;
+}
+
+TEST(Dataset, ImagesMustBeThreeDimensionalAndLabelsOne) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "d";
+  write_split(dir, 3, 2);
+  write_idx((dir / "train-images-idx3-ubyte").string(), labels(3));
+  std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "d"); });
+  EXPECT_NE(msg.find("train-images-idx3-ubyte: has 1 dimensions, images need 3"), std::string::npos) << msg;
+  write_split(dir, 3, 2);
+  write_idx((dir / "t10k-labels-idx1-ubyte").string(), images(2));
+  msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "d"); });
+  EXPECT_NE(msg.find("t10k-labels-idx1-ubyte: has 3 dimensions, labels need 1"), std::string::npos) << msg;
+}
+
+TEST(Dataset, UnknownNameListsKnownDatasets) {
+  const std::string msg = error_of([] { ternbench::core::load_dataset("cifar100", "/nonexistent"); });
+  EXPECT_EQ(msg, "unknown IDX dataset 'cifar100'; known: mnist, fashion-mnist");
+}
+
+TEST(Dataset, TruncateKeepsFirstSamples) {
+  TmpDir tmp;
+  write_split(tmp.path() / "mnist", 6, 2);
+  auto s = ternbench::core::load_dataset("mnist", tmp.path().string());
+  const Eigen::MatrixXf first4 = s.train.images.leftCols(4);
+  ternbench::core::truncate(s.train, 4);
+  EXPECT_EQ(s.train.size(), 4u);
+  EXPECT_EQ(s.train.images.cols(), 4);
+  EXPECT_TRUE(s.train.images == first4);
+  EXPECT_EQ(s.train.labels, (std::vector<std::uint8_t>{0, 1, 2, 3}));
+  ternbench::core::truncate(s.train, 0);
+  EXPECT_EQ(s.train.size(), 4u);
+  ternbench::core::truncate(s.train, -3);
+  EXPECT_EQ(s.train.size(), 4u);
+  ternbench::core::truncate(s.train, 99);
+  EXPECT_EQ(s.train.size(), 4u);
+}
+
+TEST(Dataset, DataRootHonoursEnvironment) {
+  {
+    ScopedEnv env("TERNBENCH_DATA", "/srv/data");
+    EXPECT_EQ(ternbench::core::data_root(), "/srv/data");
+  }
+  {
+    ScopedEnv env("TERNBENCH_DATA", nullptr);
+    EXPECT_EQ(ternbench::core::data_root(), "./data");
+  }
+  EXPECT_EQ(ternbench::core::dataset_dir("/srv/data", "mnist"), "/srv/data/mnist");
+}
+
+}  // namespace
