@@ -3,6 +3,7 @@
 // the Model, which passes each layer its forward input and output again in backward(), so
 // nothing is copied or cached per step.
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct Param {
   Mat value;
   Mat grad;             // same shape as value; set (not accumulated) by backward()
   bool decay = false;   // weight decay applies (weight matrices, not biases)
+  // Shape as stored in HDF5 (row-major over value's row-major data); empty = {rows, cols},
+  // or {rows} for a column vector. Conv weights are {out_c, in_c, k, k}.
+  std::vector<std::int64_t> shape;
 };
 
 class Weight;
@@ -32,6 +36,11 @@ class Layer {
   virtual void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y,
                         const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // State that is saved and restored but not trained (batch-norm running statistics).
+  virtual std::vector<Param*> buffers() { return {}; }
+  // Training mode (batch statistics, dropout) or evaluation mode (running statistics, no
+  // dropout). Layers that behave the same in both ignore it.
+  virtual void set_training(bool /*training*/) {}
   // The quantizable weight matrix of a weight layer (dense, later conv); nullptr otherwise.
   virtual Weight* weight() { return nullptr; }
   // Recomputes derived weights (quantized copies) after the parameters changed.
