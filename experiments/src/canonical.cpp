@@ -59,7 +59,15 @@ std::string format_toml_value(const ParamValue& value) {
   if (const auto* s = std::get_if<std::string>(&value)) return quote_toml(*s);
   if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&value)) return format_double(*d);
-  return std::get<bool>(value) ? "true" : "false";
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  std::string out = "[";
+  if (const auto* ints = std::get_if<IntList>(&value)) {
+    for (std::size_t i = 0; i < ints->size(); ++i) out += (i ? ", " : "") + std::to_string((*ints)[i]);
+  } else {
+    const auto& strings = std::get<StringList>(value);
+    for (std::size_t i = 0; i < strings.size(); ++i) out += (i ? ", " : "") + quote_toml(strings[i]);
+  }
+  return out + "]";
 }
 
 }  // namespace detail

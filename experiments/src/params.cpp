@@ -120,6 +120,36 @@ Check float_range(double lo, bool lo_open, double hi = std::numeric_limits<doubl
   return {text, std::move(fn), {}};
 }
 
+// Epoch milestones: positive and strictly increasing (whether they fall inside the run's
+// epochs is checked with the whole config, by the trainer's config check).
+Check increasing_epochs() {
+  ProblemFn fn = [](const ParamValue& v) -> Problem {
+    const auto& xs = std::get<IntList>(v);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      if (xs[i] < 1) return "milestones must be >= 1, got " + std::to_string(xs[i]);
+      if (i > 0 && xs[i] <= xs[i - 1]) return "milestones must increase, got " + format_toml_value(v);
+      if (xs[i] > std::numeric_limits<int>::max()) return "milestone too large: " + std::to_string(xs[i]);
+    }
+    return std::nullopt;
+  };
+  return {"increasing epochs >= 1", std::move(fn), {}};
+}
+
+Check layer_texts() {
+  ProblemFn fn = [](const ParamValue& v) -> Problem {
+    const auto& xs = std::get<StringList>(v);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      try {
+        (void)core::parse_layer_spec(xs[i]);
+      } catch (const Error& e) {
+        return "entry " + std::to_string(i) + ": " + e.what();
+      }
+    }
+    return std::nullopt;
+  };
+  return {"layer texts such as \"conv(32, kernel=5)\", \"relu\"", std::move(fn), {}};
+}
+
 Check any_bool() {
   return {"true or false", [](const ParamValue&) -> Problem { return std::nullopt; }, {}};
 }
@@ -158,6 +188,26 @@ void add(std::vector<TrainParam>& table, const std::string& name, T core::TrainC
       const double x = c.*field;
       return ParamValue(x == 0.0 ? 0.0 : x);
     };
+  } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+    p.info.type = ParamType::kIntList;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) {
+      const auto& xs = std::get<IntList>(v);
+      (c.*field).assign(xs.size(), 0);
+      for (std::size_t i = 0; i < xs.size(); ++i) (c.*field)[i] = static_cast<int>(xs[i]);
+    };
+    p.get = [field](const core::TrainConfig& c) { return ParamValue(IntList((c.*field).begin(), (c.*field).end())); };
+  } else if constexpr (std::is_same_v<T, std::vector<core::LayerSpec>>) {
+    // Layers travel as their canonical text, so spelling variants are one run key.
+    p.info.type = ParamType::kStringList;
+    p.set = [field](core::TrainConfig& c, const ParamValue& v) {
+      (c.*field).clear();
+      for (const auto& text : std::get<StringList>(v)) (c.*field).push_back(core::parse_layer_spec(text));
+    };
+    p.get = [field](const core::TrainConfig& c) {
+      StringList out;
+      for (const auto& spec : c.*field) out.push_back(core::format_layer_spec(spec));
+      return ParamValue(out);
+    };
   } else {
     static_assert(std::is_integral_v<T>, "unsupported TrainConfig field type");
     p.info.type = ParamType::kInteger;
@@ -178,24 +228,55 @@ void add(std::vector<TrainParam>& table, const std::string& name, T core::TrainC
 std::vector<TrainParam> build_train_table() {
   using TC = core::TrainConfig;
   std::vector<TrainParam> t;
-  add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "fashion-mnist"}, "dataset"),
-      kEveryMethod, "Dataset to train and test on.");
+  add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "fashion-mnist", "cifar10"}, "dataset"),
+      kEveryMethod, "Dataset to train and test on (cifar10: the official binary files in $TERNBENCH_DATA/cifar10).");
   add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "twn"}, "method"), kEveryMethod,
       "Training method: fp = full precision, twn = ternary weight networks.");
-  add(t, "model", &TC::model, Need::kOptional, one_of({"mlp"}, "model"), kEveryMethod,
-      "Network: mlp = 784-500-300-10 with ReLU.");
+  add(t, "model", &TC::model, Need::kOptional,
+      one_of({"mlp", "lenet300", "lenet5", "vgg7", "resnet20", "custom"}, "model"), kEveryMethod,
+      "Network: mlp 784-500-300-10, lenet300 784-300-100-10, lenet5 (TWN variant), vgg7, resnet20, "
+      "or custom (the stack in layers).");
+  add(t, "layers", &TC::layers, Need::kOptional, layer_texts(), kEveryMethod,
+      "model = \"custom\": the layers, input to output, e.g. [\"conv(32, kernel=5)\", \"batchnorm\", "
+      "\"relu\", \"maxpool(2)\", \"flatten\", \"dense(10)\"]; a list of such lists is a grid axis.");
   add(t, "seed", &TC::seed, Need::kOptional, int_at_least<std::uint64_t>(0), kEveryMethod,
-      "Seed of every random stream of the run (initialisation, shuffling).");
+      "Seed of every random stream of the run (initialisation, shuffling, augmentation, dropout).");
   add(t, "epochs", &TC::epochs, Need::kOptional, int_at_least<int>(1), kEveryMethod,
       "Passes over the training set.");
   add(t, "batch_size", &TC::batch_size, Need::kOptional, int_at_least<int>(1), kEveryMethod,
-      "Images per SGD step.");
+      "Images per optimizer step.");
+  add(t, "optimizer", &TC::optimizer, Need::kOptional, one_of({"sgd", "adam"}, "optimizer"), kEveryMethod,
+      "sgd (momentum, optional Nesterov) or adam.");
   add(t, "lr", &TC::lr, Need::kOptional, float_range(0.0, true), kEveryMethod,
-      "SGD learning rate.");
+      "Learning rate (the schedule's starting value).");
   add(t, "momentum", &TC::momentum, Need::kOptional, float_range(0.0, false, 1.0), kEveryMethod,
       "SGD momentum.");
+  add(t, "nesterov", &TC::nesterov, Need::kOptional, any_bool(), kEveryMethod, "SGD with Nesterov momentum.");
+  add(t, "adam_beta1", &TC::adam_beta1, Need::kOptional, float_range(0.0, false, 1.0), kEveryMethod,
+      "Adam's first-moment decay.");
+  add(t, "adam_beta2", &TC::adam_beta2, Need::kOptional, float_range(0.0, false, 1.0), kEveryMethod,
+      "Adam's second-moment decay.");
+  add(t, "adam_eps", &TC::adam_eps, Need::kOptional, float_range(0.0, true), kEveryMethod,
+      "Adam's denominator term.");
   add(t, "weight_decay", &TC::weight_decay, Need::kOptional, float_range(0.0, false), kEveryMethod,
-      "L2 penalty on weight matrices (not biases).");
+      "L2 penalty on weight matrices (not biases or batch-norm parameters).");
+  add(t, "lr_schedule", &TC::lr_schedule, Need::kOptional,
+      one_of({"constant", "multistep", "cosine", "exponential"}, "schedule"), kEveryMethod,
+      "How the learning rate changes over the epochs.");
+  add(t, "lr_milestones", &TC::lr_milestones, Need::kOptional, increasing_epochs(), kEveryMethod,
+      "multistep: the lr is multiplied by lr_gamma after each of these epochs, e.g. [15, 25].");
+  add(t, "lr_gamma", &TC::lr_gamma, Need::kOptional, float_range(0.0, true), kEveryMethod,
+      "multistep factor, or exponential factor per epoch.");
+  add(t, "lr_min", &TC::lr_min, Need::kOptional, float_range(0.0, false), kEveryMethod,
+      "cosine: the learning rate at the end.");
+  add(t, "warmup_epochs", &TC::warmup_epochs, Need::kOptional, float_range(0.0, false), kEveryMethod,
+      "Linear warm-up of the learning rate over this many epochs (0 = none).");
+  add(t, "normalize", &TC::normalize, Need::kOptional, any_bool(), kEveryMethod,
+      "Standardize each channel with the training split's mean and std.");
+  add(t, "augment", &TC::augment, Need::kOptional, any_bool(), kEveryMethod,
+      "Random crop (zero padding crop_padding) and horizontal flip of training images.");
+  add(t, "crop_padding", &TC::crop_padding, Need::kOptional, int_at_least<int>(0), kEveryMethod,
+      "Padding of the random crop.");
   add(t, "threads", &TC::threads, Need::kOptional, int_at_least<int>(1), kEveryMethod,
       "Threads one run may use.");
   add(t, "quantize_first", &TC::quantize_first, Need::kOptional, any_bool(), kQuantizedMethods,
@@ -217,6 +298,8 @@ std::string_view article_type(ParamType type) {
     case ParamType::kInteger: return "an integer";
     case ParamType::kFloat: return "a number";
     case ParamType::kBool: return "a boolean (true or false)";
+    case ParamType::kIntList: return "a list of integers";
+    case ParamType::kStringList: return "a list of strings";
   }
   return "a value";
 }
@@ -240,6 +323,29 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
       break;
     case ParamType::kBool:
       if (const auto* b = node.as_boolean()) v = ParamValue(b->get());
+      break;
+    case ParamType::kIntList:
+    case ParamType::kStringList:
+      if (const auto* list = node.as_array()) {
+        IntList ints;
+        StringList strings;
+        for (std::size_t j = 0; j < list->size(); ++j) {
+          const toml::node& e = *list->get(j);
+          const std::string element_path = path + "[" + std::to_string(j) + "]";
+          if (p.info.type == ParamType::kIntList && e.as_integer()) {
+            ints.push_back(e.as_integer()->get());
+          } else if (p.info.type == ParamType::kStringList && e.as_string()) {
+            strings.push_back(e.as_string()->get());
+          } else {
+            throw ConfigError(file, element_path, line_of(e),
+                              std::string("expected ") +
+                                  (p.info.type == ParamType::kIntList ? "an integer" : "a string") + ", got " +
+                                  std::string(node_type_name(e)));
+          }
+        }
+        if (p.info.type == ParamType::kIntList) v = ParamValue(ints);
+        else v = ParamValue(strings);
+      }
       break;
   }
   if (!v) {
@@ -349,6 +455,9 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
         throw ConfigError(file, path, line_of(train), "missing required key; " + fix);
       }
       axis.push_back(p.default_value);
+    } else if (const bool list_type = p.info.type == ParamType::kIntList || p.info.type == ParamType::kStringList;
+               list_type && !(node->as_array() && !node->as_array()->empty() && node->as_array()->get(0)->as_array())) {
+      axis.push_back(read_value(*node, p, path, file));  // a flat list is one value of a list-typed key
     } else if (const auto* list = node->as_array()) {
       if (single_values) {
         throw ConfigError(file, path, line_of(*node),
@@ -382,6 +491,27 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
     throw ConfigError(file, "train." + info.name, line_of(*given[i]),
                       "applies only to method " + join(info.methods, ", ") + ", but method is " +
                           join(listed, ", ") + "; remove the key or add one of its methods");
+  }
+
+  // A stack is the model only for model = "custom"; for a named model it would be ignored.
+  const std::vector<ParamValue>& models = out.axes[index_of("model")];
+  const bool custom = std::any_of(models.begin(), models.end(),
+                                  [](const ParamValue& m) { return std::get<std::string>(m) == "custom"; });
+  const std::size_t layers_at = index_of("layers");
+  const bool stack_given = std::any_of(out.axes[layers_at].begin(), out.axes[layers_at].end(),
+                                      [](const ParamValue& v) { return !std::get<StringList>(v).empty(); });
+  if (stack_given && !custom) {
+    throw ConfigError(file, "train.layers", line_of(*given[layers_at]),
+                      "applies only to model = \"custom\"; remove the key or set model = \"custom\"");
+  }
+  if (custom) {
+    for (const ParamValue& stack : out.axes[layers_at]) {
+      if (!std::get<StringList>(stack).empty()) continue;
+      const toml::node* at = given[layers_at] ? given[layers_at] : given[index_of("model")];
+      throw ConfigError(file, "train.layers", at ? line_of(*at) : line_of(train),
+                        "model = \"custom\" needs its layers, e.g. layers = [\"dense(300)\", \"relu\", "
+                        "\"dense(10)\"]");
+    }
   }
   return out;
 }
@@ -419,6 +549,8 @@ std::string_view type_name(ParamType type) {
     case ParamType::kInteger: return "integer";
     case ParamType::kFloat: return "float";
     case ParamType::kBool: return "boolean";
+    case ParamType::kIntList: return "list of integers";
+    case ParamType::kStringList: return "list of strings";
   }
   return "unknown";
 }

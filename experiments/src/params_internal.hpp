@@ -16,7 +16,9 @@
 
 namespace ternbench::experiments::detail {
 
-using ParamValue = std::variant<std::string, std::int64_t, double, bool>;
+using IntList = std::vector<std::int64_t>;
+using StringList = std::vector<std::string>;
+using ParamValue = std::variant<std::string, std::int64_t, double, bool, IntList, StringList>;
 
 struct TrainParam {
   ParamInfo info;

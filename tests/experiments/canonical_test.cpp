@@ -46,17 +46,31 @@ TEST(Canonical, WritesEveryApplicableDefaultSortedByKey) {
   const ex::RunSpec r = ex::make_run(tb::core::TrainConfig{});
   EXPECT_EQ(r.canonical_toml,
             "[train]\n"
+            "adam_beta1 = 0.9\n"
+            "adam_beta2 = 0.999\n"
+            "adam_eps = 1e-08\n"
+            "augment = false\n"
             "batch_size = 64\n"
+            "crop_padding = 4\n"
             "dataset = \"mnist\"\n"
             "epochs = 10\n"
+            "layers = []\n"
             "lr = 0.05\n"
+            "lr_gamma = 0.1\n"
+            "lr_milestones = []\n"
+            "lr_min = 0.0\n"
+            "lr_schedule = \"constant\"\n"
             "method = \"fp\"\n"
             "model = \"mlp\"\n"
             "momentum = 0.9\n"
+            "nesterov = false\n"
+            "normalize = false\n"
+            "optimizer = \"sgd\"\n"
             "seed = 1\n"
             "test_limit = 0\n"
             "threads = 1\n"
             "train_limit = 0\n"
+            "warmup_epochs = 0.0\n"
             "weight_decay = 0.0\n");
 }
 
@@ -215,7 +229,7 @@ TEST(Params, MethodOnlyKeysAndChoicesAreListed) {
       EXPECT_EQ(p.choices, (std::vector<std::string>{"fp", "twn"}));
     }
     if (p.name == "dataset") {
-      EXPECT_EQ(p.choices, (std::vector<std::string>{"mnist", "fashion-mnist"}));
+      EXPECT_EQ(p.choices, (std::vector<std::string>{"mnist", "fashion-mnist", "cifar10"}));
     }
   }
   EXPECT_EQ(ex::type_name(ex::ParamType::kFloat), "float");

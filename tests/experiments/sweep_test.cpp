@@ -111,6 +111,36 @@ TEST(Sweep, RunKeyChangesWhenAValueChanges) {
   EXPECT_EQ(parse(kHead).runs.at(0).run_key, base);
 }
 
+// A list-typed key takes a whole list as one value; a list of lists is its grid axis.
+TEST(Sweep, FlatListOfAListKeyIsOneValueAndListOfListsIsAnAxis) {
+  const ex::Sweep one = parse(kHead + "lr_schedule = \"multistep\"\nlr_milestones = [15, 25]\n");
+  ASSERT_EQ(one.runs.size(), 1u);
+  EXPECT_EQ(one.runs[0].train.lr_milestones, (std::vector<int>{15, 25}));
+  EXPECT_NE(one.runs[0].canonical_toml.find("lr_milestones = [15, 25]\n"), std::string::npos);
+  const ex::Sweep two = parse(kHead + "lr_milestones = [[15, 25], [10]]\n");
+  ASSERT_EQ(two.runs.size(), 2u);
+  EXPECT_EQ(two.runs[1].train.lr_milestones, (std::vector<int>{10}));
+}
+
+TEST(Sweep, CustomStacksAreCanonicalAndGridable) {
+  const ex::Sweep s = parse(kHead + "model = \"custom\"\n"
+                            "layers = [[\"dense(300)\", \"relu\", \"dense(10)\"],\n"
+                            "          [\"conv(8,kernel=5)\", \"relu\", \"maxpool(2)\", \"flatten\", \"dense(10)\"]]\n");
+  ASSERT_EQ(s.runs.size(), 2u);
+  ASSERT_EQ(s.runs[1].train.layers.size(), 5u);
+  EXPECT_EQ(s.runs[1].train.layers[0].kernel, 5);
+  EXPECT_NE(s.runs[1].canonical_toml.find("layers = [\"conv(8, kernel=5, stride=1, padding=0)\", \"relu\", "
+                                          "\"maxpool(kernel=2, stride=2)\", \"flatten\", \"dense(10)\"]"),
+            std::string::npos)
+      << s.runs[1].canonical_toml;
+  // Another spelling of the same stack is the same run.
+  const ex::Sweep same = parse(kHead + "model = \"custom\"\n"
+                               "layers = [\"conv(8, kernel=5, padding=0)\", \"relu\", \"maxpool(2, stride=2)\", "
+                               "\"flatten\", \"dense(units=10)\"]\n");
+  EXPECT_EQ(same.runs[0].run_key, s.runs[1].run_key);
+  EXPECT_EQ(ex::parse_run(s.runs[1].canonical_toml).run_key, s.runs[1].run_key);
+}
+
 TEST(Sweep, DbAndWeightsDirDefaultFromTheName) {
   const ex::Sweep s = parse(kHead);
   EXPECT_EQ(s.name, "t");
@@ -212,11 +242,11 @@ INSTANTIATE_TEST_SUITE_P(
     Documents, SweepRejects,
     ::testing::Values(
         BadCase{"UnknownKeySuggestsClosest", kHead + "epoch = 3\n", "train.epoch", 7,
-                "unknown key; did you mean \"epochs\"? valid keys: batch_size, dataset,"},
+                "unknown key; did you mean \"epochs\"? valid keys: adam_beta1, adam_beta2,"},
         BadCase{"UnknownKeyTransposition", kHead + "ephocs = 3\n", "train.ephocs", 7,
                 "did you mean \"epochs\"?"},
         BadCase{"UnknownKeyWithoutNearMatch", kHead + "alpha = 0.1\n", "train.alpha", 7,
-                "unknown key; valid keys: batch_size"},
+                "unknown key; valid keys: adam_beta1"},
         BadCase{"UnknownSweepKey", "[sweep]\nname = \"t\"\ndb_file = \"x\"\n[train]\n", "sweep.db_file", 3,
                 "valid keys: db, description, name, weights_dir"},
         BadCase{"UnknownTable", kHead + "[trian]\nx = 1\n", "trian", 7, "did you mean \"train\"?"},
@@ -242,7 +272,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TrainNotATable", "train = 1\n[sweep]\nname = \"t\"\n", "train", 1,
                 "expected a table ([train]), got integer"},
         BadCase{"UnknownDataset", "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"cifar\"\nmethod = \"fp\"\n",
-                "train.dataset", 5, "unknown dataset \"cifar\"; valid datasets: mnist, fashion-mnist"},
+                "train.dataset", 5, "unknown dataset \"cifar\"; did you mean \"cifar10\"? valid datasets: mnist, fashion-mnist, cifar10"},
         BadCase{"UnknownMethodSuggests",
                 "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"tw\"]\n",
                 "train.method[1]", 6, "did you mean \"twn\"? valid methods: fp, twn"},
@@ -267,5 +297,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadSweepName", "[sweep]\nname = \"my sweep\"\n[train]\n", "sweep.name", 2,
                 "may contain only letters, digits"},
         BadCase{"EmptyDbPath", "[sweep]\nname = \"t\"\ndb = \"\"\n[train]\n", "sweep.db", 3,
-                "must not be empty"}),
+                "must not be empty"},
+        BadCase{"MilestonesNotIncreasing", kHead + "lr_milestones = [20, 10]\n", "train.lr_milestones", 7,
+                "milestones must increase, got [20, 10]"},
+        BadCase{"MilestoneNotAnInteger", kHead + "lr_milestones = [10, \"x\"]\n", "train.lr_milestones[1]", 7,
+                "expected an integer, got string"},
+        BadCase{"LayersWithoutCustomModel", kHead + "layers = [\"dense(10)\"]\n", "train.layers", 7,
+                "applies only to model = \"custom\""},
+        BadCase{"CustomModelWithoutLayers", kHead + "model = \"custom\"\n", "train.layers", 7,
+                "model = \"custom\" needs its layers"},
+        BadCase{"BadLayerText", kHead + "model = \"custom\"\nlayers = [\"relu\", \"conv(3, size=2)\"]\n",
+                "train.layers", 8, "entry 1: layer \"conv(3, size=2)\": conv has no option \"size\""},
+        BadCase{"UnknownOptimizer", kHead + "optimizer = \"adamw\"\n", "train.optimizer", 7,
+                "unknown optimizer \"adamw\"; did you mean \"adam\"?"}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });

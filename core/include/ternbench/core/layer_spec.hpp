@@ -15,4 +15,13 @@ struct LayerSpec {
   bool operator==(const LayerSpec&) const = default;
 };
 
+// One layer written as text, as sweep files give it: "dense(512)", "conv(32, kernel=5,
+// padding=2)", "maxpool(2)", "dropout(0.3)", "batchnorm", "relu", "flatten", "gap".
+// Throws ternbench::Error saying what is wrong and what is valid.
+LayerSpec parse_layer_spec(const std::string& text);
+
+// The one canonical spelling, with every option written: "conv(32, kernel=5, stride=1,
+// padding=2)", "maxpool(kernel=2, stride=2)". parse_layer_spec(format_layer_spec(s)) == s.
+std::string format_layer_spec(const LayerSpec& spec);
+
 }  // namespace ternbench::core

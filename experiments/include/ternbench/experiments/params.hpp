@@ -7,7 +7,9 @@
 
 namespace ternbench::experiments {
 
-enum class ParamType { kString, kInteger, kFloat, kBool };
+// List types take a whole TOML list as one value ("lr_milestones = [15, 25]"); a list of
+// lists is then the grid axis.
+enum class ParamType { kString, kInteger, kFloat, kBool, kIntList, kStringList };
 
 struct ParamInfo {
   std::string name;                  // TOML key, e.g. "lr"
