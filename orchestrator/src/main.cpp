@@ -13,7 +13,10 @@
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/experiments/params.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
+#include "ternbench/orchestrator/status.hpp"
+#include "ternbench/orchestrator/sweep_plan.hpp"
 #include "ternbench/orchestrator/sweep_runner.hpp"
 #include "ternbench/reports/markdown.hpp"
 #include "ternbench/storage/metrics_db.hpp"
@@ -69,6 +72,31 @@ int cmd_report(const std::string& sweep_file, std::string db_path, std::string o
   return 0;
 }
 
+int cmd_plan(const tb::orchestrator::RunOptions& opt) {
+  const auto sweep = tb::experiments::load_sweep(opt.sweep_file);
+  const std::string db_path = tb::orchestrator::effective_db_path(sweep, opt);
+  std::unique_ptr<tb::storage::MetricsDb> db;
+  if (fs::exists(db_path)) db = std::make_unique<tb::storage::MetricsDb>(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
+  const auto plan = tb::orchestrator::make_plan(sweep, db.get(), opt.plan);
+  std::cout << tb::orchestrator::format_plan(sweep, db_path, plan, opt.plan);
+  return 0;
+}
+
+int cmd_status(const std::string& sweep_file, std::string db_path) {
+  int total = 0;
+  std::string name = "results";
+  if (!sweep_file.empty()) {
+    const auto sweep = tb::experiments::load_sweep(sweep_file);
+    if (db_path.empty()) db_path = sweep.db_path;
+    total = static_cast<int>(sweep.runs.size());
+    name = sweep.name;
+  }
+  if (db_path.empty()) throw tb::ConfigError("ternbench status", "", 0, "give a sweep file or --db PATH");
+  tb::storage::MetricsDb db(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
+  std::cout << tb::orchestrator::format_status(db.runs(), total, name) << std::endl;
+  return 0;
+}
+
 int exit_code_for(const std::exception& e) {
   if (dynamic_cast<const tb::ConfigError*>(&e) || dynamic_cast<const tb::DataError*>(&e)) return kExitBadInput;
   return kExitFailure;
@@ -87,6 +115,26 @@ int main(int argc, char** argv) {
   run->add_option("--db", run_opt.db_path,
                   "results DB (default: the sweep's [sweep] db); weights go to <db>-weights/ beside it");
   run->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
+  auto add_retry_flags = [&](CLI::App* cmd) {
+    cmd->add_flag("--retry-failed", run_opt.plan.retry_failed, "re-queue failed runs whatever their attempt count");
+    cmd->add_option("--max-attempts", run_opt.plan.max_attempts,
+                    "attempts after which a failed run is no longer retried automatically")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+  };
+  add_retry_flags(run);
+
+  auto* plan = app.add_subcommand("plan", "show what `run` would do with a sweep, without running anything");
+  plan->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
+  plan->add_option("--db", run_opt.db_path, "results DB (default: the sweep's [sweep] db)");
+  add_retry_flags(plan);
+
+  std::string status_sweep, status_db;
+  auto* status = app.add_subcommand("status", "one-line summary of a running or finished sweep, from its DB");
+  status->add_option("sweep", status_sweep, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  status->add_option("--db", status_db, "results DB (overrides the sweep's)");
+
+  auto* params = app.add_subcommand("params", "list every key a sweep file accepts, with defaults and rules");
 
   auto* data = app.add_subcommand("data", "manage datasets");
   data->require_subcommand(1);
@@ -127,6 +175,12 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed()) return tb::orchestrator::run_sweep(run_opt, nullptr);
+    if (plan->parsed()) return cmd_plan(run_opt);
+    if (status->parsed()) return cmd_status(status_sweep, status_db);
+    if (params->parsed()) {
+      std::cout << tb::experiments::params_help();
+      return 0;
+    }
     if (fetch->parsed()) return cmd_data_fetch(fetch_names, fetch_root);
     if (report->parsed()) return cmd_report(report_sweep, report_db, report_out);
   } catch (const std::exception& e) {

@@ -78,6 +78,7 @@ void put_run(Writer& w, const storage::RunRecord& r) {
   w.i64(r.git_dirty ? 1 : 0).str(r.host).i64(r.rank).i64(r.threads).str(r.started_at).str(r.finished_at);
   w.f64(r.train_seconds).i64(r.epochs_done).f64(r.train_loss).f64(r.train_acc).f64(r.test_loss).f64(r.test_acc);
   w.f64(r.sparsity).f64(r.bits_per_weight).i64(r.n_weights).i64(r.n_nonzero);
+  w.i64(r.attempts).str(r.slurm_job_id).i64(r.slurm_restart_count).str(r.versions);
 }
 
 storage::RunRecord get_run(Reader& in) {
@@ -110,6 +111,10 @@ storage::RunRecord get_run(Reader& in) {
   r.bits_per_weight = in.f64();
   r.n_weights = in.i64();
   r.n_nonzero = in.i64();
+  r.attempts = in.i32();
+  r.slurm_job_id = in.str();
+  r.slurm_restart_count = in.i32();
+  r.versions = in.str();
   return r;
 }
 
@@ -118,6 +123,7 @@ storage::RunRecord get_run(Reader& in) {
 std::string encode(const WorkItem& w) {
   Writer out;
   out.str(w.run_key).str(w.sweep).str(w.canonical_toml).str(w.weights_path).str(w.weights_ref).str(w.data_root);
+  out.i64(w.attempt);
   return out.take();
 }
 
@@ -130,6 +136,7 @@ WorkItem decode_work(const std::string& payload) {
   w.weights_path = in.str();
   w.weights_ref = in.str();
   w.data_root = in.str();
+  w.attempt = in.i32();
   in.finish();
   return w;
 }

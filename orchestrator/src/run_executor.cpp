@@ -8,9 +8,11 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/version.hpp"
+#include "ternbench/core/config_check.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/core/trainer.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/orchestrator/provenance.hpp"
 #include "ternbench/storage/weights_file.hpp"
 
 namespace ternbench::orchestrator {
@@ -30,7 +32,7 @@ std::string host_name() {
   return buf;
 }
 
-RunExecutor::RunExecutor(int rank) : rank_(rank), host_(host_name()) {}
+RunExecutor::RunExecutor(int rank) : rank_(rank) {}
 RunExecutor::~RunExecutor() = default;
 
 const core::DataSplit& RunExecutor::dataset(const std::string& name, const std::string& root) {
@@ -91,27 +93,44 @@ RunResult RunExecutor::execute(const WorkItem& w,
   r.run_key = w.run_key;
   r.sweep = w.sweep;
   r.config_toml = w.canonical_toml;
-  r.git_commit = git_commit();
-  r.git_dirty = git_dirty();
-  r.host = host_;
+  stamp_provenance(r);
   r.rank = rank_;
   r.started_at = utc_now();
   r.status = storage::kStatusFailed;
+  r.attempts = w.attempt;
+  // A config the trainer refuses can never succeed, so it is recorded as config_error and
+  // not retried; anything thrown later is an error of this attempt.
+  const core::DataSplit* data = nullptr;
+  core::TrainConfig cfg;
+  bool ready = false;
   try {
     const experiments::RunSpec spec = experiments::parse_run(w.canonical_toml);
     if (spec.run_key != w.run_key)
       throw Error("run " + w.run_key + ": config hashes to " + spec.run_key +
                   " on this rank; every rank must run the same ternbench binary");
-    const core::TrainConfig& cfg = spec.train;
+    cfg = spec.train;
     r.dataset = cfg.dataset;
     r.model = cfg.model;
     r.method = cfg.method;
     r.seed = static_cast<std::int64_t>(cfg.seed);
     r.lr = cfg.lr;
     r.threads = cfg.threads;
-
-    const core::DataSplit& data = dataset(cfg.dataset, w.data_root);
-    core::TrainResult t = core::train(cfg, data, [&](const core::EpochMetrics& m) {
+    core::check_config(cfg);
+    data = &dataset(cfg.dataset, w.data_root);
+    core::check_data(cfg, *data);
+    ready = true;
+  } catch (const DataError& e) {
+    r.error = e.what();  // a missing or corrupt data file may be fixed: retried
+  } catch (const std::exception& e) {
+    r.status = storage::kStatusConfigError;
+    r.error = e.what();
+  }
+  if (!ready) {
+    r.finished_at = utc_now();
+    return res;
+  }
+  try {
+    core::TrainResult t = core::train(cfg, *data, [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
     });
 

@@ -1,19 +1,22 @@
 #include "ternbench/orchestrator/sweep_runner.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
 
-#include "ternbench/base/log.hpp"
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
+#include "ternbench/orchestrator/progress.hpp"
+#include "ternbench/orchestrator/provenance.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"
 #include "ternbench/orchestrator/scheduler.hpp"
+#include "ternbench/orchestrator/sweep_plan.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace fs = std::filesystem;
@@ -21,12 +24,11 @@ namespace fs = std::filesystem;
 namespace ternbench::orchestrator {
 namespace {
 
-// Writes everything rank 0 learns into SQLite and prints one progress line per run.
+// Writes everything rank 0 learns into SQLite and reports progress.
 class DbSink final : public ResultSink {
  public:
-  DbSink(storage::MetricsDb& db, const std::map<std::string, const experiments::RunSpec*>& specs,
-         std::size_t total)
-      : db_(db), specs_(specs), total_(total), t0_(Clock::now()) {}
+  DbSink(storage::MetricsDb& db, const std::map<std::string, const experiments::RunSpec*>& specs, int total)
+      : db_(db), specs_(specs), progress_(total, stdout, progress_interval()) {}
 
   void started(const WorkItem& w, int worker) override {
     const core::TrainConfig& c = specs_.at(w.run_key)->train;
@@ -42,53 +44,47 @@ class DbSink final : public ResultSink {
     r.threads = c.threads;
     r.status = storage::kStatusRunning;
     r.rank = worker;
+    r.attempts = w.attempt;
     r.started_at = utc_now();
+    stamp_provenance(r);
     db_.start_run(r);
+    progress_.started();
   }
 
   void epoch(const storage::EpochRecord& e) override { db_.add_epoch(e); }
 
   void finished(const RunResult& res) override {
-    db_.finish_run(res.run, res.layers);
+    const storage::RunRecord& r = res.run;
+    db_.finish_run(r, res.layers);
+    const bool ok = r.status == storage::kStatusDone || r.status == storage::kStatusDiverged;
+    if (r.status == storage::kStatusFailed || r.status == storage::kStatusConfigError) ++failed_;
     ++finished_;
-    if (res.run.status == storage::kStatusDone) ++done_;
-    if (res.run.status == storage::kStatusFailed) ++failed_;
-    if (res.run.status == storage::kStatusDiverged) ++diverged_;
-    print_progress(res.run);
-  }
-
-  int done() const { return done_; }
-  int failed() const { return failed_; }
-  int diverged() const { return diverged_; }
-
- private:
-  using Clock = std::chrono::steady_clock;
-
-  void print_progress(const storage::RunRecord& r) const {
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
-    const double remaining = static_cast<double>(total_ - finished_);
-    const double eta = finished_ > 0 ? elapsed / static_cast<double>(finished_) * remaining : 0.0;
     char line[512];
     if (r.status == storage::kStatusDone) {
-      std::snprintf(line, sizeof line, "[%zu/%zu] %s %s %s seed=%lld: test acc %.2f%%, sparsity %.3f (%.1f s)",
-                    finished_, total_, r.dataset.c_str(), r.model.c_str(), r.method.c_str(),
+      std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: test acc %.2f%%, sparsity %.3f (%.1f s)",
+                    finished_, specs_.size(), r.dataset.c_str(), r.model.c_str(), r.method.c_str(),
                     static_cast<long long>(r.seed), 100.0 * r.test_acc, r.sparsity, r.train_seconds);
     } else {
-      std::snprintf(line, sizeof line, "[%zu/%zu] %s %s %s seed=%lld: %s: %s", finished_, total_,
+      std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: %s: %s", finished_, specs_.size(),
                     r.dataset.c_str(), r.model.c_str(), r.method.c_str(), static_cast<long long>(r.seed),
                     r.status.c_str(), r.error.c_str());
     }
-    std::string s = line;
-    if (finished_ < total_) s += "  ETA " + std::to_string(static_cast<long long>(eta + 0.5)) + " s";
-    std::cout << s << std::endl;
+    progress_.finished(ok, line);
+  }
+
+  int failed() const { return failed_; }
+
+ private:
+  // Seconds between summary lines when stdout is not a terminal (Slurm logs).
+  static double progress_interval() {
+    const char* v = std::getenv("TERNBENCH_PROGRESS_INTERVAL");
+    return v ? std::atof(v) : 60.0;
   }
 
   storage::MetricsDb& db_;
   const std::map<std::string, const experiments::RunSpec*>& specs_;
-  std::size_t total_;
-  Clock::time_point t0_;
-  std::size_t finished_ = 0;
-  int done_ = 0, failed_ = 0, diverged_ = 0;
+  Progress progress_;
+  int finished_ = 0, failed_ = 0;
 };
 
 bool has_idx_files(const std::string& dir) {
@@ -100,12 +96,14 @@ bool has_idx_files(const std::string& dir) {
   return true;
 }
 
-// Datasets the sweep needs but the data root lacks are fetched before any run starts, so a
-// missing dataset costs one clear error instead of a sweep of failed runs.
-void ensure_datasets(const std::vector<const experiments::RunSpec*>& todo, const std::string& root) {
+// Registry datasets the sweep needs but the data root lacks are fetched before any run
+// starts, so a missing dataset costs one download instead of a sweep of failed runs.
+void ensure_datasets(const std::vector<PlannedRun>& todo, const std::string& root) {
   std::set<std::string> names;
-  for (const auto* s : todo) names.insert(s->train.dataset);
+  for (const auto& p : todo) names.insert(p.spec->train.dataset);
+  const auto fetchable = core::fetchable_datasets();
   for (const auto& name : names) {
+    if (std::find(fetchable.begin(), fetchable.end(), name) == fetchable.end()) continue;
     if (has_idx_files(core::dataset_dir(root, name))) continue;
     core::fetch_dataset(name, root, std::cout);
   }
@@ -117,6 +115,10 @@ std::string relative_to(const fs::path& file, const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions& opt) {
+  return opt.db_path.empty() ? sweep.db_path : opt.db_path;
+}
 
 int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const bool coordinator = mpi == nullptr || mpi->rank() == 0;
@@ -130,7 +132,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   }
 
   const experiments::Sweep sweep = experiments::load_sweep(opt.sweep_file);
-  const std::string db_path = opt.db_path.empty() ? sweep.db_path : opt.db_path;
+  const std::string db_path = effective_db_path(sweep, opt);
   // --db moves the whole store: weights go next to the DB that references them.
   const fs::path weights_dir =
       opt.db_path.empty() ? fs::path(sweep.weights_dir)
@@ -138,24 +140,25 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const std::string data_root = opt.data_root.empty() ? core::data_root() : opt.data_root;
   storage::MetricsDb db(db_path);
 
-  std::vector<const experiments::RunSpec*> todo;
+  const Plan plan = make_plan(sweep, &db, opt.plan);
+  std::vector<PlannedRun> todo;
   std::map<std::string, const experiments::RunSpec*> specs;
-  std::size_t already = 0;
-  for (const auto& s : sweep.runs) {
-    const auto st = db.status(s.run_key);
-    if (st && (*st == storage::kStatusDone || *st == storage::kStatusDiverged)) {
-      ++already;
-      continue;
-    }
-    todo.push_back(&s);
-    specs[s.run_key] = &s;
+  for (const auto& p : plan.runs) {
+    if (!p.will_run) continue;
+    todo.push_back(p);
+    specs[p.spec->run_key] = p.spec;
   }
+  const std::size_t skipped = plan.runs.size() - todo.size();
   if (todo.empty()) {
-    std::cout << sweep.name << ": all " << sweep.runs.size() << " runs already finished in " << db_path
-              << "; nothing to train" << std::endl;
+    std::cout << sweep.name << ": all " << plan.runs.size() << " runs already finished in " << db_path
+              << "; nothing to train";
+    const int not_retried = plan.count(storage::kStatusFailed) + plan.count(storage::kStatusConfigError);
+    if (not_retried > 0)
+      std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file << "`)";
+    std::cout << std::endl;
     if (net) {
-      DbSink unused(db, specs, 0);  // every worker asks once and is told to stop
-      run_coordinator(*net, {}, unused);
+      DbSink unused(db, specs, 0);
+      run_coordinator(*net, {}, unused);  // every worker asks once and is told to stop
     }
     return kExitOk;
   }
@@ -164,34 +167,42 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
 
   const fs::path db_dir = fs::absolute(db_path).parent_path();
   std::vector<WorkItem> work;
-  for (const auto* s : todo) {
+  for (const auto& p : todo) {
     WorkItem w;
-    w.run_key = s->run_key;
+    w.run_key = p.spec->run_key;
     w.sweep = sweep.name;
-    w.canonical_toml = s->canonical_toml;
-    const fs::path weights = fs::absolute(weights_dir / (s->run_key + ".h5"));
+    w.canonical_toml = p.spec->canonical_toml;
+    const fs::path weights = fs::absolute(weights_dir / (p.spec->run_key + ".h5"));
     w.weights_path = weights.string();
     w.weights_ref = relative_to(weights, db_dir);
     w.data_root = fs::absolute(data_root).string();
+    w.attempt = p.attempts + 1;
     work.push_back(std::move(w));
   }
 
   const int workers = net ? net->size() - 1 : 1;
   std::cout << sweep.name << ": " << work.size() << " runs to train";
-  if (already > 0) std::cout << " (" << already << " already finished)";
+  if (skipped > 0) std::cout << " (" << skipped << " already finished or not retried)";
   std::cout << " on " << workers << (workers == 1 ? " worker" : " workers") << "; results in " << db_path
             << std::endl;
 
-  DbSink sink(db, specs, work.size());
-  if (net) {
-    run_coordinator(*net, work, sink);
-  } else {
-    RunExecutor exec(0);
-    run_embedded(work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink);
+  int failed = 0;
+  {
+    DbSink sink(db, specs, static_cast<int>(work.size()));
+    if (net) {
+      run_coordinator(*net, work, sink);
+    } else {
+      RunExecutor exec(0);
+      run_embedded(work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink);
+    }
+    failed = sink.failed();
   }
-  std::cout << sweep.name << ": " << sink.done() << " done, " << sink.diverged() << " diverged, " << sink.failed()
-            << " failed; results in " << db_path << std::endl;
-  return sink.failed() > 0 ? kExitRunsFailed : kExitOk;
+  const Plan after = make_plan(sweep, &db, opt.plan);
+  std::cout << sweep.name << ": " << after.count(storage::kStatusDone) << " done, "
+            << after.count(storage::kStatusDiverged) << " diverged, " << after.count(storage::kStatusFailed)
+            << " failed, " << after.count(storage::kStatusConfigError) << " config errors; results in " << db_path
+            << std::endl;
+  return failed > 0 ? kExitRunsFailed : kExitOk;
 }
 
 }  // namespace ternbench::orchestrator

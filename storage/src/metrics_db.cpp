@@ -16,6 +16,8 @@ using sqlite::Statement;
 // REAL columns are nullable because SQLite stores NaN (a diverged run's loss) as NULL;
 // NULL reads back as NaN. Optional TEXT columns hold NULL for "" so that SQL users can
 // write `error IS NULL`.
+// Version 1 as first released. A new DB is created as version 1 and then migrated, so every
+// DB, new or old, goes through the same migrations.
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE runs(
   run_key TEXT PRIMARY KEY,
@@ -76,13 +78,65 @@ CREATE TABLE layers(
   PRIMARY KEY(run_key, layer));
 )sql";
 
+// Version 2: status 'config_error'; attempts and provenance columns. SQLite cannot change a
+// CHECK constraint in place, so runs is rebuilt (with foreign keys off, see migrate()).
+constexpr std::string_view kMigrateV1ToV2 = R"sql(
+CREATE TABLE runs_v2(
+  run_key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK(status IN ('pending','running','done','failed','diverged','interrupted','config_error')),
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  slurm_job_id TEXT,
+  slurm_restart_count INTEGER NOT NULL DEFAULT 0,
+  versions TEXT);
+INSERT INTO runs_v2(run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, attempts)
+SELECT run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, 1 FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
+)sql";
+
 // Same order as RunRecord and as bind_run/read_run below.
-constexpr std::array<std::string_view, 28> kRunColumns = {
+constexpr std::array<std::string_view, 32> kRunColumns = {
     "run_key",     "sweep",       "config_toml",   "dataset",     "model",      "method",
     "seed",        "lr",          "status",        "error",       "weights_path", "git_commit",
     "git_dirty",   "host",        "rank",          "threads",     "started_at", "finished_at",
     "train_seconds", "epochs_done", "train_loss",  "train_acc",   "test_loss",  "test_acc",
-    "sparsity",    "bits_per_weight", "n_weights", "n_nonzero"};
+    "sparsity",    "bits_per_weight", "n_weights", "n_nonzero", "attempts",  "slurm_job_id",
+    "slurm_restart_count", "versions"};
 
 std::string run_column_list() {
   std::string s;
@@ -140,6 +194,10 @@ void bind_run(Statement& st, const RunRecord& r) {
   st.bind(i++, r.bits_per_weight);
   st.bind(i++, r.n_weights);
   st.bind(i++, r.n_nonzero);
+  st.bind(i++, r.attempts);
+  st.bind_text_or_null(i++, r.slurm_job_id);
+  st.bind(i++, r.slurm_restart_count);
+  st.bind_text_or_null(i++, r.versions);
   TB_CHECK(static_cast<std::size_t>(i - 1) == kRunColumns.size(), "bind_run out of step with kRunColumns");
 }
 
@@ -174,6 +232,10 @@ RunRecord read_run(const Statement& st) {
   r.bits_per_weight = st.real(c++);
   r.n_weights = st.integer(c++);
   r.n_nonzero = st.integer(c++);
+  r.attempts = st.int32(c++);
+  r.slurm_job_id = st.text(c++);
+  r.slurm_restart_count = st.int32(c++);
+  r.versions = st.text(c++);
   return r;
 }
 
@@ -264,9 +326,13 @@ void migrate(sqlite3* db, const std::string& path) {
     const std::string tables = user_tables(db, path);
     if (!tables.empty()) refuse_foreign(path, tables);
     sqlite::exec(db, path, kSchemaV1);
-    sqlite::exec(db, path, "PRAGMA user_version = " + std::to_string(MetricsDb::kSchemaVersion));
   }
-  // Future versions: `if (version < 2) { ALTER ...; PRAGMA user_version = 2; }` here.
+  if (version < 2) {
+    sqlite::exec(db, path, kMigrateV1ToV2);
+    if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
+      throw StorageError(path + ": migration to schema version 2 broke foreign keys; the DB is unchanged");
+  }
+  sqlite::exec(db, path, "PRAGMA user_version = " + std::to_string(MetricsDb::kSchemaVersion));
   scope.commit();
 }
 
@@ -286,9 +352,11 @@ void configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
     // systems without shared memory SQLite keeps the old mode; it still works, so accept it.
     sqlite::exec(db, path, "PRAGMA journal_mode = WAL");
   }
-  sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
   // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
+  // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
+  // every epoch and layer row (the pragma is a no-op inside a transaction).
   if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
+  sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
 }
 
 }  // namespace
@@ -398,6 +466,13 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
     st.run();
   }
   scope.commit();
+}
+
+std::optional<RunRecord> MetricsDb::run(const std::string& run_key) const {
+  Statement st(db_, path_, "SELECT " + run_column_list() + " FROM runs WHERE run_key = ?1");
+  st.bind(1, run_key);
+  if (!st.step()) return std::nullopt;
+  return read_run(st);
 }
 
 std::vector<RunRecord> MetricsDb::runs(const std::string& where_status) const {

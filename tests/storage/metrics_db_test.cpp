@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <limits>
 #include <string>
 
@@ -333,7 +335,7 @@ TEST(MetricsDb, NewerSchemaVersionIsRefused) {
   TmpDir tmp;
   const std::string path = tmp.file("study.sqlite");
   { MetricsDb(path).exec("PRAGMA user_version = 7"); }
-  const std::string want = path + ": results DB has schema version 7, this ternbench reads up to 1; "
+  const std::string want = path + ": results DB has schema version 7, this ternbench reads up to " + std::to_string(MetricsDb::kSchemaVersion) + "; "
                                   "use a newer ternbench";
   EXPECT_EQ(storage_error_of([&] { MetricsDb db(path); }), want);
   EXPECT_EQ(storage_error_of([&] { MetricsDb db(path, MetricsDb::Mode::kReadOnly); }), want);
@@ -436,3 +438,36 @@ TEST(MetricsDb, Sqlite3ShellReadsTheDb) {
 }
 
 }  // namespace
+
+// A DB written by schema version 1 is upgraded in place: rows, epochs and layers survive
+// (rebuilding runs with foreign keys on would cascade-delete them), new columns get defaults.
+TEST(MetricsDb, VersionOneDbIsMigratedInPlaceKeepingEveryRow) {
+  TmpDir tmp;
+  const std::string path = tmp.file("v1.sqlite");
+  {
+    std::ifstream in(std::string(TB_SOURCE_DIR) + "/tests/data/results_v1.sql");
+    const std::string sql((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_FALSE(sql.empty());
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  MetricsDb db(path);
+  EXPECT_EQ(db.schema_version(), 2);
+  const auto runs = db.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].run_key, "c4f23f66c57ed99c");
+  EXPECT_DOUBLE_EQ(runs[0].test_acc, 0.9654);
+  EXPECT_EQ(runs[0].attempts, 1);
+  EXPECT_EQ(runs[0].slurm_job_id, "");
+  EXPECT_EQ(db.epochs("c4f23f66c57ed99c").size(), 2u);
+  EXPECT_EQ(db.layers("c4f23f66c57ed99c").size(), 1u);
+  // The new status is accepted and foreign keys are on again.
+  RunRecord bad = runs[0];
+  bad.run_key = "bad";
+  bad.status = ternbench::storage::kStatusConfigError;
+  db.start_run(bad);
+  EXPECT_EQ(db.status("bad"), std::optional<std::string>("config_error"));
+  EXPECT_THROW(db.exec("INSERT INTO epochs(run_key, epoch) VALUES('nobody', 1)"), StorageError);
+}

@@ -15,6 +15,7 @@ struct WorkItem {
   std::string weights_path;   // where the worker writes the run's HDF5 file
   std::string weights_ref;    // the same file as recorded in the DB (relative to the DB)
   std::string data_root;
+  int attempt = 1;            // 1 for the first try; retries and resumes count up
 };
 
 struct RunResult {

@@ -25,7 +25,6 @@ class RunExecutor {
  private:
   const core::DataSplit& dataset(const std::string& name, const std::string& root);
   int rank_;
-  std::string host_;
   // The last dataset loaded stays in memory: consecutive runs usually share it.
   std::string cached_name_;
   std::unique_ptr<core::DataSplit> cached_;

@@ -2,6 +2,9 @@
 // `ternbench run`: everything between a sweep file and a filled results DB.
 #include <string>
 
+#include "ternbench/experiments/sweep.hpp"
+#include "ternbench/orchestrator/sweep_plan.hpp"
+
 namespace ternbench::orchestrator {
 
 class MpiSession;
@@ -10,7 +13,11 @@ struct RunOptions {
   std::string sweep_file;
   std::string db_path;    // overrides [sweep] db when not empty
   std::string data_root;  // where datasets live (default $TERNBENCH_DATA or ./data)
+  PlanOptions plan;       // retries
 };
+
+// The DB a sweep writes: --db if given, else the sweep's [sweep] db.
+std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions& opt);
 
 // Exit codes of `ternbench run` (documented in the README).
 inline constexpr int kExitOk = 0;

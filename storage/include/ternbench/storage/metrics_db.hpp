@@ -14,7 +14,7 @@ namespace ternbench::storage {
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (creating the file and its directory in read-write mode) and migrates to
@@ -31,6 +31,8 @@ class MetricsDb {
   // Status of a run, or nullopt if the DB has never seen it.
   std::optional<std::string> status(const std::string& run_key) const;
   std::set<std::string> keys_with_status(const std::string& status) const;
+  // The run's row, or nullopt if the DB has never seen it.
+  std::optional<RunRecord> run(const std::string& run_key) const;
 
   // Records that a run started: inserts it, or resets a previous failed/running attempt
   // (its epochs and layers are deleted in the same transaction).

@@ -6,10 +6,15 @@
 namespace ternbench::storage {
 
 // Status values stored in runs.status.
+// done and diverged are results; failed (an exception in the run) is retried up to the
+// configured count; config_error is never retried; interrupted resumes on the next run.
+inline constexpr const char* kStatusPending = "pending";
 inline constexpr const char* kStatusRunning = "running";
 inline constexpr const char* kStatusDone = "done";
 inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusDiverged = "diverged";
+inline constexpr const char* kStatusInterrupted = "interrupted";
+inline constexpr const char* kStatusConfigError = "config_error";
 
 struct RunRecord {
   std::string run_key;      // hash of the canonical config
@@ -32,6 +37,10 @@ struct RunRecord {
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
   double sparsity = 0, bits_per_weight = 0;
   std::int64_t n_weights = 0, n_nonzero = 0;
+  int attempts = 0;               // times the run was started (retries and resumes count)
+  std::string slurm_job_id;       // SLURM_JOB_ID of the job that trained it ("" outside Slurm)
+  int slurm_restart_count = 0;    // SLURM_RESTART_COUNT (requeues)
+  std::string versions;           // compiler and library versions, "eigen=3.4.0 hdf5=1.10.8 ..."
 };
 
 struct EpochRecord {

@@ -1,0 +1,87 @@
+#include "ternbench/orchestrator/progress.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+
+namespace ternbench::orchestrator {
+
+std::string format_progress(const ProgressCounts& c) {
+  char buf[256];
+  int n = std::snprintf(buf, sizeof buf, "%d/%d done, %d running, %d failed", c.done, c.total, c.running, c.failed);
+  const int finished = c.done + c.failed;
+  if (finished > 0 && c.elapsed_seconds > 0) {
+    const double per_hour = finished / c.elapsed_seconds * 3600.0;
+    const double remaining = c.total - finished;
+    const double eta = remaining / finished * c.elapsed_seconds;
+    n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", %.1f runs/h", per_hour);
+    if (remaining > 0) {
+      if (eta < 120)
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", ETA %.0f s", eta);
+      else if (eta < 7200)
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", ETA %.0f min", eta / 60);
+      else
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", ETA %.1f h", eta / 3600);
+    }
+  }
+  return buf;
+}
+
+Progress::Progress(int total, std::FILE* out, double interval_seconds)
+    : out_(out),
+      tty_(isatty(fileno(out)) != 0),
+      interval_(interval_seconds),
+      t0_(std::chrono::steady_clock::now()) {
+  c_.total = total;
+  if (!tty_ && interval_ > 0) timer_ = std::thread([this] { timer_loop(); });
+}
+
+Progress::~Progress() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (tty_) std::fputs("\r\033[K", out_);
+  }
+  cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  std::fflush(out_);
+}
+
+ProgressCounts Progress::counts_locked() const {
+  ProgressCounts c = c_;
+  c.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  return c;
+}
+
+void Progress::redraw_locked() {
+  if (!tty_) return;
+  std::fprintf(out_, "\r\033[K[%s]", format_progress(counts_locked()).c_str());
+  std::fflush(out_);
+}
+
+void Progress::started() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.running;
+  redraw_locked();
+}
+
+void Progress::finished(bool ok, const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --c_.running;
+  ++(ok ? c_.done : c_.failed);
+  if (tty_) std::fputs("\r\033[K", out_);
+  std::fprintf(out_, "%s\n", line.c_str());
+  redraw_locked();
+  std::fflush(out_);
+}
+
+void Progress::timer_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto period = std::chrono::duration<double>(interval_);
+  while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+    std::fprintf(out_, "progress: %s\n", format_progress(counts_locked()).c_str());
+    std::fflush(out_);
+  }
+}
+
+}  // namespace ternbench::orchestrator

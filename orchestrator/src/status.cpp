@@ -1,0 +1,41 @@
+#include "ternbench/orchestrator/status.hpp"
+
+#include <ctime>
+#include <map>
+
+#include "ternbench/orchestrator/progress.hpp"
+#include "ternbench/orchestrator/run_executor.hpp"
+
+namespace ternbench::orchestrator {
+
+long long parse_utc(const std::string& iso) {
+  std::tm tm{};
+  if (strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return -1;
+  return static_cast<long long>(timegm(&tm));
+}
+
+std::string format_status(const std::vector<storage::RunRecord>& runs, int total, const std::string& name) {
+  std::map<std::string, int> by_status;
+  long long first_start = -1, last_end = -1;
+  for (const auto& r : runs) {
+    ++by_status[r.status];
+    const long long s = parse_utc(r.started_at), e = parse_utc(r.finished_at);
+    if (s >= 0 && (first_start < 0 || s < first_start)) first_start = s;
+    if (e > last_end) last_end = e;
+  }
+  ProgressCounts c;
+  c.total = total > 0 ? total : static_cast<int>(runs.size());
+  c.done = by_status[storage::kStatusDone] + by_status[storage::kStatusDiverged];
+  c.running = by_status[storage::kStatusRunning];
+  c.failed = by_status[storage::kStatusFailed] + by_status[storage::kStatusConfigError];
+  // Throughput from the DB's own timestamps, so it means the same on a login node.
+  const long long now = parse_utc(utc_now());
+  const long long end = c.running > 0 ? now : last_end;
+  if (first_start >= 0 && end > first_start) c.elapsed_seconds = static_cast<double>(end - first_start);
+  std::string out = name + ": " + format_progress(c);
+  if (by_status[storage::kStatusInterrupted] > 0)
+    out += ", " + std::to_string(by_status[storage::kStatusInterrupted]) + " interrupted";
+  return out;
+}
+
+}  // namespace ternbench::orchestrator
