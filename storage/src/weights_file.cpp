@@ -35,8 +35,10 @@ void validate(const std::string& path, const std::vector<Tensor>& tensors) {
       if (d < 0) throw StorageError(path + ": tensor '" + n + "' has a negative dimension");
       count *= d;
     }
-    if (static_cast<std::size_t>(count) != t.data.size()) {
-      throw StorageError(path + ": tensor '" + n + "' has " + std::to_string(t.data.size()) +
+    const int kinds = (t.data.empty() ? 0 : 1) + (t.f64.empty() ? 0 : 1) + (t.u64.empty() ? 0 : 1);
+    if (kinds > 1) throw StorageError(path + ": tensor '" + n + "' holds values of more than one type");
+    if (static_cast<std::size_t>(count) != t.size()) {
+      throw StorageError(path + ": tensor '" + n + "' has " + std::to_string(t.size()) +
                          " values but its shape holds " + std::to_string(count));
     }
   }
@@ -96,11 +98,16 @@ void write_file(const std::string& tmp, const std::string& path, const WeightsMe
       }
     }
     Handle space = make_space(t.shape, path);
-    Handle dset = h5::make(H5Dcreate2(file.get(), t.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
+    const hid_t file_type = !t.f64.empty() ? H5T_IEEE_F64LE : !t.u64.empty() ? H5T_STD_U64LE : H5T_IEEE_F32LE;
+    const hid_t mem_type = !t.f64.empty() ? H5T_NATIVE_DOUBLE : !t.u64.empty() ? H5T_NATIVE_UINT64 : H5T_NATIVE_FLOAT;
+    const void* values = !t.f64.empty()   ? static_cast<const void*>(t.f64.data())
+                         : !t.u64.empty() ? static_cast<const void*>(t.u64.data())
+                                          : static_cast<const void*>(t.data.data());
+    Handle dset = h5::make(H5Dcreate2(file.get(), t.name.c_str(), file_type, space.get(), H5P_DEFAULT,
                                       dcpl.get(), H5P_DEFAULT),
                            H5Dclose, path, "H5Dcreate2(" + t.name + ")");
-    if (!t.data.empty()) {
-      h5::check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()), path,
+    if (t.size() > 0) {
+      h5::check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path,
                 "H5Dwrite(" + t.name + ")");
     }
   }
@@ -108,6 +115,7 @@ void write_file(const std::string& tmp, const std::string& path, const WeightsMe
   write_string_attr(file.get(), path, "config_toml", meta.config_toml);
   write_string_attr(file.get(), path, "git_commit", meta.git_commit);
   write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
+  if (meta.epoch >= 0) write_int_attr(file.get(), path, "epoch", meta.epoch);
   file.close(path, "H5Fclose(" + tmp + ")");
 }
 
@@ -194,7 +202,11 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
   Handle obj = h5::make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, path, "H5Oopen(" + name + ")");
   if (H5Iget_type(obj.get()) != H5I_DATASET) return false;
   Handle type = h5::make(H5Dget_type(obj.get()), H5Tclose, path, "H5Dget_type(" + name + ")");
-  if (H5Tget_class(type.get()) != H5T_FLOAT) return false;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  const std::size_t bytes = H5Tget_size(type.get());
+  const bool f32 = cls == H5T_FLOAT && bytes == 4, f64 = cls == H5T_FLOAT && bytes == 8;
+  const bool u64 = cls == H5T_INTEGER && bytes == 8 && H5Tget_sign(type.get()) == H5T_SGN_NONE;
+  if (!f32 && !f64 && !u64) return false;
   Handle space = h5::make(H5Dget_space(obj.get()), H5Sclose, path, "H5Dget_space(" + name + ")");
   if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return false;
   const int rank = H5Sget_simple_extent_ndims(space.get());
@@ -206,10 +218,23 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
   if (count < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
   t.name = name;
   t.shape.assign(dims.begin(), dims.end());
-  t.data.resize(static_cast<std::size_t>(count));
+  const auto n = static_cast<std::size_t>(count);
+  void* values = nullptr;
+  hid_t mem_type = H5T_NATIVE_FLOAT;
+  if (f64) {
+    t.f64.resize(n);
+    values = t.f64.data();
+    mem_type = H5T_NATIVE_DOUBLE;
+  } else if (u64) {
+    t.u64.resize(n);
+    values = t.u64.data();
+    mem_type = H5T_NATIVE_UINT64;
+  } else {
+    t.data.resize(n);
+    values = t.data.data();
+  }
   if (count > 0) {
-    h5::check(H5Dread(obj.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()), path,
-              "H5Dread(" + name + ")");
+    h5::check(H5Dread(obj.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path, "H5Dread(" + name + ")");
   }
   return true;
 }
@@ -267,6 +292,10 @@ WeightsContent read_weights(const std::string& path) {
   out.meta.run_key = read_string_attr(file.get(), path, "run_key");
   out.meta.config_toml = read_string_attr(file.get(), path, "config_toml");
   out.meta.git_commit = read_string_attr(file.get(), path, "git_commit");
+  if (const htri_t has_epoch = H5Aexists(file.get(), "epoch"); has_epoch > 0) {
+    Handle attr = h5::make(H5Aopen(file.get(), "epoch", H5P_DEFAULT), H5Aclose, path, "H5Aopen(epoch)");
+    h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &out.meta.epoch), path, "H5Aread(epoch)");
+  }
 
   std::vector<std::string> names;
   h5::check(H5Lvisit(file.get(), H5_INDEX_NAME, H5_ITER_INC, collect_hard_link, &names), path, "H5Lvisit");

@@ -266,3 +266,43 @@ TEST(WeightsFile, H5pyReadsTheShapeValuesAndAttributes) {
 }
 
 }  // namespace
+
+// Checkpoints keep RNG states (uint64) and metric history (float64) exactly.
+TEST(WeightsFile, CheckpointStateRoundTripsExactlyWithItsEpoch) {
+  TmpDir tmp;
+  std::vector<Tensor> tensors = make_model();
+  Tensor rng;
+  rng.name = "state/rng";
+  rng.shape = {4};
+  rng.u64 = {0xffffffffffffffffULL, 1, 0x8000000000000000ULL, 42};
+  Tensor history;
+  history.name = "state/history";
+  history.shape = {2, 2};
+  history.f64 = {0.1, 1.0 / 3.0, 1e-300, -2.5};
+  tensors.push_back(rng);
+  tensors.push_back(history);
+  WeightsMeta meta = make_meta();
+  meta.epoch = 3;
+  write_weights(tmp.file("ckpt.h5"), meta, tensors);
+  const auto back = read_weights(tmp.file("ckpt.h5"));
+  EXPECT_EQ(back.meta.epoch, 3);
+  const auto find = [&](const std::string& n) {
+    return *std::find_if(back.tensors.begin(), back.tensors.end(), [&](const Tensor& t) { return t.name == n; });
+  };
+  EXPECT_EQ(find("state/rng").u64, rng.u64);
+  EXPECT_EQ(find("state/history").f64, history.f64);
+  EXPECT_TRUE(find("state/rng").data.empty());
+  EXPECT_EQ(read_weights(tmp.file("ckpt.h5")).tensors.size(), tensors.size());
+  write_weights(tmp.file("final.h5"), make_meta(), make_model());
+  EXPECT_EQ(read_weights(tmp.file("final.h5")).meta.epoch, -1);
+}
+
+TEST(WeightsFile, TensorWithTwoValueTypesIsRefused) {
+  TmpDir tmp;
+  Tensor t;
+  t.name = "a/b";
+  t.shape = {1};
+  t.data = {1.0f};
+  t.u64 = {1};
+  EXPECT_THROW(write_weights(tmp.file("x.h5"), make_meta(), {t}), ternbench::StorageError);
+}

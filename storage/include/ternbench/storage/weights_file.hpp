@@ -13,7 +13,12 @@ inline constexpr int kWeightsSchemaVersion = 1;
 struct Tensor {
   std::string name;                 // "dense0/W": group "dense0", dataset "W"
   std::vector<std::int64_t> shape;  // row-major dims
-  std::vector<float> data;          // product(shape) values
+  std::vector<float> data;          // product(shape) values (float32 datasets: weights)
+  // Checkpoint state that float32 cannot hold exactly: exactly one of data, f64, u64 is used,
+  // and it decides the dataset's type (float64: metric history; uint64: RNG states).
+  std::vector<double> f64{};
+  std::vector<std::uint64_t> u64{};
+  std::size_t size() const { return !f64.empty() ? f64.size() : !u64.empty() ? u64.size() : data.size(); }
 };
 
 struct WeightsMeta {
@@ -21,6 +26,7 @@ struct WeightsMeta {
   std::string config_toml;
   std::string git_commit;
   int schema_version = kWeightsSchemaVersion;
+  int epoch = -1;  // checkpoints: epochs completed (attribute "epoch"); -1 = a final weights file
 };
 
 // Writes path atomically: the data goes to "<path>.tmp.<pid>" and is renamed when complete.
