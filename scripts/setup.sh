@@ -10,6 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libgtest-dev libbenchmark-dev
   sqlite3 python3-h5py   # readers the tests use to check our files
+  slurm-wlm munge        # a private Slurm for tests/slurm (scripts/slurm_up.sh)
 )
 
 missing=()

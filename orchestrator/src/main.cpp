@@ -1,6 +1,9 @@
 // The `ternbench` command line. Exceptions become exit codes here and nowhere else
 // (besides the worker's per-run boundary in RunExecutor).
 #include <malloc.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/core/stop.hpp"
 #include "ternbench/experiments/params.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
 #include "ternbench/orchestrator/status.hpp"
@@ -35,6 +39,20 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+}
+
+// First SIGTERM/SIGINT/SIGUSR1: stop at the next batch boundary, record the runs in flight
+// as interrupted, exit 75. A second one: leave at once (exit 128 + signal).
+void on_stop_signal(int sig) {
+  if (tb::core::stop_requested()) _exit(128 + sig);
+  tb::core::request_stop();
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &sa, nullptr);
 }
 
 int cmd_data_fetch(const std::vector<std::string>& names, const std::string& root_opt) {
@@ -123,6 +141,14 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   add_retry_flags(run);
+  run->add_option("--deadline", run_opt.deadline,
+                  "stop in time to record unfinished runs this many seconds from now (default: "
+                  "SLURM_JOB_END_TIME when set)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--deadline-margin", run_opt.deadline_margin,
+                  "seconds before the deadline at which runs are stopped and no new run starts")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   auto* plan = app.add_subcommand("plan", "show what `run` would do with a sweep, without running anything");
   plan->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
@@ -163,6 +189,7 @@ int main(int argc, char** argv) {
   if (run->parsed() && tb::orchestrator::launched_by_mpi()) {
     tb::orchestrator::MpiSession mpi(&argc, &argv);
     tb::set_log_rank(mpi.rank());
+    install_stop_handlers();  // after MPI_Init, which may install handlers of its own
     int rc = 0;
     try {
       rc = tb::orchestrator::run_sweep(run_opt, &mpi);
@@ -174,7 +201,10 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed()) return tb::orchestrator::run_sweep(run_opt, nullptr);
+    if (run->parsed()) {
+      install_stop_handlers();
+      return tb::orchestrator::run_sweep(run_opt, nullptr);
+    }
     if (plan->parsed()) return cmd_plan(run_opt);
     if (status->parsed()) return cmd_status(status_sweep, status_db);
     if (params->parsed()) {

@@ -149,7 +149,11 @@ RunResult RunExecutor::execute(const WorkItem& w,
     r.n_nonzero = t.n_nonzero;
     for (const auto& s : t.layers) res.layers.push_back(to_record(w.run_key, s));
 
-    if (t.diverged) {
+    if (t.interrupted) {
+      // The next `ternbench run` trains it again; the same seed makes it end identical.
+      r.status = storage::kStatusInterrupted;
+      r.error = "stopped by a signal or the walltime after " + std::to_string(t.epochs.size()) + " epochs";
+    } else if (t.diverged) {
       r.status = storage::kStatusDiverged;
       r.error = "loss became non-finite in epoch " + std::to_string(t.epochs.size() + 1) +
                 "; lower lr or check the data";

@@ -4,10 +4,11 @@
 
 namespace ternbench::orchestrator {
 
-void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink) {
+void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink, const Admission& admit) {
   std::size_t next = 0;
   int running_workers = net.size() - 1;
   auto hand_out = [&](int worker) {
+    while (next < work.size() && admit && !admit(work[next])) ++next;
     if (next < work.size()) {
       sink.started(work[next], worker);
       net.send(worker, Tag::kWork, encode(work[next]));
@@ -50,8 +51,10 @@ void run_worker(Transport& net, const Executor& execute) {
   }
 }
 
-void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink) {
+void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink,
+                  const Admission& admit) {
   for (const WorkItem& w : work) {
+    if (admit && !admit(w)) continue;
     sink.started(w, 0);
     sink.finished(execute(w, [&](const storage::EpochRecord& e) { sink.epoch(e); }));
   }

@@ -116,11 +116,12 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
   std::snprintf(buf, sizeof buf,
                 "  runs in the file:   %zu\n"
                 "  to train:           %d (new %d, interrupted or unfinished %d, failed and retried %d)\n"
-                "  done:               %d (diverged %d)\n"
+                "  finished:           %d (done %d, diverged %d)\n"
                 "  failed, not retried: %d (attempts >= %d; --retry-failed re-queues them)\n"
                 "  config errors:      %d (never retried; fix the sweep file)\n"
                 "  in the DB but no longer in the file: %zu\n",
                 plan.runs.size(), plan.to_run(), plan.count("new"), resumed, failed_retry,
+                plan.count(storage::kStatusDone) + plan.count(storage::kStatusDiverged),
                 plan.count(storage::kStatusDone), plan.count(storage::kStatusDiverged), failed_exhausted,
                 opt.max_attempts, plan.count(storage::kStatusConfigError), plan.orphans.size());
   out += buf;

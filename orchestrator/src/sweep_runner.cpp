@@ -11,6 +11,8 @@
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/core/stop.hpp"
+#include "ternbench/orchestrator/deadline.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
 #include "ternbench/orchestrator/progress.hpp"
 #include "ternbench/orchestrator/provenance.hpp"
@@ -124,11 +126,13 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const bool coordinator = mpi == nullptr || mpi->rank() == 0;
   std::unique_ptr<MpiTransport> net;
   if (mpi != nullptr) net = std::make_unique<MpiTransport>();
+  // Every rank watches the walltime itself: a worker deep in an epoch cannot hear rank 0.
+  const DeadlineTimer deadline(resolve_deadline(opt.deadline), opt.deadline_margin);
 
   if (!coordinator) {
     RunExecutor exec(mpi->rank());
     run_worker(*net, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); });
-    return kExitOk;
+    return core::stop_requested() ? kExitInterrupted : kExitOk;
   }
 
   const experiments::Sweep sweep = experiments::load_sweep(opt.sweep_file);
@@ -186,14 +190,31 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   std::cout << " on " << workers << (workers == 1 ? " worker" : " workers") << "; results in " << db_path
             << std::endl;
 
+  // A run starts only if no stop was requested and its estimate fits the walltime left;
+  // the rest waits for the next job.
+  std::map<std::string, double> wall_estimate;
+  for (const auto& p : todo)
+    if (p.estimate_seconds > 0) wall_estimate[p.spec->run_key] = p.estimate_seconds / std::max(1, p.spec->train.threads);
+  int deferred = 0;
+  const Admission admit = [&](const WorkItem& w) {
+    if (core::stop_requested()) return false;
+    const auto it = wall_estimate.find(w.run_key);
+    if (it != wall_estimate.end() && it->second > deadline.seconds_left()) {
+      ++deferred;
+      return false;
+    }
+    return true;
+  };
+
   int failed = 0;
   {
     DbSink sink(db, specs, static_cast<int>(work.size()));
     if (net) {
-      run_coordinator(*net, work, sink);
+      run_coordinator(*net, work, sink, admit);
     } else {
       RunExecutor exec(0);
-      run_embedded(work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink);
+      run_embedded(
+          work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink, admit);
     }
     failed = sink.failed();
   }
@@ -202,6 +223,12 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
             << after.count(storage::kStatusDiverged) << " diverged, " << after.count(storage::kStatusFailed)
             << " failed, " << after.count(storage::kStatusConfigError) << " config errors; results in " << db_path
             << std::endl;
+  if (core::stop_requested() || deferred > 0) {
+    std::cout << sweep.name << ": stopped early (" << (deferred > 0 ? "walltime" : "signal") << "); "
+              << after.to_run() << " runs left; run the same command again to resume (exit code "
+              << kExitInterrupted << ")" << std::endl;
+    return kExitInterrupted;
+  }
   return failed > 0 ? kExitRunsFailed : kExitOk;
 }
 

@@ -181,7 +181,7 @@ TEST(Dataset, ImagesMustBeThreeDimensionalAndLabelsOne) {
 
 TEST(Dataset, UnknownNameListsKnownDatasets) {
   const std::string msg = error_of([] { ternbench::core::load_dataset("cifar100", "/nonexistent"); });
-  EXPECT_EQ(msg, "unknown IDX dataset 'cifar100'; known: mnist, fashion-mnist");
+  EXPECT_EQ(msg, "unknown dataset 'cifar100'; known: mnist, fashion-mnist, cifar10");
 }
 
 TEST(Dataset, TruncateKeepsFirstSamples) {

@@ -34,7 +34,7 @@ grep -q "nothing to train (2 failed and not retried" run2.log || fail "rerun mus
 "$TB_BIN" plan mixed.toml > plan.log
 cat plan.log
 grep -q "config errors:      2" plan.log || fail "plan must count config errors"
-grep -q "done:               2 (diverged 1)" plan.log || fail "plan must count done and diverged runs"
+grep -q "finished:           2 (done 1, diverged 1)" plan.log || fail "plan must count done and diverged runs"
 
 "$TB_BIN" status mixed.toml > status.log
 grep -q "^mixed: 2/4 done, 0 running, 2 failed" status.log || fail "status line: $(cat status.log)"

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/cifar.hpp"
 #include "ternbench/core/idx.hpp"
 
 namespace ternbench::core {
@@ -89,8 +90,9 @@ DataSplit load_idx_dir(const std::string& dir, const std::string& name) {
 }
 
 DataSplit load_dataset(const std::string& name, const std::string& root) {
+  if (name == "cifar10") return load_cifar10_dir(dataset_dir(root, name));
   if (!is_known(name))
-    throw DataError("unknown IDX dataset '" + name + "'; known: mnist, fashion-mnist");
+    throw DataError("unknown dataset '" + name + "'; known: mnist, fashion-mnist, cifar10");
   return load_idx_dir(dataset_dir(root, name), name);
 }
 

@@ -1,5 +1,6 @@
 #include "ternbench/core/kernels/quantize.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ternbench/base/error.hpp"
@@ -28,34 +29,154 @@ T lane_total(const T (&lanes)[kLanes]) {
   return total;
 }
 
-}  // namespace
-
-double abs_sum(const Eigen::Ref<const Mat>& w) {
-  double acc[kLanes] = {};
-  const float* p = w.data();
-  for_each_run(w, w, [&](Eigen::Index o, Eigen::Index, Eigen::Index n) {
-    Eigen::Index i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-      for (int k = 0; k < kLanes; ++k) acc[k] += static_cast<double>(std::fabs(p[o + i + k]));
-    }
-    for (; i < n; ++i) acc[0] += static_cast<double>(std::fabs(p[o + i]));
-  });
-  return lane_total(acc);
-}
-
-double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b) {
-  TB_CHECK(a.rows() == b.rows() && a.cols() == b.cols(), "dot: shape mismatch");
+// sum_i term(a_i, b_i) in double over kLanes lanes (a fixed order), for unconditional terms.
+template <class F>
+double lane_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F&& term) {
   double acc[kLanes] = {};
   const float* pa = a.data();
   const float* pb = b.data();
   for_each_run(a, b, [&](Eigen::Index oa, Eigen::Index ob, Eigen::Index n) {
     Eigen::Index i = 0;
     for (; i + kLanes <= n; i += kLanes) {
-      for (int k = 0; k < kLanes; ++k) acc[k] += static_cast<double>(pa[oa + i + k]) * pb[ob + i + k];
+      for (int k = 0; k < kLanes; ++k) acc[k] += term(pa[oa + i + k], pb[ob + i + k]);
     }
-    for (; i < n; ++i) acc[0] += static_cast<double>(pa[oa + i]) * pb[ob + i];
+    for (; i < n; ++i) acc[0] += term(pa[oa + i], pb[ob + i]);
   });
   return lane_total(acc);
+}
+
+// Conditional sums go through a float chunk on the stack: GCC will not vectorise a loop
+// that both selects and widens to double (it emits a branch, which mispredicts on weights,
+// ~20x slower), but it vectorises the float select loop and the double sum loop apart.
+constexpr Eigen::Index kChunk = 256;
+
+void accumulate(const float* buf, Eigen::Index n, double (&acc)[kLanes]) {
+  Eigen::Index i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) acc[k] += buf[i + k];
+  }
+  for (; i < n; ++i) acc[0] += buf[i];
+}
+
+// sum_i term(a_i, b_i) in double for a float-valued (selecting) term.
+template <class F>
+double select_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F&& term) {
+  double acc[kLanes] = {};
+  alignas(64) float buf[kChunk];
+  const float* pa = a.data();
+  const float* pb = b.data();
+  for_each_run(a, b, [&](Eigen::Index oa, Eigen::Index ob, Eigen::Index n) {
+    for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, n - i0);
+      for (Eigen::Index i = 0; i < m; ++i) buf[i] = term(pa[oa + i0 + i], pb[ob + i0 + i]);
+      accumulate(buf, m, acc);
+    }
+  });
+  return lane_total(acc);
+}
+
+// sum_ij term(a_ij, b_ij, c_ij) in double for a float-valued term, column by column.
+template <class F>
+double select_sum3(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, const Eigen::Ref<const Mat>& c,
+                   F&& term) {
+  double acc[kLanes] = {};
+  alignas(64) float buf[kChunk];
+  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+    const float* pa = a.col(j).data();
+    const float* pb = b.col(j).data();
+    const float* pc = c.col(j).data();
+    for (Eigen::Index i0 = 0; i0 < a.rows(); i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, a.rows() - i0);
+      for (Eigen::Index i = 0; i < m; ++i) buf[i] = term(pa[i0 + i], pb[i0 + i], pc[i0 + i]);
+      accumulate(buf, m, acc);
+    }
+  }
+  return lane_total(acc);
+}
+
+// out_ij = f(a_ij, b_ij), column by column (inner loops contiguous, so they vectorise).
+template <class F>
+void map2(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, Eigen::Ref<Mat> out, F&& f) {
+  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+    const float* pa = a.col(j).data();
+    const float* pb = b.col(j).data();
+    float* o = out.col(j).data();
+    for (Eigen::Index i = 0; i < a.rows(); ++i) o[i] = f(pa[i], pb[i]);
+  }
+}
+
+// Row sums of term(a_rc, b_rc) in double, one accumulator per row, summed in column order.
+// Rows go in chunks of kRowChunk whose accumulators live on the stack: each column then
+// contributes one contiguous run (vectorised, streamed in memory order) and nothing is
+// allocated. emit(r, sum) receives each row's total.
+constexpr Eigen::Index kRowChunk = 512;
+
+template <class F, class E>
+void row_sums(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F&& term, E&& emit) {
+  const Eigen::Index R = a.rows();
+  double acc[kRowChunk];
+  for (Eigen::Index r0 = 0; r0 < R; r0 += kRowChunk) {
+    const Eigen::Index nr = std::min<Eigen::Index>(kRowChunk, R - r0);
+    for (Eigen::Index k = 0; k < nr; ++k) acc[k] = 0;
+    for (Eigen::Index j = 0; j < a.cols(); ++j) {
+      const float* pa = a.col(j).data() + r0;
+      const float* pb = b.col(j).data() + r0;
+      for (Eigen::Index k = 0; k < nr; ++k) acc[k] += term(pa[k], pb[k]);
+    }
+    for (Eigen::Index k = 0; k < nr; ++k) emit(r0 + k, acc[k]);
+  }
+}
+
+// Calls f(j, i0, n, t) for consecutive runs of column j with t[0..n) = tanh(theta(i0.., j)).
+// Eigen's tanh is vectorised (libm's tanhf is not, and costs ~35 ns a call); the chunk on
+// the stack lets callers reuse tanh several times without allocating.
+constexpr Eigen::Index kTanhChunk = 256;
+
+template <class F>
+void for_each_tanh_chunk(const Eigen::Ref<const Mat>& theta, F&& f) {
+  alignas(64) float t[kTanhChunk];
+  for (Eigen::Index j = 0; j < theta.cols(); ++j) {
+    const float* p = theta.col(j).data();
+    for (Eigen::Index i0 = 0; i0 < theta.rows(); i0 += kTanhChunk) {
+      const Eigen::Index n = std::min<Eigen::Index>(kTanhChunk, theta.rows() - i0);
+      Eigen::Map<Eigen::ArrayXf>(t, n) = Eigen::Map<const Eigen::ArrayXf>(p + i0, n).tanh();
+      f(j, i0, n, static_cast<const float*>(t));
+    }
+  }
+}
+
+void check_same_shape(const Eigen::Ref<const Mat>& a, Eigen::Index rows, Eigen::Index cols, const char* what) {
+  TB_CHECK(a.rows() == rows && a.cols() == cols, std::string(what) + ": shape mismatch");
+}
+
+void check_row_vector(const Eigen::Ref<const Mat>& v, Eigen::Index rows, const char* what) {
+  TB_CHECK(v.rows() == rows && v.cols() == 1, std::string(what) + ": per-row vector must be (rows, 1)");
+}
+
+}  // namespace
+
+double abs_sum(const Eigen::Ref<const Mat>& w) {
+  return lane_sum(w, w, [](float a, float) { return static_cast<double>(std::fabs(a)); });
+}
+
+float abs_max(const Eigen::Ref<const Mat>& w) {
+  float lanes[kLanes] = {};
+  const float* p = w.data();
+  for_each_run(w, w, [&](Eigen::Index o, Eigen::Index, Eigen::Index n) {
+    Eigen::Index i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::fabs(p[o + i + k]));
+    }
+    for (; i < n; ++i) lanes[0] = std::max(lanes[0], std::fabs(p[o + i]));
+  });
+  float m = 0;
+  for (float v : lanes) m = std::max(m, v);
+  return m;
+}
+
+double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b) {
+  TB_CHECK(a.rows() == b.rows() && a.cols() == b.cols(), "dot: shape mismatch");
+  return lane_sum(a, b, [](float x, float y) { return static_cast<double>(x) * y; });
 }
 
 std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
@@ -76,11 +197,7 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
 
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q) {
   TB_CHECK(w.rows() == q.rows() && w.cols() == q.cols(), "ternarize: shape mismatch");
-  for (Eigen::Index j = 0; j < w.cols(); ++j) {
-    const float* p = w.col(j).data();
-    float* o = q.col(j).data();
-    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = std::fabs(p[i]) > delta ? std::copysign(scale, p[i]) : 0.0f;
-  }
+  map2(w, w, q, [=](float x, float) { return std::fabs(x) > delta ? std::copysign(scale, x) : 0.0f; });
 }
 
 SignCounts sign_counts(const Eigen::Ref<const Mat>& w) {
@@ -102,6 +219,251 @@ SignCounts sign_counts(const Eigen::Ref<const Mat>& w) {
   });
   c.zero = static_cast<std::int64_t>(w.size()) - count_nonzero(w);
   return c;
+}
+
+// ---- binary ------------------------------------------------------------------------------
+
+void binarize(const Eigen::Ref<const Mat>& w, float h, Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "binarize");
+  map2(w, w, q, [=](float x, float) { return x >= 0.0f ? h : -h; });
+}
+
+void binarize_stochastic(const Eigen::Ref<const Mat>& w, float h, Rng& rng, Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "binarize_stochastic");
+  TB_CHECK(h > 0.0f, "binarize_stochastic: h must be > 0");
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    const float* p = w.col(j).data();
+    float* o = q.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) {
+      const float prob = std::clamp(0.5f * (p[i] / h + 1.0f), 0.0f, 1.0f);
+      o[i] = rng.uniform_float() < prob ? h : -h;
+    }
+  }
+}
+
+void clip(Eigen::Ref<Mat> w, float lo, float hi) {
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    float* p = w.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) p[i] = std::min(std::max(p[i], lo), hi);
+  }
+}
+
+// ---- per-row -----------------------------------------------------------------------------
+
+void row_abs_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> out) {
+  check_row_vector(out, w.rows(), "row_abs_mean");
+  const double n = static_cast<double>(w.cols());
+  row_sums(
+      w, w, [](float a, float) { return static_cast<double>(std::fabs(a)); },
+      [&](Eigen::Index r, double s) { out(r, 0) = n > 0 ? static_cast<float>(s / n) : 0.0f; });
+}
+
+void binarize_rows(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& scale, Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "binarize_rows");
+  check_row_vector(scale, w.rows(), "binarize_rows");
+  const float* s = scale.data();
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    const float* p = w.col(j).data();
+    float* o = q.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = p[i] >= 0.0f ? s[i] : -s[i];
+  }
+}
+
+void bwn_backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& scale,
+                  const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+  check_same_shape(dq, w.rows(), w.cols(), "bwn_backward");
+  check_same_shape(dw, w.rows(), w.cols(), "bwn_backward");
+  check_row_vector(scale, w.rows(), "bwn_backward");
+  const float inv_n = w.cols() > 0 ? 1.0f / static_cast<float>(w.cols()) : 0.0f;
+  const float* s = scale.data();
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    const float* p = w.col(j).data();
+    const float* g = dq.col(j).data();
+    float* o = dw.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = g[i] * (inv_n + (std::fabs(p[i]) <= 1.0f ? s[i] : 0.0f));
+  }
+}
+
+void ternarize_rows(const Eigen::Ref<const Mat>& w, float factor, Eigen::Ref<Mat> delta, Eigen::Ref<Mat> scale,
+                    Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "ternarize_rows");
+  check_row_vector(delta, w.rows(), "ternarize_rows");
+  check_row_vector(scale, w.rows(), "ternarize_rows");
+  TB_CHECK(q.data() != w.data(), "ternarize_rows: q must not alias w");
+  row_abs_mean(w, delta);
+  delta *= factor;
+  const float* d = delta.data();
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    const float* p = w.col(j).data();
+    float* o = q.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = std::fabs(p[i]) > d[i] ? std::copysign(1.0f, p[i]) : 0.0f;
+  }
+  // Codes first, as in the per-layer TWN: the kept |w| sum is a dot with the codes and the
+  // kept count a sum of |code|.
+  row_sums(
+      q, q, [](float c, float) { return static_cast<double>(std::fabs(c)); },
+      [&](Eigen::Index r, double kept) { scale(r, 0) = static_cast<float>(kept); });
+  row_sums(
+      w, q, [](float x, float c) { return static_cast<double>(x) * c; },
+      [&](Eigen::Index r, double s) {
+        const float kept = scale(r, 0);
+        scale(r, 0) = kept > 0 ? static_cast<float>(s / static_cast<double>(kept)) : 0.0f;
+      });
+  const float* s = scale.data();
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    float* o = q.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] *= s[i];
+  }
+}
+
+// ---- TTQ ---------------------------------------------------------------------------------
+
+void ttq_forward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn, Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "ttq_forward");
+  map2(w, w, q, [=](float x, float) { return x > delta ? wp : (x < -delta ? -wn : 0.0f); });
+}
+
+ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
+                        const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+  check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
+  check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
+  ScaleGrads g;
+  g.pos = select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
+  g.neg = select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
+  map2(w, dq, dw, [=](float x, float d) { return d * (x > delta ? wp : (x < -delta ? wn : 1.0f)); });
+  return g;
+}
+
+// ---- frozen mask -------------------------------------------------------------------------
+
+double masked_abs_sum(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& mask) {
+  TB_CHECK(w.rows() == mask.rows() && w.cols() == mask.cols(), "masked_abs_sum: shape mismatch");
+  return lane_sum(w, mask, [](float x, float m) { return static_cast<double>(std::fabs(x)) * m; });
+}
+
+SignedMaskStats masked_sign_stats(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& mask) {
+  TB_CHECK(w.rows() == mask.rows() && w.cols() == mask.cols(), "masked_sign_stats: shape mismatch");
+  SignedMaskStats s;
+  s.pos_abs_sum = select_sum(w, mask, [](float x, float m) { return m != 0.0f && x >= 0.0f ? x : 0.0f; });
+  s.neg_abs_sum = select_sum(w, mask, [](float x, float m) { return m != 0.0f && x < 0.0f ? -x : 0.0f; });
+  // Counts below 2^53 are exact in double.
+  s.pos = static_cast<std::int64_t>(select_sum(w, mask, [](float x, float m) { return m != 0.0f && x >= 0.0f ? 1.0f : 0.0f; }));
+  s.neg = static_cast<std::int64_t>(select_sum(w, mask, [](float x, float m) { return m != 0.0f && x < 0.0f ? 1.0f : 0.0f; }));
+  return s;
+}
+
+void ternarize_masked(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& mask, float wp, float wn,
+                      Eigen::Ref<Mat> q) {
+  check_same_shape(mask, w.rows(), w.cols(), "ternarize_masked");
+  check_same_shape(q, w.rows(), w.cols(), "ternarize_masked");
+  map2(w, mask, q, [=](float x, float m) { return m != 0.0f ? (x >= 0.0f ? wp : -wn) : 0.0f; });
+}
+
+void mask_gradient(const Eigen::Ref<const Mat>& dq, const Eigen::Ref<const Mat>& mask, Eigen::Ref<Mat> dw) {
+  check_same_shape(mask, dq.rows(), dq.cols(), "mask_gradient");
+  check_same_shape(dw, dq.rows(), dq.cols(), "mask_gradient");
+  map2(dq, mask, dw, [](float d, float m) { return m != 0.0f ? d : 0.0f; });
+}
+
+ScaleGrads masked_ttq_backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& mask, float wp,
+                               float wn, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+  check_same_shape(mask, w.rows(), w.cols(), "masked_ttq_backward");
+  check_same_shape(dq, w.rows(), w.cols(), "masked_ttq_backward");
+  check_same_shape(dw, w.rows(), w.cols(), "masked_ttq_backward");
+  ScaleGrads g;
+  // Region sums before dw is written, because dw may alias dq.
+  g.pos = select_sum3(w, mask, dq, [](float x, float m, float d) { return m != 0.0f && x >= 0.0f ? d : 0.0f; });
+  g.neg = select_sum3(w, mask, dq, [](float x, float m, float d) { return m != 0.0f && x < 0.0f ? d : 0.0f; });
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    const float* p = w.col(j).data();
+    const float* m = mask.col(j).data();
+    const float* d = dq.col(j).data();
+    float* o = dw.col(j).data();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = m[i] != 0.0f ? d[i] * (p[i] >= 0.0f ? wp : wn) : 0.0f;
+  }
+  return g;
+}
+
+void apply_mask(Eigen::Ref<Mat> w, const Eigen::Ref<const Mat>& mask) {
+  check_same_shape(mask, w.rows(), w.cols(), "apply_mask");
+  map2(w, mask, w, [](float x, float m) { return m != 0.0f ? x : 0.0f; });
+}
+
+// ---- SCA ---------------------------------------------------------------------------------
+
+void tanh_forward(const Eigen::Ref<const Mat>& theta, Eigen::Ref<Mat> q) {
+  check_same_shape(q, theta.rows(), theta.cols(), "tanh_forward");
+  q.array() = theta.array().tanh();
+}
+
+void tanh_backward(const Eigen::Ref<const Mat>& theta, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dtheta) {
+  check_same_shape(dq, theta.rows(), theta.cols(), "tanh_backward");
+  check_same_shape(dtheta, theta.rows(), theta.cols(), "tanh_backward");
+  for_each_tanh_chunk(theta, [&](Eigen::Index j, Eigen::Index i0, Eigen::Index n, const float* t) {
+    const float* d = dq.col(j).data() + i0;
+    float* o = dtheta.col(j).data() + i0;
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = d[i] * (1.0f - t[i] * t[i]);
+  });
+}
+
+double round_support_mean_abs(const Eigen::Ref<const Mat>& t) {
+  const double sum = select_sum(t, t, [](float x, float) { return std::fabs(x) >= 0.5f ? std::fabs(x) : 0.0f; });
+  const double kept = select_sum(t, t, [](float x, float) { return std::fabs(x) >= 0.5f ? 1.0f : 0.0f; });
+  return kept > 0 ? sum / kept : 0.0;
+}
+
+void round_ternary(const Eigen::Ref<const Mat>& t, float scale, Eigen::Ref<Mat> q) {
+  check_same_shape(q, t.rows(), t.cols(), "round_ternary");
+  map2(t, t, q, [=](float x, float) { return std::fabs(x) >= 0.5f ? std::copysign(scale, x) : 0.0f; });
+}
+
+double wdr_sum(const Eigen::Ref<const Mat>& theta, double alpha) {
+  double acc[kLanes] = {};
+  auto term = [=](float w) {
+    const double w2 = static_cast<double>(w) * w;
+    return (alpha - w2) * w2;
+  };
+  for_each_tanh_chunk(theta, [&](Eigen::Index, Eigen::Index, Eigen::Index n, const float* t) {
+    Eigen::Index i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int k = 0; k < kLanes; ++k) acc[k] += term(t[i + k]);
+    }
+    for (; i < n; ++i) acc[0] += term(t[i]);
+  });
+  return lane_total(acc);
+}
+
+void wdr_add_gradient(const Eigen::Ref<const Mat>& theta, double alpha, double coeff, Eigen::Ref<Mat> grad) {
+  check_same_shape(grad, theta.rows(), theta.cols(), "wdr_add_gradient");
+  const float a = static_cast<float>(alpha);
+  const float c2 = static_cast<float>(2.0 * coeff);
+  for_each_tanh_chunk(theta, [&](Eigen::Index j, Eigen::Index i0, Eigen::Index n, const float* t) {
+    float* g = grad.col(j).data() + i0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const float w = t[i];
+      const float w2 = w * w;
+      g[i] += c2 * w * (1.0f - w2) * (a - 2.0f * w2);
+    }
+  });
+}
+
+// ---- Faraone stage 1 ---------------------------------------------------------------------
+
+double squared_sum(const Eigen::Ref<const Mat>& w) {
+  return lane_sum(w, w, [](float x, float) { return static_cast<double>(x) * x; });
+}
+
+double below_threshold_abs_sum(const Eigen::Ref<const Mat>& w, float delta) {
+  return select_sum(w, w, [=](float x, float) { return std::fabs(x) < delta ? std::fabs(x) : 0.0f; });
+}
+
+void l2_threshold_add_gradient(const Eigen::Ref<const Mat>& w, float delta, float c2, float cq, Eigen::Ref<Mat> grad) {
+  check_same_shape(grad, w.rows(), w.cols(), "l2_threshold_add_gradient");
+  const float two_c2 = 2.0f * c2;
+  map2(w, grad, grad, [=](float x, float g) {
+    const float l1 = std::fabs(x) < delta ? (x > 0.0f ? cq : (x < 0.0f ? -cq : 0.0f)) : 0.0f;
+    return g + two_c2 * x + l1;
+  });
 }
 
 }  // namespace ternbench::kernels

@@ -10,8 +10,27 @@
 
 namespace ternbench::core {
 
+namespace {
+
+// Puts the model in evaluation mode for its lifetime: evaluating in training mode would mix
+// test batches into the running statistics and drop activations.
+class EvalMode {
+ public:
+  explicit EvalMode(Model& m) : model_(m), was_training_(m.training()) { model_.set_training(false); }
+  ~EvalMode() { model_.set_training(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Model& model_;
+  bool was_training_;
+};
+
+}  // namespace
+
 Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch) {
   TB_CHECK(batch > 0, "evaluate: batch must be > 0");
+  const EvalMode eval_mode(model);
   const std::int64_t total = n > 0 ? std::min<std::int64_t>(n, static_cast<std::int64_t>(d.size()))
                                    : static_cast<std::int64_t>(d.size());
   Evaluation e;
@@ -82,11 +101,20 @@ void summarize_weights(Model& model, TrainResult& result) {
 
 namespace {
 
-NamedTensor row_major(const std::string& name, const Mat& m, bool vector) {
+// shape: the tensor's stored shape (Param::shape); empty means {rows, cols}, or {rows} for a
+// column vector. Data is m's row-major order either way, which a conv weight's
+// (out, in*k*k) matrix makes (out, in, k, k) in C order.
+NamedTensor row_major(const std::string& name, const Mat& m, const std::vector<std::int64_t>& shape) {
   NamedTensor t;
   t.name = name;
-  if (vector) {
-    t.shape = {static_cast<std::int64_t>(m.size())};
+  if (!shape.empty()) {
+    std::int64_t n = 1;
+    for (const std::int64_t d : shape) n *= d;
+    TB_CHECK(n == static_cast<std::int64_t>(m.size()),
+             "export_weights: the stored shape of " + name + " does not match its size");
+    t.shape = shape;
+  } else if (m.cols() == 1) {
+    t.shape = {static_cast<std::int64_t>(m.rows())};
   } else {
     t.shape = {static_cast<std::int64_t>(m.rows()), static_cast<std::int64_t>(m.cols())};
   }
@@ -101,15 +129,17 @@ NamedTensor row_major(const std::string& name, const Mat& m, bool vector) {
 std::vector<NamedTensor> export_weights(Model& model) {
   std::vector<NamedTensor> out;
   for (const auto& layer : model.layers()) {
-    const Weight* w = layer->weight();
+    const std::vector<Weight*> ws = layer->weights();
     for (const Param* p : layer->params()) {
-      if (w != nullptr && p == &w->latent()) {
-        out.push_back(row_major(p->name, w->deployed(), false));
-        if (w->quantized()) out.push_back(row_major(p->name + "_latent", p->value, false));
+      const auto w = std::find_if(ws.begin(), ws.end(), [&](const Weight* x) { return &x->latent() == p; });
+      if (w != ws.end()) {
+        out.push_back(row_major(p->name, (*w)->deployed(), p->shape));
+        if ((*w)->quantized()) out.push_back(row_major(p->name + "_latent", p->value, p->shape));
       } else {
-        out.push_back(row_major(p->name, p->value, p->value.cols() == 1));
+        out.push_back(row_major(p->name, p->value, p->shape));
       }
     }
+    for (const Param* b : layer->buffers()) out.push_back(row_major(b->name, b->value, b->shape));
   }
   return out;
 }

@@ -1,10 +1,6 @@
 #include "ternbench/core/model.hpp"
 
-#include <functional>
-
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/dense.hpp"
-#include "ternbench/core/relu.hpp"
 
 namespace ternbench::core {
 
@@ -13,6 +9,7 @@ void Model::add(std::unique_ptr<Layer> layer) {
   TB_CHECK(layers_.empty() || layers_.back()->out_features() == layer->in_features(),
            "Model::add: layer " + layer->name() + " takes " + std::to_string(layer->in_features()) +
                " features but the previous layer gives " + std::to_string(layers_.back()->out_features()));
+  layer->set_training(training_);
   layers_.push_back(std::move(layer));
   acts_.emplace_back();
   grads_.emplace_back();
@@ -31,10 +28,18 @@ std::vector<Param*> Model::params() {
   return out;
 }
 
+std::vector<Param*> Model::buffers() {
+  std::vector<Param*> out;
+  for (auto& l : layers_) {
+    for (Param* p : l->buffers()) out.push_back(p);
+  }
+  return out;
+}
+
 std::vector<Weight*> Model::weights() {
   std::vector<Weight*> out;
   for (auto& l : layers_) {
-    if (Weight* w = l->weight()) out.push_back(w);
+    for (Weight* w : l->weights()) out.push_back(w);
   }
   return out;
 }
@@ -47,6 +52,11 @@ std::int64_t Model::param_count() {
 
 void Model::refresh() {
   for (auto& l : layers_) l->refresh();
+}
+
+void Model::set_training(bool training) {
+  training_ = training;
+  for (auto& l : layers_) l->set_training(training);
 }
 
 Eigen::Ref<const Mat> Model::forward(const Eigen::Ref<const Mat>& x) {
@@ -84,55 +94,6 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
     }
   }
 }
-
-namespace {
-
-struct ModelEntry {
-  const char* name;
-  ModelShape shape;
-  std::function<Model(Rng&)> build;
-};
-
-// Dense layers of the given widths with ReLU between them (none after the last).
-Model make_mlp(const std::string& name, const std::vector<Eigen::Index>& widths, Rng& rng) {
-  Model m(name);
-  for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
-    m.add(std::make_unique<Dense>("dense" + std::to_string(i), widths[i], widths[i + 1], rng));
-    if (i + 2 < widths.size()) m.add(std::make_unique<Relu>("relu" + std::to_string(i), widths[i + 1]));
-  }
-  return m;
-}
-
-const std::vector<Eigen::Index> kMlpWidths = {784, 500, 300, 10};
-
-// Add a model here: name, (inputs, classes), builder.
-const std::vector<ModelEntry>& registry() {
-  static const std::vector<ModelEntry> entries = {
-      {"mlp", {kMlpWidths.front(), kMlpWidths.back()}, [](Rng& rng) { return make_mlp("mlp", kMlpWidths, rng); }},
-  };
-  return entries;
-}
-
-const ModelEntry& find_model(const std::string& name) {
-  for (const auto& e : registry()) {
-    if (name == e.name) return e;
-  }
-  std::string valid;
-  for (const auto& e : registry()) valid += (valid.empty() ? "" : ", ") + std::string(e.name);
-  throw Error("model '" + name + "' is unknown (valid: " + valid + ")");
-}
-
-}  // namespace
-
-std::vector<std::string> model_names() {
-  std::vector<std::string> out;
-  for (const auto& e : registry()) out.emplace_back(e.name);
-  return out;
-}
-
-ModelShape model_shape(const std::string& name) { return find_model(name).shape; }
-
-Model make_model(const std::string& name, Rng& rng) { return find_model(name).build(rng); }
 
 void apply_method(Model& model, const TrainConfig& cfg) {
   if (!method_quantizes(cfg.method)) return;

@@ -41,8 +41,14 @@ class Layer {
   // Training mode (batch statistics, dropout) or evaluation mode (running statistics, no
   // dropout). Layers that behave the same in both ignore it.
   virtual void set_training(bool /*training*/) {}
-  // The quantizable weight matrix of a weight layer (dense, later conv); nullptr otherwise.
+  // The quantizable weight matrix of a weight layer (dense, conv); nullptr otherwise.
   virtual Weight* weight() { return nullptr; }
+  // Every quantizable weight matrix of the layer, input to output. Composite layers (a
+  // residual block holds several convolutions) override this; others get {weight()}.
+  virtual std::vector<Weight*> weights() {
+    Weight* w = weight();
+    return w != nullptr ? std::vector<Weight*>{w} : std::vector<Weight*>{};
+  }
   // Recomputes derived weights (quantized copies) after the parameters changed.
   virtual void refresh() {}
 };

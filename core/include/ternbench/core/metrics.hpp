@@ -17,7 +17,8 @@ struct Evaluation {
 };
 
 // Evaluates the first n samples of d (n <= 0: all) in batches of `batch` columns, with the
-// weights as they are deployed now (call model.refresh() after the last update).
+// weights as they are deployed now (call model.refresh() after the last update), in
+// evaluation mode (running statistics, no dropout); the model's mode is restored on return.
 Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000);
 
 // Statistics of one deployed weight matrix (precision, sign counts, scale, threshold, bits).
@@ -29,8 +30,10 @@ double deployed_sparsity(Model& model);
 // Fills result.layers, sparsity, bits_per_weight, n_weights and n_nonzero.
 void summarize_weights(Model& model, TrainResult& result);
 
-// Every parameter, row-major: "<layer>/W" deployed, "<layer>/b", and for quantized layers
-// "<layer>/W_latent" as trained. Biases have shape {out}.
+// Every parameter and buffer, row-major, layer by layer: weight matrices as deployed
+// ("<layer>/W") and, when quantized, as trained ("<layer>/W_latent"); biases, batch-norm
+// gamma/beta and running_mean/running_var. Shapes are Param::shape when set (conv weights
+// {out, in, k, k}), else {rows, cols}, or {rows} for a column vector.
 std::vector<NamedTensor> export_weights(Model& model);
 
 }  // namespace ternbench::core

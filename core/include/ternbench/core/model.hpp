@@ -27,8 +27,17 @@ class Model {
   Eigen::Index output_size() const;
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   std::vector<Param*> params();
-  std::vector<Weight*> weights();  // the quantizable weight matrices, input to output
+  // Saved but not trained state (batch-norm running statistics), input to output.
+  std::vector<Param*> buffers();
+  // The quantizable weight matrices (Layer::weights() of every layer), input to output.
+  std::vector<Weight*> weights();
+  // Trained values only: buffers are not parameters (as PyTorch counts).
   std::int64_t param_count();
+
+  // Training mode (batch statistics, dropout) or evaluation mode (running statistics, no
+  // dropout) for every layer. A new model is in training mode, as in PyTorch.
+  void set_training(bool training);
+  bool training() const { return training_; }
 
   // Re-quantizes every weight from its latent values. Call after each parameter update
   // (the trainer calls it before each forward), not per batch of an evaluation.
@@ -47,23 +56,33 @@ class Model {
   std::vector<Mat> grads_;  // grads_[i]: dL/d acts_[i], for i < last
   Mat no_dx_;               // stands in for the first layer's unused dx
   Eigen::Index batch_ = 0;  // columns of the last forward
+  bool training_ = true;
 };
 
 struct ModelShape {
-  Eigen::Index inputs = 0;   // features per sample
+  Eigen::Index inputs = 0;   // features per sample: channels * height * width
   Eigen::Index classes = 0;  // logits per sample
 };
 
-// Names accepted by TrainConfig::model: {"mlp"} (784-500-300-10, ReLU).
+// Names accepted by TrainConfig::model: mlp (784-500-300-10 on MNIST), lenet300
+// (784-300-100-10), lenet5 (TWN variant), vgg7, resnet20 (pre-activation) and custom (the
+// stack in TrainConfig::layers). Every model takes its input size from the data set, so
+// "mlp" on CIFAR-10 is 3072-500-300-10.
 std::vector<std::string> model_names();
 
-// Input and output sizes of a registered model. Throws ternbench::Error listing the names.
-ModelShape model_shape(const std::string& name);
+// Input and output sizes of cfg.model on images of channels x height x width with `classes`
+// classes, after checking that the model can be built on them (a custom stack's shapes chain,
+// its kernels fit, its last layer gives `classes` outputs). Throws ternbench::Error naming
+// the model, or the custom layer by index ("layers[3] = conv(...)") and the problem.
+ModelShape model_shape(const TrainConfig& cfg, int channels, int height, int width, int classes);
 
-// Builds a registered model, drawing its initial weights from rng. Weight layers are named
-// dense0, dense1, ...; parameter names are HDF5 paths ("dense0/W", "dense0/b").
-// Throws ternbench::Error listing the valid names for an unknown one.
-Model make_model(const std::string& name, Rng& rng);
+// Builds cfg.model (cfg.layers for "custom") for that input, drawing its initial weights
+// (and dropout seeds) from rng. Layers are named by kind and position: conv0, conv1, ...,
+// dense0, ..., bn0, ..., relu0, pool0, dropout0, flatten0, gap0; ResNet-20 blocks are block0..8
+// holding "block<i>/bn0", "block<i>/conv0", "block<i>/bn1", "block<i>/conv1" and, when they
+// downsample, "block<i>/shortcut". Parameter names are HDF5 paths ("conv0/W", "bn0/gamma").
+// Throws as model_shape does.
+Model make_model(const TrainConfig& cfg, int channels, int height, int width, int classes, Rng& rng);
 
 // Layer policy of cfg.method: quantizes every weight matrix except the first unless
 // cfg.quantize_first and the last unless cfg.quantize_last. No-op for "fp". Biases stay fp32.

@@ -45,6 +45,30 @@ struct TrainConfig {
   bool quantize_last = false;      // quantize the last weight layer (papers keep it fp)
   double delta_factor = 0.7;       // twn: threshold = delta_factor * mean|W|
 
+  // Methods: per-method options (DESIGN.md §2, docs/methods.md). Validated by
+  // check_method_config() in quantizer.hpp; read by make_quantizer() / make_regularizer().
+  bool bc_stochastic = false;      // binaryconnect: stochastic (true) or deterministic sign
+  double bc_h = 1.0;               // binaryconnect: values +-H; latent clipped to [-H, H]
+  bool twn_per_channel = false;    // twn: delta and alpha per output channel (row)
+  double ttq_threshold = 0.05;     // ttq: D = ttq_threshold * max|W|
+  double sca_alpha = 0.5;          // sca: WDR controller, 0 < alpha < 2 (sparsity grows with it)
+  double sca_lambda = 0.03;        // sca: WDR strength (for the summed form)
+  double sca_init_std = 0.5;       // sca: theta = atanh(clip(init_std * W0 / std(W0), -0.99, 0.99))
+  std::string sca_wdr = "sum";     // sca: "sum" over weights | "mean" per layer (sum / n)
+  double sca_lambda_warmup_epochs = 0.0;  // sca: lambda ramps linearly from 0 over these epochs
+  bool sca_scale_last = true;      // sca: deployed last layer (no batch norm) gets a float scale
+  std::string faraone_threshold = "max";  // faraone: D = faraone_t * max|W| ("max") or
+                                          // faraone_mean_factor * mean|W| ("mean")
+  double faraone_t = 0.05;         // faraone: factor of the "max" rule
+  double faraone_mean_factor = 0.7;  // faraone: factor of the "mean" rule
+  double faraone_lambda2 = 1e-4;   // faraone stage 1: lambda2 * ||W||^2 (ternbench default)
+  double faraone_lambdaq = 1e-4;   // faraone stage 1: lambdaq * sum_{|w|<D} |w| (ternbench default)
+  double faraone_target_sparsity = 0.0;  // faraone stage 2: raise D to prune at least this share
+  int faraone_stage1_epochs = 0;   // faraone stage 1 length; 0 = epochs
+  int faraone_retrain_epochs = 0;  // faraone stage 3 length; 0 = epochs
+  std::string faraone_retrain_quantizer = "twn";  // faraone stage 3: "twn" (alpha = mean|W| on
+                                                  // the mask) | "ttq" (learned Wp, Wn)
+
   int train_limit = 0;             // use only the first N training images (0 = all)
   int test_limit = 0;              // use only the first N test images (0 = all)
 };

@@ -15,6 +15,7 @@ struct EpochMetrics {
   double train_loss = 0, train_acc = 0;  // averaged over the epoch's mini-batches (as trained)
   double test_loss = 0, test_acc = 0;    // deployed (quantized) model on the test split
   double sparsity = 0;                   // fraction of zeros over all deployed weight matrices
+  double lr = 0;                         // learning rate of the epoch's first step (schedule.hpp)
   double seconds = 0;                    // wall time of the epoch (not part of determinism)
 };
 
@@ -42,6 +43,7 @@ struct TrainResult {
   std::vector<LayerStats> layers;
   std::vector<NamedTensor> weights;  // deployed weights and biases (+ latent weights if quantized)
   bool diverged = false;             // a non-finite loss stopped training
+  bool interrupted = false;          // stop_requested() ended training at a batch boundary
   double sparsity = 0;               // whole model, over weight matrices
   double bits_per_weight = 0;        // sum(layer bits) / sum(layer n)
   std::int64_t n_weights = 0, n_nonzero = 0;

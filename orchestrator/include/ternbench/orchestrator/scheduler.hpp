@@ -20,14 +20,20 @@ class ResultSink {
 using EpochEmitter = std::function<void(const storage::EpochRecord&)>;
 using Executor = std::function<RunResult(const WorkItem&, const EpochEmitter&)>;
 
-// Rank 0. Hands work out in the given order to whichever worker asks; returns when every
-// worker has been told to stop.
-void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink);
+// Decides whether a run may still start (false once a stop was requested, or when the
+// walltime left is too short for it). Runs refused are left for the next job.
+using Admission = std::function<bool(const WorkItem&)>;
+
+// Rank 0. Hands work out in the given order to whichever worker asks, while admit() allows;
+// returns when every worker has been told to stop.
+void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink,
+                     const Admission& admit = {});
 
 // Ranks 1..N-1. Asks for work, executes it, streams epochs, returns on kStop.
 void run_worker(Transport& net, const Executor& execute);
 
 // One process, no transport: the same sequence of sink calls as a one-worker sweep.
-void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink);
+void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink,
+                  const Admission& admit = {});
 
 }  // namespace ternbench::orchestrator

@@ -14,6 +14,8 @@ struct RunOptions {
   std::string db_path;    // overrides [sweep] db when not empty
   std::string data_root;  // where datasets live (default $TERNBENCH_DATA or ./data)
   PlanOptions plan;       // retries
+  double deadline = 0;    // seconds from now (0: SLURM_JOB_END_TIME if set, else none)
+  double deadline_margin = 120;  // stop this long before the deadline to record interrupted runs
 };
 
 // The DB a sweep writes: --db if given, else the sweep's [sweep] db.
@@ -22,6 +24,7 @@ std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions&
 // Exit codes of `ternbench run` (documented in the README).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRunsFailed = 4;  // the sweep finished but some runs failed
+inline constexpr int kExitInterrupted = 75;  // stopped by a signal or the walltime; run again to resume
 
 // Runs the sweep embedded (mpi == nullptr) or as rank mpi->rank() of an MPI job.
 // Throws on errors that stop the whole job (bad config, DB or file-system failure).

@@ -1,0 +1,47 @@
+#pragma once
+// Per-channel reductions over the batch and the spatial positions: batch normalisation and
+// global average pooling. Pure functions: no allocation, no I/O.
+//
+// An activation matrix holds one sample per column; a column is C channels of S positions in
+// CHW order, so channel c of sample j is rows [c*S, c*S + S) of column j. Dense layers'
+// features are channels with S = 1.
+#include <Eigen/Core>
+
+namespace ternbench::kernels {
+
+using Mat = Eigen::MatrixXf;
+using VecF = Eigen::VectorXf;
+using VecD = Eigen::VectorXd;
+
+// Mean and biased variance of every channel over the batch and the positions (two passes;
+// per-channel sums in double, since a channel can hold B*S ~ 1e5 values).
+//                              x: (C*S, B)  mean, var: (C)
+void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<VecD> mean, Eigen::Ref<VecD> var);
+
+// y = scale_c * (x - center_c) + shift_c
+//                              x, y: (C*S, B)  center, scale, shift: (C); x and y may alias
+void channel_affine(const Eigen::Ref<const Mat>& x, Eigen::Index S, const Eigen::Ref<const VecF>& center,
+                    const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y);
+
+// sum_dy_c = sum of dy, sum_dyxc_c = sum of dy * (x - center_c), over the batch and positions
+// (overwritten). Batch norm's parameter gradients follow from these two.
+//                              x, dy: (C*S, B)  center: (C)  sum_dy, sum_dyxc: (C)
+void channel_backward_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
+                           const Eigen::Ref<const VecF>& center, Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc);
+
+// dx = a_c * dy + b_c * (x - center_c) + k_c: batch norm's input gradient in both modes
+// (evaluation mode has b = k = 0).
+//                              x, dy, dx: (C*S, B)  center, a, b, k: (C); dy and dx may alias
+void channel_backward_input(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
+                            const Eigen::Ref<const VecF>& center, const Eigen::Ref<const VecF>& a,
+                            const Eigen::Ref<const VecF>& b, const Eigen::Ref<const VecF>& k, Eigen::Ref<Mat> dx);
+
+// y(c, j) = mean over the S positions of channel c of column j
+//                              x: (C*S, B)  y: (C, B)
+void global_avg_pool_forward(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<Mat> y);
+
+// dx(c*S + s, j) = dy(c, j) / S
+//                              dy: (C, B)  dx: (C*S, B)
+void global_avg_pool_backward(const Eigen::Ref<const Mat>& dy, Eigen::Index S, Eigen::Ref<Mat> dx);
+
+}  // namespace ternbench::kernels

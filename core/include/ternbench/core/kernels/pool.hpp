@@ -1,0 +1,38 @@
+#pragma once
+// 2-D max pooling over CHW images, one image per column, no padding, floor output size.
+// Pure functions; the caller owns the argmax buffer. Work is split across `threads` OpenMP
+// threads by image, so every output element is written by one thread in a fixed order.
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace ternbench::kernels {
+
+using Mat = Eigen::MatrixXf;
+using IndexMat = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>;
+
+struct PoolGeometry {
+  int channels = 0, in_h = 0, in_w = 0;
+  int kernel = 2, stride = 2;
+
+  int out_h() const { return (in_h - kernel) / stride + 1; }
+  int out_w() const { return (in_w - kernel) / stride + 1; }
+  Eigen::Index in_features() const { return Eigen::Index{channels} * in_h * in_w; }
+  Eigen::Index out_features() const { return Eigen::Index{channels} * out_h() * out_w(); }
+};
+
+// y = max over each window; argmax = index of that maximum within the image's column
+// (the first one in row-major window order when several are equal)
+//   x: (channels*h*w, B)  y, argmax: (channels*oh*ow, B)
+void maxpool2d_forward(const PoolGeometry& g, const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y,
+                       Eigen::Ref<IndexMat> argmax, int threads);
+
+// dx = 0 except dx(argmax) += dy (overlapping windows add up)
+//   argmax, dy: (channels*oh*ow, B)  dx: (channels*h*w, B)
+void maxpool2d_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>& argmax,
+                        const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, int threads);
+
+// Direct-loop reference of maxpool2d_forward's y (tests compare against it).
+//   x: (channels*h*w, B)  y: (channels*oh*ow, B)
+void maxpool2d_forward_naive(const PoolGeometry& g, const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
+
+}  // namespace ternbench::kernels

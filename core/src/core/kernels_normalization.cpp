@@ -1,0 +1,138 @@
+// GCC 12 reports -Wmaybe-uninitialized inside avx512fintrin.h when Eigen's AVX-512 packet code
+// is inlined (a false positive of that compiler, see kernels_activation.cpp); the pragma must
+// precede the first Eigen include.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "ternbench/core/kernels/normalization.hpp"
+
+#include <algorithm>
+
+#include "ternbench/base/error.hpp"
+
+namespace ternbench::kernels {
+namespace {
+
+// Dense features (S = 1) are handled a column at a time as whole vectors: per-channel
+// segments of length one would cost a loop iteration per element.
+
+void check_channels(const char* what, Eigen::Index rows, Eigen::Index S, Eigen::Index C) {
+  TB_CHECK(S > 0 && rows == C * S, std::string(what) + ": rows must be channels * positions");
+}
+
+}  // namespace
+
+void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<VecD> mean, Eigen::Ref<VecD> var) {
+  const Eigen::Index C = mean.size();
+  check_channels("channel_mean_var", x.rows(), S, C);
+  TB_CHECK(var.size() == C && x.cols() > 0, "channel_mean_var: shape mismatch or empty batch");
+  const double count = static_cast<double>(x.cols()) * static_cast<double>(S);
+  if (S == 1) {
+    mean.setZero();
+    var.setZero();
+    for (Eigen::Index j = 0; j < x.cols(); ++j) mean += x.col(j).cast<double>();
+    mean /= count;
+    for (Eigen::Index j = 0; j < x.cols(); ++j) var += (x.col(j).cast<double>() - mean).array().square().matrix();
+    var /= count;
+    return;
+  }
+  // Images: one pass over memory. Sums of (x - shift) and of its square, shift being the
+  // channel's first value, so the variance does not cancel catastrophically when
+  // |mean| >> std. Float sums over one sample's S positions (still in L1 for the second
+  // reduction), double over the batch.
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const float shift = x(c * S, 0);
+    double s1 = 0, s2 = 0;
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      const auto d = x.col(j).segment(c * S, S).array() - shift;
+      s1 += static_cast<double>(d.sum());
+      s2 += static_cast<double>(d.square().sum());
+    }
+    const double m1 = s1 / count;
+    mean(c) = static_cast<double>(shift) + m1;
+    var(c) = std::max(0.0, s2 / count - m1 * m1);
+  }
+}
+
+void channel_affine(const Eigen::Ref<const Mat>& x, Eigen::Index S, const Eigen::Ref<const VecF>& center,
+                    const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y) {
+  const Eigen::Index C = center.size();
+  check_channels("channel_affine", x.rows(), S, C);
+  TB_CHECK(scale.size() == C && shift.size() == C && y.rows() == x.rows() && y.cols() == x.cols(),
+           "channel_affine: shape mismatch");
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    if (S == 1) {
+      y.col(j) = ((x.col(j) - center).array() * scale.array() + shift.array()).matrix();
+      continue;
+    }
+    for (Eigen::Index c = 0; c < C; ++c) {
+      y.col(j).segment(c * S, S) = ((x.col(j).segment(c * S, S).array() - center(c)) * scale(c) + shift(c)).matrix();
+    }
+  }
+}
+
+void channel_backward_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
+                           const Eigen::Ref<const VecF>& center, Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc) {
+  const Eigen::Index C = center.size();
+  check_channels("channel_backward_sums", x.rows(), S, C);
+  TB_CHECK(dy.rows() == x.rows() && dy.cols() == x.cols() && sum_dy.size() == C && sum_dyxc.size() == C,
+           "channel_backward_sums: shape mismatch");
+  sum_dy.setZero();
+  sum_dyxc.setZero();
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    if (S == 1) {
+      sum_dy += dy.col(j).cast<double>();
+      sum_dyxc += (dy.col(j).array() * (x.col(j) - center).array()).cast<double>().matrix();
+      continue;
+    }
+    for (Eigen::Index c = 0; c < C; ++c) {
+      const auto g = dy.col(j).segment(c * S, S).array();
+      sum_dy(c) += static_cast<double>(g.sum());
+      sum_dyxc(c) += static_cast<double>((g * (x.col(j).segment(c * S, S).array() - center(c))).sum());
+    }
+  }
+}
+
+void channel_backward_input(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
+                            const Eigen::Ref<const VecF>& center, const Eigen::Ref<const VecF>& a,
+                            const Eigen::Ref<const VecF>& b, const Eigen::Ref<const VecF>& k, Eigen::Ref<Mat> dx) {
+  const Eigen::Index C = center.size();
+  check_channels("channel_backward_input", x.rows(), S, C);
+  TB_CHECK(dy.rows() == x.rows() && dy.cols() == x.cols() && dx.rows() == x.rows() && dx.cols() == x.cols() &&
+               a.size() == C && b.size() == C && k.size() == C,
+           "channel_backward_input: shape mismatch");
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    if (S == 1) {
+      dx.col(j) = (a.array() * dy.col(j).array() + b.array() * (x.col(j) - center).array() + k.array()).matrix();
+      continue;
+    }
+    for (Eigen::Index c = 0; c < C; ++c) {
+      dx.col(j).segment(c * S, S) = (a(c) * dy.col(j).segment(c * S, S).array() +
+                                     b(c) * (x.col(j).segment(c * S, S).array() - center(c)) + k(c))
+                                        .matrix();
+    }
+  }
+}
+
+void global_avg_pool_forward(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<Mat> y) {
+  const Eigen::Index C = y.rows();
+  check_channels("global_avg_pool_forward", x.rows(), S, C);
+  TB_CHECK(y.cols() == x.cols(), "global_avg_pool_forward: batch mismatch");
+  const float inv = 1.0f / static_cast<float>(S);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    for (Eigen::Index c = 0; c < C; ++c) y(c, j) = x.col(j).segment(c * S, S).sum() * inv;
+  }
+}
+
+void global_avg_pool_backward(const Eigen::Ref<const Mat>& dy, Eigen::Index S, Eigen::Ref<Mat> dx) {
+  const Eigen::Index C = dy.rows();
+  check_channels("global_avg_pool_backward", dx.rows(), S, C);
+  TB_CHECK(dy.cols() == dx.cols(), "global_avg_pool_backward: batch mismatch");
+  const float inv = 1.0f / static_cast<float>(S);
+  for (Eigen::Index j = 0; j < dy.cols(); ++j) {
+    for (Eigen::Index c = 0; c < C; ++c) dx.col(j).segment(c * S, S).setConstant(dy(c, j) * inv);
+  }
+}
+
+}  // namespace ternbench::kernels
