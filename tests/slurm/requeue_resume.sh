@@ -162,8 +162,10 @@ for k in $done_before_1; do
 done
 for k in $done_before_2; do
   grep -qx "$k" <<<"$done_before_1" && continue
-  [ "$(q $db "select slurm_restart_count from runs where run_key='$k'")" = 1 ] \
-    || fail "run $k finished in the first restart but was trained again"
+  # Finished before the second interruption, so in the original job or the first restart
+  # (a run may finish between the query above and the requeue taking effect).
+  [ "$(q $db "select slurm_restart_count <= 1 from runs where run_key='$k'")" = 1 ] \
+    || fail "run $k finished before the second interruption but was trained again"
 done
 [ "$(q $db "select count(*) from runs where slurm_restart_count = 2")" -ge 1 ] || fail "no run finished after the second restart"
 
