@@ -189,7 +189,7 @@ grep -q "requeueing job $jid" "$log" || fail "after USR1 the script did not requ
 [ "$(grep -c "runs to train (.* already finished" "$log")" -ge 2 ] || fail "restarted sweeps did not skip finished runs"
 
 # What the orchestrator promises on a signal (checked last: the rest holds without it):
-# every rank checkpoints the run in flight and ternbench exits 75; the run is stored as
+# every rank stops the run in flight and ternbench exits 75; the run is stored as
 # interrupted, not left running.
 [ "$(grep -c "ternbench exited with 75" "$log")" = 2 ] \
   || fail "ternbench must exit 75 after SIGTERM (scontrol requeue) and after USR1; log: $(grep 'ternbench exited' "$log" | tr '\n' ' ')"
