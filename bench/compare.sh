@@ -127,6 +127,9 @@ def f(x, digits=0):
         return f"{x / 1000:.1f}k"
     return f"{x:.{digits}f}" if digits else f"{x:.0f}" if x >= 100 else f"{x:.1f}"
 
+def pct_of(g, peak):
+    return f"{100 * g / peak:.0f}%" if g and peak else "—"
+
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "—"
 
@@ -171,25 +174,28 @@ for m in models:
 print("\n### GFLOP/s of training as a fraction of the measured FMA ceiling\n")
 print("FLOPs: 2 per multiply-add of the dense and conv layers (forward, weight gradient, input")
 print("gradient except the first layer's). Ceiling: fma_peak (16 independent FMA chains per")
-print("thread, tb_bench_train); shared/notes/performance.md measured 219 / 436 GFLOP/s.\n")
-print("| what | batch | threads | ternbench GFLOP/s | of ceiling | PyTorch GFLOP/s | of ceiling |")
-print("|---|---|---|---|---|---|---|")
+print("thread, tb_bench_train) in this run, and 219 / 436 GFLOP/s (1 / 2 threads) as")
+print("shared/notes/performance.md measured it on a quiet machine of this kind.\n")
+print("| what | batch | threads | ternbench GFLOP/s | of measured ceiling | of 219/436 | PyTorch GFLOP/s | of measured ceiling | of 219/436 |")
+print("|---|---|---|---|---|---|---|---|---|")
+REF = {1: 219.0, 2: 436.0}  # performance.md, quiet machine
 for t in threads:
     peak = tbv("fma_peak", "", "", 0, t, "gflops")
-    print(f"| FMA ceiling (measured) | — | {t} | {f(peak)} | 100% | — | — |")
+    print(f"| FMA ceiling (measured now) | — | {t} | {f(peak)} | 100% | {pct_of(peak, REF.get(t))} | — | — | — |")
 for t in threads:
     peak = tbv("fma_peak", "", "", 0, t, "gflops")
-    pct = lambda g: f"{100 * g / peak:.0f}%" if g and peak else "—"
+    pct = lambda g: pct_of(g, peak)
+    ref = lambda g: pct_of(g, REF.get(t))
     for b in batches:
         g = tbv("dense", "mlp", "fp", b, t, "gflops")
         if g is not None:
-            print(f"| mlp dense layers only (fwd+bwd) | {b} | {t} | {f(g)} | {pct(g)} | — | — |")
+            print(f"| mlp dense layers only (fwd+bwd) | {b} | {t} | {f(g)} | {pct(g)} | {ref(g)} | — | — | — |")
     for m in models:
         for b in batches:
             g, ips = tbv("train", m, "fp", b, t, "gflops"), tbv("train", m, "fp", b, t, "img_s")
             p = pt.get((m, "fp", b, t), {}).get("train_ips")
             pg = p * g / ips if (g and ips and p) else None  # same FLOPs per image
-            print(f"| {m} whole train step | {b} | {t} | {f(g)} | {pct(g)} | {f(pg)} | {pct(pg)} |")
+            print(f"| {m} whole train step | {b} | {t} | {f(g)} | {pct(g)} | {ref(g)} | {f(pg)} | {pct(pg)} | {ref(pg)} |")
 
 if 1 in threads:
     print("\n### One thread, per CPU second (images per CPU-second of the process: less sensitive to other load)\n")

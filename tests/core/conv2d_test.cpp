@@ -153,25 +153,29 @@ TEST(Conv2d, FastKernelsMatchNaiveLoopsOnRandomShapesAndShrinkingBatches) {
 
 TEST(Conv2d, ResultsDoNotDependOnTheThreadCount) {
   Rng rng(kSeed);
-  // Large enough (12 MFLOP) that the kernels do start a second thread.
-  Conv2d conv("c", 16, 12, 12, 32, 3, 1, 1, rng);
-  const Eigen::Index B = 9;
-  const Mat x = random_matrix(conv.in_features(), B, rng), dy = random_matrix(conv.out_features(), B, rng);
-  Mat y[2], dx[2], dW[2], db[2];
-  for (int t = 1; t <= 2; ++t) {
-    Eigen::setNbThreads(t);
-    y[t - 1].resize(conv.out_features(), B);
-    dx[t - 1].resize(conv.in_features(), B);
-    conv.forward(x, y[t - 1]);
-    conv.backward(x, y[t - 1], dy, dx[t - 1], true);
-    dW[t - 1] = conv.weight()->latent().grad;
-    db[t - 1] = conv.bias().grad;
+  // Large enough (9-12 MFLOP) that the kernels do start a second thread; one layer with at
+  // most 32 output channels (narrow weight-gradient tiles) and one with more.
+  for (const Geometry& s : {Geometry{16, 12, 12, 32, 3, 1, 1}, Geometry{8, 10, 10, 70, 3, 1, 1}}) {
+    SCOPED_TRACE(describe(s));
+    Conv2d conv("c", s.in_c, s.h, s.w, s.out_c, s.k, s.stride, s.pad, rng);
+    const Eigen::Index B = 9;
+    const Mat x = random_matrix(conv.in_features(), B, rng), dy = random_matrix(conv.out_features(), B, rng);
+    Mat y[2], dx[2], dW[2], db[2];
+    for (int t = 1; t <= 2; ++t) {
+      Eigen::setNbThreads(t);
+      y[t - 1].resize(conv.out_features(), B);
+      dx[t - 1].resize(conv.in_features(), B);
+      conv.forward(x, y[t - 1]);
+      conv.backward(x, y[t - 1], dy, dx[t - 1], true);
+      dW[t - 1] = conv.weight()->latent().grad;
+      db[t - 1] = conv.bias().grad;
+    }
+    Eigen::setNbThreads(0);
+    EXPECT_EQ(y[0], y[1]);
+    EXPECT_EQ(dx[0], dx[1]);
+    EXPECT_EQ(dW[0], dW[1]);
+    EXPECT_EQ(db[0], db[1]);
   }
-  Eigen::setNbThreads(0);
-  EXPECT_EQ(y[0], y[1]);
-  EXPECT_EQ(dx[0], dx[1]);
-  EXPECT_EQ(dW[0], dW[1]);
-  EXPECT_EQ(db[0], db[1]);
 }
 
 // 0.5 ||conv(x)||^2 in double, with the layer's current parameters.

@@ -120,7 +120,8 @@ TEST(MaxPool2d, FastForwardMatchesNaiveLoopsOnRandomShapesAndShrinkingBatches) {
   struct Shape {
     int c, h, w, k, s;
   };
-  const std::vector<Shape> shapes = {{3, 8, 8, 2, 2}, {2, 7, 9, 2, 2}, {4, 9, 7, 3, 2}, {1, 6, 6, 3, 3}, {5, 5, 4, 2, 1}};
+  const std::vector<Shape> shapes = {{3, 8, 8, 2, 2}, {2, 7, 9, 2, 2}, {4, 9, 7, 3, 2}, {1, 6, 6, 3, 3}, {5, 5, 4, 2, 1},
+                                   {2, 4, 34, 2, 2}, {1, 3, 67, 2, 2}};
   Rng rng(kSeed);
   for (const Shape& s : shapes) {
     SCOPED_TRACE(std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w) + " k" +

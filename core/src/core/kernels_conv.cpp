@@ -8,11 +8,15 @@
 //   forward  rows = output channels (W packed once per call), lanes = output pixels (an
 //            im2col panel of 64 pixels), C = rows of the CHW output column itself;
 //   dx       rows = patch entries (read straight from W's columns), lanes = pixels (dy's rows
-//            read in place), C = a 64-pixel column panel that col2im adds into dx;
-//   dW       rows = patch entries (an im2col block), lanes = output channels (dy transposed,
-//            a small block), C = dW's columns, which hold the output channels contiguously.
+//            read in place), C = ~96 rows of a 64-pixel column panel, which col2im adds into
+//            dx while they are in L1;
+//   dW       rows = patch entries (6 im2col rows at a time), lanes = output channels (dy
+//            transposed, 256 pixels at a time), C = dW's columns, which hold the output
+//            channels contiguously.
 // 6 x 64 keeps 24 zmm accumulators busy with 4 loads and 6 broadcasts per 24 FMAs, enough
-// independent chains to cover the FMA latency on both pipes.
+// independent chains to cover the FMA latency on both pipes (~95% of peak with operands in
+// L1). Images are copied into a zero-bordered buffer first, so im2col and col2im are copies
+// and adds of row segments without bounds tests.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -25,6 +29,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <numeric>
 #include <string>
 #include <utility>
 
@@ -52,7 +57,7 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 struct Tile {
   float* c;          // row 0, lane 0
   ptrdiff_t c_row;   // floats between rows
-  int m;             // valid rows (1..kMr); rows past it are computed from row m-1 and dropped
+  int m;             // rows: 1..kMr (1..2*kMr for micro_kernel_narrow)
   int n;             // valid lanes (1..kNr)
   const float* bias; // per-row initial value, or nullptr for zero
   bool accumulate;   // C += result instead of C = result
@@ -66,38 +71,48 @@ inline __mmask16 lane_mask(int n) {
   return static_cast<__mmask16>((1u << n) - 1u);
 }
 
-void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
-                  const Tile& t) {
-  const float* ap[kMr];
-#pragma GCC unroll 6
-  for (int i = 0; i < kMr; ++i) ap[i] = a + std::min(i, t.m - 1) * a_row;
-  __m512 acc[kMr][4];
-#pragma GCC unroll 6
-  for (int i = 0; i < kMr; ++i) {
-    const __m512 init = t.bias != nullptr && i < t.m ? _mm512_set1_ps(t.bias[i]) : _mm512_setzero_ps();
+// The tile with exactly MR rows and NV vectors of lanes (edge tiles get their own
+// instantiation instead of computing rows that are thrown away).
+template <int MR, int NV>
+void micro_tile(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
+                const Tile& t) {
+  const float* ap[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) ap[i] = a + i * a_row;
+  __m512 acc[MR][NV];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    const __m512 init = t.bias != nullptr ? _mm512_set1_ps(t.bias[i]) : _mm512_setzero_ps();
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) acc[i][j] = init;
+    for (int j = 0; j < NV; ++j) acc[i][j] = init;
   }
   for (int s = 0; s < steps; ++s) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32),
-                 b3 = _mm512_loadu_ps(b + 48);
-#pragma GCC unroll 6
-    for (int i = 0; i < kMr; ++i) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) bv[j] = _mm512_loadu_ps(b + 16 * j);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(*ap[i]);
-      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-      acc[i][2] = _mm512_fmadd_ps(av, b2, acc[i][2]);
-      acc[i][3] = _mm512_fmadd_ps(av, b3, acc[i][3]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
       ap[i] += a_step;
     }
     b += b_step;
   }
-#pragma GCC unroll 6
-  for (int i = 0; i < kMr; ++i) {
-    if (i >= t.m) break;
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
     float* c = t.c + i * t.c_row;
+    if (t.n == 16 * NV) {  // masked loads and stores cost about twice as much: only for edges
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < NV; ++j) {
+        __m512 v = acc[i][j];
+        if (t.accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(c + 16 * j));
+        _mm512_storeu_ps(c + 16 * j, v);
+      }
+      continue;
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
       const __mmask16 m = lane_mask(t.n - 16 * j);
       __m512 v = acc[i][j];
       if (t.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, c + 16 * j));
@@ -106,17 +121,43 @@ void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, 
   }
 }
 
+template <int NV, int... R>
+void dispatch_rows(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
+                   const Tile& t, std::integer_sequence<int, R...>) {
+  // Tile::m selects micro_tile<m, NV>; m is in 1..sizeof...(R).
+  ((t.m == R + 1 ? (micro_tile<R + 1, NV>(steps, a, a_row, a_step, b, b_step, t), true) : false) || ...);
+}
+
+// 6 rows x 64 lanes.
+void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
+                  const Tile& t) {
+  dispatch_rows<4>(steps, a, a_row, a_step, b, b_step, t, std::make_integer_sequence<int, kMr>{});
+}
+
+// 12 rows x 32 lanes: the same 24 accumulators for products with at most 32 lanes (the weight
+// gradient of layers with <= 32 output channels).
+void micro_kernel_narrow(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b,
+                         ptrdiff_t b_step, const Tile& t) {
+  dispatch_rows<2>(steps, a, a_row, a_step, b, b_step, t, std::make_integer_sequence<int, 2 * kMr>{});
+}
+
 inline void zero_span(float* dst, int n) {
-  for (int t = 0; t < n; t += 16) _mm512_mask_storeu_ps(dst + t, lane_mask(n - t), _mm512_setzero_ps());
+  int t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(dst + t, _mm512_setzero_ps());
+  if (t < n) _mm512_mask_storeu_ps(dst + t, lane_mask(n - t), _mm512_setzero_ps());
 }
 inline void copy_span(float* dst, const float* src, int n) {
-  for (int t = 0; t < n; t += 16) {
+  int t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(dst + t, _mm512_loadu_ps(src + t));
+  if (t < n) {
     const __mmask16 m = lane_mask(n - t);
     _mm512_mask_storeu_ps(dst + t, m, _mm512_maskz_loadu_ps(m, src + t));
   }
 }
 inline void add_span(float* dst, const float* src, int n) {
-  for (int t = 0; t < n; t += 16) {
+  int t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(dst + t, _mm512_add_ps(_mm512_loadu_ps(dst + t), _mm512_loadu_ps(src + t)));
+  if (t < n) {
     const __mmask16 m = lane_mask(n - t);
     _mm512_mask_storeu_ps(dst + t, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + t), _mm512_maskz_loadu_ps(m, src + t)));
   }
@@ -127,7 +168,13 @@ void transpose16(const float* src, ptrdiff_t src_ld, int rows, int cols, float* 
   __m512 r[16], t[16];
   const __mmask16 cm = lane_mask(cols);
 #pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_maskz_loadu_ps(cm, src + i * src_ld) : _mm512_setzero_ps();
+  for (int i = 0; i < 16; ++i) {
+    if (i >= rows) {
+      r[i] = _mm512_setzero_ps();
+    } else {
+      r[i] = cols == 16 ? _mm512_loadu_ps(src + i * src_ld) : _mm512_maskz_loadu_ps(cm, src + i * src_ld);
+    }
+  }
 #pragma GCC unroll 8
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
@@ -153,30 +200,45 @@ void transpose16(const float* src, ptrdiff_t src_ld, int rows, int cols, float* 
     r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
     r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
   }
+  if (rows == 16) {
+    for (int j = 0; j < cols; ++j) _mm512_storeu_ps(dst + j * dst_ld, r[j]);
+    return;
+  }
   const __mmask16 rm = lane_mask(rows);
   for (int j = 0; j < cols; ++j) _mm512_mask_storeu_ps(dst + j * dst_ld, rm, r[j]);
 }
 
 #else  // portable fallback: the same blocking with plain loops the compiler vectorises
 
-void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
-                  const Tile& t) {
-  float acc[kMr][kNr];
-  for (int i = 0; i < kMr; ++i) {
-    const float init = t.bias != nullptr && i < t.m ? t.bias[i] : 0.0f;
-    for (int j = 0; j < kNr; ++j) acc[i][j] = init;
+// Up to 2*kMr rows of `lanes` (64 or 32) lanes.
+void fallback_tile(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
+                   const Tile& t, int lanes) {
+  float acc[2 * kMr][kNr];
+  for (int i = 0; i < t.m; ++i) {
+    const float init = t.bias != nullptr ? t.bias[i] : 0.0f;
+    for (int j = 0; j < lanes; ++j) acc[i][j] = init;
   }
   for (int s = 0; s < steps; ++s) {
     const float* bs = b + s * b_step;
-    for (int i = 0; i < kMr; ++i) {
-      const float av = a[std::min(i, t.m - 1) * a_row + s * a_step];
-      for (int j = 0; j < kNr; ++j) acc[i][j] += av * bs[j];
+    for (int i = 0; i < t.m; ++i) {
+      const float av = a[i * a_row + s * a_step];
+      for (int j = 0; j < lanes; ++j) acc[i][j] += av * bs[j];
     }
   }
   for (int i = 0; i < t.m; ++i) {
     float* c = t.c + i * t.c_row;
     for (int j = 0; j < t.n; ++j) c[j] = t.accumulate ? c[j] + acc[i][j] : acc[i][j];
   }
+}
+
+void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
+                  const Tile& t) {
+  fallback_tile(steps, a, a_row, a_step, b, b_step, t, kNr);
+}
+
+void micro_kernel_narrow(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b,
+                         ptrdiff_t b_step, const Tile& t) {
+  fallback_tile(steps, a, a_row, a_step, b, b_step, t, kNr / 2);
 }
 
 inline void zero_span(float* dst, int n) {
@@ -270,6 +332,23 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
                Index k0, Index kn, float* out, ptrdiff_t ld) {
   const int s = g.stride;
   PatchPos pos(k0, g.kernel);
+#if defined(__AVX512DQ__)
+  // Output rows of 8 pixels (8x8 maps: LeNet's second conv, VGG's last stage): two rows make
+  // one vector, built from two unmasked 8-float loads.
+  bool eights = s == 1 && nseg % 2 == 0;
+  for (int i = 0; i < nseg && eights; ++i) eights = segs[i].len == 8 && segs[i].dst == 8 * i;
+  if (eights) {
+    for (Index r = 0; r < kn; ++r, pos.next()) {
+      const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
+      float* o = out + r * ld;
+      for (int i = 0; i < nseg; i += 2) {
+        const __m512 lo = _mm512_castps256_ps512(_mm256_loadu_ps(base + segs[i].src));
+        _mm512_storeu_ps(o + 8 * i, _mm512_insertf32x8(lo, _mm256_loadu_ps(base + segs[i + 1].src), 1));
+      }
+    }
+    return;
+  }
+#endif
   for (Index r = 0; r < kn; ++r, pos.next()) {
     const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
     float* o = out + r * ld;
@@ -285,10 +364,64 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
 }
 
 // dxp(image) += col2im(rows k0..k0+kn of a column panel) over the segments   cols: (kn, ld) rows
+// With stride 1, k0 and kn multiples of the kernel width, the kw rows of one (c, kh) all land
+// in the same input row at shifts 0..k-1, so they are summed in registers and the input row is
+// read and written once: read-modify-writes of overlapping, shifted spans would otherwise stall
+// on store-to-load forwarding.
 void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, Index k0, Index kn,
-                const Segment* segs, int nseg, float* dxp) {
-  const int s = g.stride;
-  PatchPos pos(k0, g.kernel);
+                const Segment* segs, int nseg, float* dxp, [[maybe_unused]] const float* dxp_end) {
+  const int s = g.stride, k = g.kernel;
+  PatchPos pos(k0, k);
+#if defined(__AVX512F__)
+  if (s == 1 && pos.kw == 0 && kn % k == 0) {
+    for (Index r = 0; r < kn; r += k, pos.kh += 1) {
+      if (pos.kh == k) {
+        pos.kh = 0;
+        ++pos.c;
+      }
+      float* base = dxp + pos.c * pd.plane + ptrdiff_t{pos.kh} * pd.wp;
+      const float* src = cols + r * ld;
+      // Even segments (output rows) first, then odd ones: the vectors written for one row
+      // overlap the start of the next row, and reading that right after the store would
+      // stall on store-to-load forwarding.
+      for (int e = 0; e < nseg; ++e) {
+        const int i = 2 * e < nseg ? 2 * e : 2 * (e - (nseg + 1) / 2) + 1;
+        const int len = segs[i].len, span = len + k - 1;
+        float* dst = base + segs[i].src;
+        for (int q = 0; q < span; q += 16) {
+          // A partial chunk still reads and writes back all 16 lanes (unchanged past the span)
+          // when they lie inside this image's buffer: masked stores cost twice as much.
+          const bool whole = dst + q + 16 <= dxp_end;
+          const __mmask16 m = lane_mask(span - q);
+          // Lanes j of this chunk with 0 <= q + j - kw < len take row kw's value q + j - kw.
+          // Two partial sums in named registers halve the dependent add chain (an indexed
+          // array of them would live on the stack).
+          const float* row0 = src + segs[i].dst + q;
+          auto term = [&](int kw) {
+            const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
+            const __mmask16 mk = hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
+            return _mm512_maskz_loadu_ps(mk, row0 + kw * ld - kw);
+          };
+          __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+          int kw = 0;
+          for (; kw + 1 < k; kw += 2) {
+            sum0 = _mm512_add_ps(sum0, term(kw));
+            sum1 = _mm512_add_ps(sum1, term(kw + 1));
+          }
+          if (kw < k) sum0 = _mm512_add_ps(sum0, term(kw));
+          const __m512 old = whole ? _mm512_loadu_ps(dst + q) : _mm512_maskz_loadu_ps(m, dst + q);
+          const __m512 acc = _mm512_add_ps(old, _mm512_add_ps(sum0, sum1));
+          if (whole) {
+            _mm512_storeu_ps(dst + q, acc);
+          } else {
+            _mm512_mask_storeu_ps(dst + q, m, acc);
+          }
+        }
+      }
+    }
+    return;
+  }
+#endif
   for (Index r = 0; r < kn; ++r, pos.next()) {
     float* base = dxp + pos.c * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
     const float* src = cols + r * ld;
@@ -324,12 +457,19 @@ int images_per_dw_block(const ConvGeometry& g) {
   return P * 2 > kDwChunk ? 1 : kDwChunk / P;
 }
 
+// Rows of W^T dy computed before col2im adds them: whole micro-tiles and whole (c, kh) runs of
+// kernel-width rows, about kDxRows in all.
+Index dx_row_group(const ConvGeometry& g) {
+  const Index unit = std::lcm(Index{kMr}, Index{g.kernel});
+  return unit * std::max<Index>(1, kDxRows / unit);
+}
+
 // Workspace slices (floats), each a multiple of 16 so every slice starts 64-byte aligned.
 struct Layout {
   Index padded;                  // one zero-bordered image (0 without padding)
   Index fwd_shared, fwd_thread;  // packed W; im2col panels and padded images of a group
-  Index dx_thread;               // result rows, a padded dy panel, a padded dx image
-  Index dw_cols, dw_dyt, dw_thread;  // kMr im2col rows; dy transposed; padded images
+  Index dx_thread;               // result rows, a packed dy panel, a padded dx image
+  Index dw_cols, dw_dyt, dw_thread;  // im2col rows of a tile; dy transposed; padded images
   Index total(int threads) const {
     const Index t = std::max(threads, 1);
     return std::max({fwd_shared + t * fwd_thread, t * dx_thread, t * dw_thread});
@@ -342,8 +482,8 @@ Layout layout(const ConvGeometry& g) {
   l.padded = g.padding > 0 ? round16(Padded(g).plane * g.in_c) : 0;
   l.fwd_shared = round16(ceil_div(M, kMr) * kMr * K);
   l.fwd_thread = kGroup * (round16(Index{kKc} * kNr) + l.padded);
-  l.dx_thread = round16(Index{kDxRows} * kNr) + round16(M * kNr) + l.padded;
-  l.dw_cols = round16(Index{kMr} * kDwChunk);
+  l.dx_thread = round16(dx_row_group(g) * kNr) + round16(M * kNr) + l.padded;
+  l.dw_cols = round16(Index{2 * kMr} * kDwChunk);
   l.dw_dyt = round16(ceil_div(M, kNr) * kNr * kDwChunk);
   l.dw_thread = l.dw_cols + l.dw_dyt + images_per_dw_block(g) * l.padded;
   return l;
@@ -473,11 +613,12 @@ void conv2d_backward_input(const ConvGeometry& g, const Eigen::Ref<const Mat>& W
   const Padded pd(g);
   threads = useful_threads(threads, 2.0 * static_cast<double>(K) * M * P * static_cast<double>(B), B);
   const Index acc_n = g.padding > 0 ? pd.plane * g.in_c : g.in_features();
+  const Index dx_rows = dx_row_group(g);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     float* tile_buf = work.data() + t * l.dx_thread;
-    float* dyp = tile_buf + round16(Index{kDxRows} * kNr);
+    float* dyp = tile_buf + round16(dx_row_group(g) * kNr);
     float* dxp = dyp + round16(Index{M} * kNr);
     Segment segs[kNr];
     const auto [b0, b1] = share(B, t, nt);
@@ -488,10 +629,12 @@ void conv2d_backward_input(const ConvGeometry& g, const Eigen::Ref<const Mat>& W
       std::memset(acc, 0, sizeof(float) * static_cast<std::size_t>(acc_n));
       for (int p0 = 0; p0 < P; p0 += kNr) {
         const int n = std::min(kNr, P - p0);
-        // A full panel is read from dy in place; a partial one is copied so all 64 lanes exist.
+        // dy's rows are the panel's steps. Read in place only when they are contiguous (64-pixel
+        // maps): rows 1 or 4 KiB apart fall into the same few L1 sets and evict each other
+        // during every micro-kernel call. A partial panel is copied so all 64 lanes exist.
         const float* V = dys + p0;
         ptrdiff_t v_step = P;
-        if (n < kNr) {
+        if (P != kNr) {
           for (int o = 0; o < M; ++o) {
             copy_span(dyp + o * kNr, dys + ptrdiff_t{o} * P + p0, n);
             zero_span(dyp + o * kNr + n, kNr - n);
@@ -502,14 +645,14 @@ void conv2d_backward_input(const ConvGeometry& g, const Eigen::Ref<const Mat>& W
         const int nseg = cut_segments(g, pd, p0, n, segs);
         // W^T dy is produced kDxRows patch entries at a time and added into dx while still
         // in L1, so the (patch x 64) column panel never exists in memory.
-        for (Index r0 = 0; r0 < K; r0 += kDxRows) {
-          const Index rows = std::min<Index>(kDxRows, K - r0);
+        for (Index r0 = 0; r0 < K; r0 += dx_rows) {
+          const Index rows = std::min<Index>(dx_rows, K - r0);
           for (Index kb = r0; kb < r0 + rows; kb += kMr) {
             const int m = static_cast<int>(std::min<Index>(kMr, K - kb));
             micro_kernel(M, W.data() + kb * ldw, ldw, 1, V, v_step,
                          Tile{tile_buf + (kb - r0) * kNr, kNr, m, kNr, nullptr, false});
           }
-          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc);
+          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc, acc + acc_n);
         }
       }
       if (g.padding > 0) unpad_image(g, pd, dxp, dxs);
@@ -534,15 +677,18 @@ void conv2d_backward_params(const ConvGeometry& g, const Eigen::Ref<const Mat>& 
     return;
   }
   const ptrdiff_t ldx = x.outerStride(), ldy = dy.outerStride(), ldw = dW.outerStride();
-  const Index k_blocks = ceil_div(K, kMr), o_blocks = ceil_div(M, kNr);
+  // Up to 32 output channels fill 32-lane tiles of 12 rows; more fill 64-lane tiles of 6 rows.
+  const bool narrow = M <= kNr / 2;
+  const int lanes = narrow ? kNr / 2 : kNr, tile_rows = narrow ? 2 * kMr : kMr;
+  const Index k_blocks = ceil_div(K, tile_rows), o_blocks = ceil_div(M, lanes);
   const int ipb = images_per_dw_block(g), kk = g.kernel * g.kernel;
   threads = useful_threads(threads, 2.0 * static_cast<double>(K) * M * P * static_cast<double>(B), k_blocks);
   const Padded pd(g);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    float* cols = work.data() + t * l.dw_thread;  // kMr im2col rows of the block, kDwChunk apart
-    float* dyt = cols + l.dw_cols;                // [o block][pixel][64 channels]
+    float* cols = work.data() + t * l.dw_thread;  // tile_rows im2col rows of the block, kDwChunk apart
+    float* dyt = cols + l.dw_cols;                // [o block][pixel][lanes channels]
     float* pads = dyt + l.dw_dyt;                 // one padded image per image of the block
     struct Piece {
       const float* src;  // padded image (from channel c0)
@@ -553,13 +699,13 @@ void conv2d_backward_params(const ConvGeometry& g, const Eigen::Ref<const Mat>& 
     // This thread owns dW columns [k0, k1): it packs only those im2col rows (from channels
     // [c0, c1)), and sums every pixel for them in the same order whatever the thread count.
     const auto [kb0, kb1] = share(k_blocks, t, nt);
-    const Index k0 = kb0 * kMr, k1 = std::min(K, kb1 * kMr);
+    const Index k0 = kb0 * tile_rows, k1 = std::min(K, kb1 * tile_rows);
     const int c0 = static_cast<int>(k0 / kk), c1 = k1 > k0 ? static_cast<int>((k1 - 1) / kk) + 1 : c0;
-    if (M % kNr != 0) {
+    if (M % lanes != 0) {
       // Lanes past out_c must read as zero in every pixel row of the last block.
-      float* last = dyt + (o_blocks - 1) * kNr * kDwChunk;
-      const int used = M % kNr;
-      for (int j = 0; j < kDwChunk; ++j) zero_span(last + j * kNr + used, kNr - used);
+      float* last = dyt + (o_blocks - 1) * lanes * kDwChunk;
+      const int used = M % lanes;
+      for (int j = 0; j < kDwChunk; ++j) zero_span(last + j * lanes + used, lanes - used);
     }
     bool first = true;
     for (Index img0 = 0; img0 < B && k1 > k0; img0 += ipb) {
@@ -583,21 +729,26 @@ void conv2d_backward_params(const ConvGeometry& g, const Eigen::Ref<const Mat>& 
           for (int o = 0; o < M; o += 16) {
             for (int u = 0; u < seg_n; u += 16) {
               transpose16(dys + ptrdiff_t{o} * P + p + u, P, std::min(16, M - o), std::min(16, seg_n - u),
-                          dyt + (o / kNr) * kNr * kDwChunk + ptrdiff_t{chunk + u} * kNr + o % kNr, kNr);
+                          dyt + (o / lanes) * lanes * kDwChunk + ptrdiff_t{chunk + u} * lanes + o % lanes, lanes);
             }
           }
           chunk += seg_n;
         }
         for (Index kb = kb0; kb < kb1; ++kb) {
-          const int m = static_cast<int>(std::min<Index>(kMr, K - kb * kMr));
+          const int m = static_cast<int>(std::min<Index>(tile_rows, K - kb * tile_rows));
           for (int q = 0; q < np; ++q) {
             const Piece& pc = pieces[q];
-            pack_cols(g, pd, pc.src, c0, segs + pc.seg_begin, pc.nseg, kb * kMr, m, cols + pc.col, kDwChunk);
+            pack_cols(g, pd, pc.src, c0, segs + pc.seg_begin, pc.nseg, kb * tile_rows, m, cols + pc.col, kDwChunk);
           }
           for (Index ob = 0; ob < o_blocks; ++ob) {
-            const Tile tile{dW.data() + kb * kMr * ldw + ob * kNr, ldw, m,
-                            static_cast<int>(std::min<Index>(kNr, M - ob * kNr)), nullptr, !first};
-            micro_kernel(chunk, cols, kDwChunk, 1, dyt + ob * kNr * kDwChunk, kNr, tile);
+            const Tile tile{dW.data() + kb * tile_rows * ldw + ob * lanes, ldw, m,
+                            static_cast<int>(std::min<Index>(lanes, M - ob * lanes)), nullptr, !first};
+            const float* V = dyt + ob * lanes * kDwChunk;
+            if (narrow) {
+              micro_kernel_narrow(chunk, cols, kDwChunk, 1, V, lanes, tile);
+            } else {
+              micro_kernel(chunk, cols, kDwChunk, 1, V, lanes, tile);
+            }
           }
         }
         first = false;

@@ -1,3 +1,10 @@
+// GCC 12 reports -W(maybe-)uninitialized inside avx512fintrin.h (_mm512_undefined_*) when
+// its intrinsics are inlined here (GCC bug 105593); the pragmas must precede every include.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #include "ternbench/core/kernels/pool.hpp"
 
 #include <omp.h>
@@ -7,6 +14,10 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "ternbench/base/error.hpp"
 
@@ -53,6 +64,72 @@ void pool_image(const PoolGeometry& g, const float* xs, float* ys, std::int32_t*
   }
 }
 
+#if defined(__AVX512F__)
+inline __mmask16 lane_mask(int n) {
+  if (n >= 16) return static_cast<__mmask16>(0xFFFF);
+  if (n <= 0) return 0;
+  return static_cast<__mmask16>((1u << n) - 1u);
+}
+
+// The common 2x2, stride 2 window, 16 outputs at a time and without branches: data-dependent
+// branches on random activations mispredict about every other window. The four candidates
+// are compared in window order with a strict >, so ties keep the first, as pool_image does.
+void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as) {
+  const int H = g.in_h, W = g.in_w, oh_n = g.out_h(), ow_n = g.out_w();
+  const float* xs_end = xs + g.in_features();
+  const float* ys_end = ys + g.out_features();
+  const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i lane2_odd = _mm512_add_epi32(lane2, _mm512_set1_epi32(1));
+  const __m512i one = _mm512_set1_epi32(1), below = _mm512_set1_epi32(W);
+  for (int c = 0; c < g.channels; ++c) {
+    for (int oy = 0; oy < oh_n; ++oy) {
+      const int row0 = (c * H + 2 * oy) * W;
+      for (int ox = 0; ox < ow_n; ox += 16) {
+        const int n = std::min(16, ow_n - ox);
+        const float* r0 = xs + row0 + 2 * ox;
+        const float* r1 = r0 + W;
+        const __mmask16 m_lo = lane_mask(2 * n), m_hi = lane_mask(2 * n - 16);
+        // Masked loads and stores are several times slower than plain ones here, so a partial
+        // chunk also reads and writes whole vectors while they stay inside this image: lanes
+        // past the row read values that are never used and write outputs of the next row,
+        // which is computed (and written) after this one.
+        const bool whole_in = r1 + 32 <= xs_end, whole_out = ys + ox + 16 <= ys_end;
+        const __m512 a0 = whole_in ? _mm512_loadu_ps(r0) : _mm512_maskz_loadu_ps(m_lo, r0);
+        const __m512 a1 = whole_in ? _mm512_loadu_ps(r0 + 16) : _mm512_maskz_loadu_ps(m_hi, r0 + 16);
+        const __m512 b0 = whole_in ? _mm512_loadu_ps(r1) : _mm512_maskz_loadu_ps(m_lo, r1);
+        const __m512 b1 = whole_in ? _mm512_loadu_ps(r1 + 16) : _mm512_maskz_loadu_ps(m_hi, r1 + 16);
+        const __m512i i00 = _mm512_add_epi32(_mm512_set1_epi32(row0 + 2 * ox), lane2);
+        __m512 v = _mm512_permutex2var_ps(a0, lane2, a1);
+        __m512i id = i00;
+        const __m512 c01 = _mm512_permutex2var_ps(a0, lane2_odd, a1);
+        __mmask16 gt = _mm512_cmp_ps_mask(c01, v, _CMP_GT_OQ);
+        v = _mm512_mask_mov_ps(v, gt, c01);
+        id = _mm512_mask_add_epi32(id, gt, i00, one);
+        const __m512 c10 = _mm512_permutex2var_ps(b0, lane2, b1);
+        gt = _mm512_cmp_ps_mask(c10, v, _CMP_GT_OQ);
+        v = _mm512_mask_mov_ps(v, gt, c10);
+        id = _mm512_mask_add_epi32(id, gt, i00, below);
+        const __m512 c11 = _mm512_permutex2var_ps(b0, lane2_odd, b1);
+        gt = _mm512_cmp_ps_mask(c11, v, _CMP_GT_OQ);
+        v = _mm512_mask_mov_ps(v, gt, c11);
+        id = _mm512_mask_add_epi32(id, gt, i00, _mm512_add_epi32(below, one));
+        const __mmask16 m = lane_mask(n);
+        if (whole_out) {
+          _mm512_storeu_ps(ys + ox, v);
+          _mm512_storeu_si512(as + ox, id);
+        } else {
+          _mm512_mask_storeu_ps(ys + ox, m, v);
+          _mm512_mask_storeu_epi32(as + ox, m, id);
+        }
+      }
+      ys += ow_n;
+      as += ow_n;
+    }
+  }
+}
+
+#else
+
 // The common 2x2, stride 2 window, unrolled.
 void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as) {
   const int H = g.in_h, W = g.in_w, oh_n = g.out_h(), ow_n = g.out_w();
@@ -72,6 +149,9 @@ void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int3
     }
   }
 }
+
+#endif
+
 
 }  // namespace
 
