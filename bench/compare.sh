@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ternbench vs PyTorch, side by side: training and inference images/s of mlp, lenet5 and vgg7
-# at batch 64 and 128 with 1 and 2 threads, TWN vs fp training, page faults per step, and
+# at batch 64 and 128 with 1 and 2 threads, every quantized method's training cost against fp
+# (TWN at both batch sizes, BinaryConnect, BWN, TTQ, SCA at 128), page faults per step, and
 # GFLOP/s as a fraction of the measured FMA ceiling. Prints Markdown tables.
 #
 #   bench/compare.sh [--threads "1 2"] [--models mlp,lenet5,vgg7] [--torch-twn] [--out DIR]
@@ -170,6 +171,20 @@ for m in models:
                 pf, ptw = pt.get((m, "fp", b, t), {}).get("train_ips"), pt.get((m, "twn", b, t), {}).get("train_ips")
                 row += f" {ratio(ptw, pf)} | {ratio(tw, ptw)} |"
             print(row)
+
+others = ["binaryconnect", "bwn", "ttq", "sca"]
+if any(tbv("train", m, meth, 128, t, "img_s") for m in models for meth in others for t in threads):
+    print("\n### Training cost of every quantized method against fp (ternbench, batch 128; target >= 0.9x)\n")
+    print("Each step includes the method's quantizer, its backward rule, its regularizer (SCA's WDR)")
+    print("and its after-step constraint (BinaryConnect's clip), as the trainer runs them.\n")
+    head = "| model | threads | fp img/s | " + " | ".join(f"{x}/fp" for x in ["twn"] + others) + " |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for m in models:
+        for t in threads:
+            fp = tbv("train", m, "fp", 128, t, "img_s")
+            cells = [ratio(tbv("train", m, x, 128, t, "img_s"), fp) for x in ["twn"] + others]
+            print(f"| {m} | {t} | {f(fp)} | " + " | ".join(cells) + " |")
 
 print("\n### GFLOP/s of training as a fraction of the measured FMA ceiling\n")
 print("FLOPs: 2 per multiply-add of the dense and conv layers (forward, weight gradient, input")

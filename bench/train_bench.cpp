@@ -36,6 +36,7 @@
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/model.hpp"
+#include "ternbench/core/regularizer.hpp"
 #include "ternbench/core/optimizer.hpp"
 #include "ternbench/core/train_config.hpp"
 
@@ -101,6 +102,8 @@ struct Fixture {
   tc::TrainConfig cfg;
   std::unique_ptr<tc::Model> model;
   std::unique_ptr<tc::Optimizer> opt;
+  std::unique_ptr<tc::Regularizer> reg;  // sca's WDR, faraone's stage-1 term
+  std::vector<tc::Weight*> quantized;
   tc::Mat x, dlogits;
   std::vector<std::uint8_t> labels;
 
@@ -109,7 +112,11 @@ struct Fixture {
     model->refresh();
     const tk::LossResult r = tk::softmax_cross_entropy(model->forward(x), std::span<const std::uint8_t>(labels), dlogits);
     model->backward(x, dlogits);
+    if (reg) {
+      for (tc::Weight* w : quantized) reg->add_gradient(w->latent().value, w->latent().grad);
+    }
     opt->step();
+    for (tc::Weight* w : quantized) w->after_step();
     return r.loss;
   }
 };
@@ -133,6 +140,10 @@ Fixture& fixture(const ModelInfo& m, const std::string& method, int batch, int t
   f->model = std::make_unique<tc::Model>(tc::make_model(f->cfg, m.c, m.h, m.w, 10, rng));
   tc::apply_method(*f->model, f->cfg);
   f->opt = tc::make_optimizer(f->cfg, f->model->params());
+  f->reg = tc::make_regularizer(f->cfg);
+  for (tc::Weight* w : f->model->weights()) {
+    if (w->quantized()) f->quantized.push_back(w);
+  }
   f->x.resize(f->model->input_size(), batch);
   for (Eigen::Index j = 0; j < f->x.cols(); ++j) {
     for (Eigen::Index i = 0; i < f->x.rows(); ++i) f->x(i, j) = rng.uniform_float();
@@ -283,10 +294,15 @@ void register_all() {
         ->MinTime(0.2)
         ->Repetitions(5);
     for (const ModelInfo& m : kModels) {
-      for (const char* method : {"fp", "twn"}) {
+      // fp and twn at both batch sizes, for training and inference; the other quantized
+      // methods' training cost at batch 128 (their cost over fp is the question).
+      for (const char* method : {"fp", "twn", "binaryconnect", "bwn", "ttq", "sca"}) {
+        const bool main_pair = std::string(method) == "fp" || std::string(method) == "twn";
         for (const int batch : {64, 128}) {
+          if (!main_pair && batch != 128) continue;
           const std::string tail = std::string("/") + m.name + "/" + method + "/b" + std::to_string(batch) + t;
           for (const bool train : {true, false}) {
+            if (!main_pair && !train) continue;
             auto* b = train ? benchmark::RegisterBenchmark(("train" + tail).c_str(), bm_train, m, method, batch, threads)
                             : benchmark::RegisterBenchmark(("infer" + tail).c_str(), bm_infer, m, method, batch, threads);
             b->UseRealTime()->MinTime(m.min_time)->Repetitions(m.repetitions);

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   sqlite3 python3-h5py   # readers the tests use to check our files
   slurm-wlm munge        # a private Slurm for tests/slurm (scripts/slurm_up.sh)
+  chromium               # renders the HTML report in tests/e2e/report_html_chromium.sh
 )
 
 missing=()

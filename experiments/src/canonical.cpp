@@ -87,7 +87,10 @@ RunSpec make_run(const core::TrainConfig& cfg) {
   std::vector<std::pair<std::string, std::string>> lines;
   for (const auto& p : defs) {
     if (!applies_to(p.info, cfg.method)) continue;  // stays at its default in run.train
-    const detail::ParamValue v = p.get(cfg);
+    // A named model ignores `layers`; a stack left in cfg (a grid crossing "mlp" with
+    // "custom") must not make two keys of one run.
+    const bool ignored_stack = p.info.name == "layers" && cfg.model != "custom";
+    const detail::ParamValue v = ignored_stack ? p.default_value : p.get(cfg);
     if (auto problem = p.problem(v)) throw ConfigError(file, "train." + p.info.name, 0, *problem);
     p.set(run.train, v);
     lines.emplace_back(p.info.name, detail::format_toml_value(v));

@@ -157,7 +157,7 @@ Check any_bool() {
 enum class Need { kRequired, kOptional };
 
 // Which methods quantize weights; keys that shape quantization apply to these only.
-const std::vector<std::string> kQuantizedMethods = {"twn"};
+const std::vector<std::string> kQuantizedMethods = {"binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"};
 const std::vector<std::string> kEveryMethod = {};
 
 template <class T>
@@ -230,8 +230,9 @@ std::vector<TrainParam> build_train_table() {
   std::vector<TrainParam> t;
   add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "fashion-mnist", "cifar10"}, "dataset"),
       kEveryMethod, "Dataset to train and test on (cifar10: the official binary files in $TERNBENCH_DATA/cifar10).");
-  add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "twn"}, "method"), kEveryMethod,
-      "Training method: fp = full precision, twn = ternary weight networks.");
+  add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}, "method"), kEveryMethod,
+      "Training method: fp (full precision), binaryconnect, bwn, twn, ttq, sca, faraone "
+      "(docs/methods.md).");
   add(t, "model", &TC::model, Need::kOptional,
       one_of({"mlp", "lenet300", "lenet5", "vgg7", "resnet20", "custom"}, "model"), kEveryMethod,
       "Network: mlp 784-500-300-10, lenet300 784-300-100-10, lenet5 (TWN variant), vgg7, resnet20, "
@@ -285,6 +286,47 @@ std::vector<TrainParam> build_train_table() {
       "Quantize the last weight layer (the papers keep it full precision).");
   add(t, "delta_factor", &TC::delta_factor, Need::kOptional, float_range(0.0, true), {"twn"},
       "TWN threshold: delta = delta_factor * mean|W| per layer.");
+  add(t, "twn_per_channel", &TC::twn_per_channel, Need::kOptional, any_bool(), {"twn"},
+      "TWN threshold and scale per output channel instead of per layer.");
+  add(t, "bc_stochastic", &TC::bc_stochastic, Need::kOptional, any_bool(), {"binaryconnect"},
+      "BinaryConnect: stochastic binarization (true) or deterministic sign (false).");
+  add(t, "bc_h", &TC::bc_h, Need::kOptional, float_range(0.0, true), {"binaryconnect"},
+      "BinaryConnect: weights are +-bc_h; latent weights are clipped to [-bc_h, bc_h].");
+  add(t, "ttq_threshold", &TC::ttq_threshold, Need::kOptional, float_range(0.0, false, 1.0), {"ttq"},
+      "TTQ threshold factor: D = ttq_threshold * max|W| per layer.");
+  add(t, "sca_alpha", &TC::sca_alpha, Need::kOptional, float_range(0.0, true, 2.0), {"sca"},
+      "SCA: the WDR controller alpha in (0, 2); sparsity grows with it.");
+  add(t, "sca_lambda", &TC::sca_lambda, Need::kOptional, float_range(0.0, false), {"sca"},
+      "SCA: strength lambda of the weight discretization regularizer.");
+  add(t, "sca_wdr", &TC::sca_wdr, Need::kOptional, one_of({"sum", "mean"}, "form"), {"sca"},
+      "SCA: WDR summed over a layer's weights (sum) or averaged per layer (mean).");
+  add(t, "sca_init_std", &TC::sca_init_std, Need::kOptional, float_range(0.0, true), {"sca"},
+      "SCA: spread of tanh(theta) at init: theta = atanh(clip(sca_init_std * W0 / std(W0), +-0.99)).");
+  add(t, "sca_lambda_warmup_epochs", &TC::sca_lambda_warmup_epochs, Need::kOptional, float_range(0.0, false),
+      {"sca"}, "SCA: lambda ramps linearly from 0 over this many epochs (0 = full strength at once).");
+  add(t, "sca_scale_last", &TC::sca_scale_last, Need::kOptional, any_bool(), {"sca"},
+      "SCA: a quantized last layer (no batch norm after it) is deployed with one float scale.");
+  add(t, "sca_finetune_epochs", &TC::sca_finetune_epochs, Need::kOptional, int_at_least<int>(0), {"sca"},
+      "SCA: after rounding, train the float parameters (biases, batch norm, fp layers) this many "
+      "epochs with the ternary weights frozen (0 = none).");
+  add(t, "faraone_threshold", &TC::faraone_threshold, Need::kOptional, one_of({"max", "mean"}, "rule"),
+      {"faraone"}, "Faraone: threshold rule, D = faraone_t * max|W| (max) or faraone_mean_factor * mean|W| (mean).");
+  add(t, "faraone_t", &TC::faraone_t, Need::kOptional, float_range(0.0, false, 1.0), {"faraone"},
+      "Faraone: factor of the max rule.");
+  add(t, "faraone_mean_factor", &TC::faraone_mean_factor, Need::kOptional, float_range(0.0, false), {"faraone"},
+      "Faraone: factor of the mean rule.");
+  add(t, "faraone_lambda2", &TC::faraone_lambda2, Need::kOptional, float_range(0.0, false), {"faraone"},
+      "Faraone stage 1: weight of the L2 term lambda2 * ||W||^2.");
+  add(t, "faraone_lambdaq", &TC::faraone_lambdaq, Need::kOptional, float_range(0.0, false), {"faraone"},
+      "Faraone stage 1: weight of the quantization-threshold term lambdaq * sum_{|w| < D} |w|.");
+  add(t, "faraone_target_sparsity", &TC::faraone_target_sparsity, Need::kOptional, float_range(0.0, false, 1.0),
+      {"faraone"}, "Faraone stage 2: raise the threshold until at least this share is pruned (0 = rule only).");
+  add(t, "faraone_stage1_epochs", &TC::faraone_stage1_epochs, Need::kOptional, int_at_least<int>(0), {"faraone"},
+      "Faraone: epochs of stage 1 (0 = epochs).");
+  add(t, "faraone_retrain_epochs", &TC::faraone_retrain_epochs, Need::kOptional, int_at_least<int>(0), {"faraone"},
+      "Faraone: epochs of stage 3, ternary retraining with the frozen mask (0 = epochs).");
+  add(t, "faraone_retrain_quantizer", &TC::faraone_retrain_quantizer, Need::kOptional, one_of({"twn", "ttq"}, "style"),
+      {"faraone"}, "Faraone stage 3: twn (scale = mean|W| on the mask) or ttq (learned Wp, Wn).");
   add(t, "train_limit", &TC::train_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
       "Use only the first N training images (0 = all).");
   add(t, "test_limit", &TC::test_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,

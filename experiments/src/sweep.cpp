@@ -1,8 +1,11 @@
-// Sweep files: [sweep] metadata plus a [train] table whose lists are grid axes.
+// Sweep files: [sweep] metadata plus a [train] table whose lists are grid axes, optional
+// [train.zip] tables whose lists move together (one axis), and optional [[train.block]]
+// entries, each a grid of its own over the shared [train] keys (the runs are their union).
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unordered_set>
 
@@ -74,34 +77,307 @@ void read_sweep_table(const toml::table& t, const std::string& file, Sweep& swee
   sweep.description = sweep_string(t, "description", file).value_or("");
 }
 
-// Cartesian product in table order, last axis fastest. Points that differ only in keys
-// their method ignores give the same run key; the first of them is kept.
-std::vector<RunSpec> expand(const detail::TrainAxes& grid, const std::string& file, int line) {
+std::size_t param_index(const std::string& name) {
   const auto& defs = detail::train_param_defs();
-  std::size_t points = 1;
-  for (const auto& axis : grid.axes) {
-    if (points > kMaxGridPoints / axis.size()) {
-      throw ConfigError(file, "train", line,
-                        "the grid has more than " + std::to_string(kMaxGridPoints) +
-                            " points; split the sweep or shorten its lists");
-    }
-    points *= axis.size();
-  }
-  std::vector<RunSpec> runs;
-  std::unordered_set<std::string> seen;
-  std::vector<std::size_t> index(grid.axes.size(), 0);
-  for (std::size_t n = 0; n < points; ++n) {
-    core::TrainConfig cfg;
-    for (std::size_t i = 0; i < defs.size(); ++i) defs[i].set(cfg, grid.axes[i][index[i]]);
-    RunSpec run = make_run(cfg);
-    if (seen.insert(run.run_key).second) runs.push_back(std::move(run));
-    for (std::size_t i = index.size(); i-- > 0;) {
-      if (++index[i] < grid.axes[i].size()) break;
-      index[i] = 0;
-    }
-  }
-  return runs;
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    if (defs[i].info.name == name) return i;
+  throw Error("no train parameter named " + name);  // a broken table, not a user error
 }
+
+// --- Reading one grid -------------------------------------------------------------------
+
+// One grid: every [train] key's values, and the keys that move together.
+struct Grid {
+  detail::TrainAxes values;
+  std::vector<std::vector<std::size_t>> zips;  // parameter indices, ascending
+  int line = 0;                                // of the table the grid comes from
+};
+
+// A [train.zip] table (or one entry of [[train.zip]]) as found in the file.
+struct ZipTable {
+  toml::table* table = nullptr;
+  std::string path;  // "train.zip", "train.block[1].zip[0]"
+};
+
+// The keys of a table in file order (toml::table iterates sorted by name).
+std::vector<std::string> keys_in_file_order(const toml::table& t) {
+  std::vector<std::pair<int, std::string>> keyed;
+  for (auto&& [k, v] : t) keyed.emplace_back(detail::line_of(v), std::string(k.str()));
+  std::stable_sort(keyed.begin(), keyed.end());
+  std::vector<std::string> keys;
+  for (auto& [line, k] : keyed) keys.push_back(std::move(k));
+  return keys;
+}
+
+// [train.zip] is one zip; [[train.zip]] is several, each its own axis.
+std::vector<ZipTable> zip_tables(toml::table& owner, const std::string& owner_path, const std::string& file) {
+  toml::node* node = owner.get("zip");
+  if (!node) return {};
+  const std::string path = owner_path + ".zip";
+  if (auto* t = node->as_table()) return {{t, path}};
+  auto* list = node->as_array();
+  if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
+    throw ConfigError(file, path, detail::line_of(*node),
+                      "expected a table [" + path + "] or tables [[" + path + "]], got " +
+                          std::string(detail::node_type_name(*node)));
+  }
+  std::vector<ZipTable> out;
+  for (std::size_t i = 0; i < list->size(); ++i)
+    out.push_back({list->get(i)->as_table(), path + "[" + std::to_string(i) + "]"});
+  return out;
+}
+
+// A zip holds one list per key, all of the same length; a list-valued key (layers,
+// lr_milestones) takes a list of lists, one list per run.
+void check_zip(const ZipTable& z, const std::string& file) {
+  const auto& defs = detail::train_param_defs();
+  detail::reject_unknown_keys(*z.table, file, z.path, names_of(train_params()));
+  if (z.table->empty()) {
+    throw ConfigError(file, z.path, detail::line_of(*z.table),
+                      "empty zip; give two or more keys with lists of the same length");
+  }
+  std::string first;
+  std::size_t length = 0;
+  int first_line = 0;
+  for (const std::string& key : keys_in_file_order(*z.table)) {
+    const toml::node& node = *z.table->get(key);
+    const std::string path = z.path + "." + key;
+    const auto* list = node.as_array();
+    if (list == nullptr) {
+      throw ConfigError(file, path, detail::line_of(node),
+                        "a zip takes a list of values per key, got " + std::string(detail::node_type_name(node)) +
+                            "; write " + key + " = [...] or move the key out of the zip");
+    }
+    if (list->empty())
+      throw ConfigError(file, path, detail::line_of(node), "empty list; a zip needs one value per run");
+    const ParamType type = defs[param_index(key)].info.type;
+    if ((type == ParamType::kIntList || type == ParamType::kStringList) && !list->get(0)->as_array()) {
+      throw ConfigError(file, path, detail::line_of(node),
+                        "in a zip a list-valued key takes a list of lists, one per run; write " + key +
+                            " = [[...], [...]]");
+    }
+    if (first.empty()) {
+      first = key;
+      length = list->size();
+      first_line = detail::line_of(node);
+    } else if (list->size() != length) {
+      throw ConfigError(file, path, detail::line_of(node),
+                        "has " + std::to_string(list->size()) + " values but " + first + " (line " +
+                            std::to_string(first_line) + ") has " + std::to_string(length) +
+                            "; every list of a zip must have the same length");
+    }
+  }
+}
+
+// Moves a node into t under key. Moving keeps the node's source position (a copy would
+// lose it), so errors raised on t still name the line in the file.
+void move_into(toml::table& t, const std::string& key, toml::node& node) {
+  t.insert_or_assign(key, std::move(node));
+}
+
+// "train.lr[2]" raised on the merged table, renamed to where the key is in the file
+// ("train.block[1].lr[2]"). where maps a key to its table's path; "train" needs no change.
+[[noreturn]] void rethrow_at(const ConfigError& e, const std::map<std::string, std::string>& where) {
+  const std::string& path = e.key_path();
+  const std::string prefix = "train.";
+  if (path.rfind(prefix, 0) != 0) throw e;
+  const std::string rest = path.substr(prefix.size());
+  const auto it = where.find(rest.substr(0, rest.find_first_of("[.")));
+  if (it == where.end() || it->second == "train") throw e;
+  // The message part follows "<file>:<line>: <key path>: ", as ConfigError composes it.
+  std::string head = e.file();
+  if (e.line() > 0) head.append(":").append(std::to_string(e.line()));
+  head.append(": ").append(path).append(": ");
+  const std::string what = e.what();
+  if (what.rfind(head, 0) != 0) throw e;
+  std::string renamed = it->second;
+  renamed.append(".").append(rest);
+  throw ConfigError(e.file(), renamed, e.line(), what.substr(head.size()));
+}
+
+// Reads the grid of [train] (block = nullopt) or of its block-th [[train.block]] entry.
+// The file is parsed again for every grid: nodes are moved out of it into one merged
+// table that read_train_table() checks, and moving keeps their lines.
+Grid read_grid(const std::string& text, const std::string& file, std::optional<std::size_t> block) {
+  toml::table root = detail::parse_toml(text, file);
+  toml::table& base = *root.get("train")->as_table();
+  std::map<std::string, std::string> where;  // key -> path of the table that gives it
+  std::map<std::string, int> line_of_key;
+  std::vector<std::vector<std::string>> zip_keys;
+  toml::table merged;
+  Grid grid;
+  grid.line = detail::line_of(base);
+
+  std::vector<std::pair<toml::table*, std::string>> levels = {{&base, "train"}};
+  toml::table* block_table = nullptr;
+  if (block) {
+    auto* list = base.get("block")->as_array();
+    block_table = list->get(*block)->as_table();
+    levels.emplace_back(block_table, "train.block[" + std::to_string(*block) + "]");
+    grid.line = detail::line_of(*block_table);
+  }
+  for (auto& [table, path] : levels) {
+    // This level's plain and zipped keys in file order, so a repeated key is reported
+    // where it is repeated.
+    std::vector<ZipTable> zips = zip_tables(*table, path, file);
+    std::vector<std::pair<int, std::string>> plain;
+    for (auto&& [k, v] : *table) {
+      const std::string key(k.str());
+      if (key != "zip" && key != "block") plain.emplace_back(detail::line_of(v), key);
+    }
+    std::sort(plain.begin(), plain.end());
+    struct Entry { int line; std::string key; std::string path; toml::node* node; bool zipped; std::size_t zip; };
+    std::vector<Entry> entries;
+    for (const auto& [line, key] : plain) entries.push_back({line, key, path, table->get(key), false, 0});
+    for (std::size_t z = 0; z < zips.size(); ++z) {
+      check_zip(zips[z], file);
+      for (auto&& [k, v] : *zips[z].table)
+        entries.push_back({detail::line_of(v), std::string(k.str()), zips[z].path, &v, true, z});
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+    const std::size_t first_zip = zip_keys.size();
+    zip_keys.resize(first_zip + zips.size());
+    for (Entry& e : entries) {
+      // Each key is given once, except that a block may replace a plain shared key.
+      if (const auto it = where.find(e.key); it != where.end()) {
+        if (it->second != "train" || path == "train") {
+          std::string msg = "also set in " + it->second + " (line " + std::to_string(line_of_key[e.key]) +
+                            "); give each key once, as a grid axis of its own or in one zip";
+          if (it->second.rfind("train.zip", 0) == 0 && path != "train")
+            msg += "; a block cannot change a key zipped in [train]: move that zip into the blocks";
+          throw ConfigError(file, e.path + "." + e.key, e.line, msg);
+        }
+        merged.erase(e.key);  // the block's value replaces the shared one
+      }
+      where[e.key] = e.path;
+      line_of_key[e.key] = e.line;
+      if (e.zipped) zip_keys[first_zip + e.zip].push_back(e.key);
+    }
+    for (Entry& e : entries) move_into(merged, e.key, *e.node);
+  }
+
+  // read_train_table() names a missing key at its table's line, which a merged table has
+  // not; name the grid's header instead.
+  for (const auto& p : detail::train_param_defs()) {
+    if (!p.info.required || merged.get(p.info.name)) continue;
+    std::string fix = "missing required key; add " + p.info.name + " = ";
+    fix += p.info.choices.empty() ? std::string("...")
+                                  : detail::format_toml_value(detail::ParamValue(p.info.choices.front())) +
+                                        " (" + p.info.check + ")";
+    if (block) fix += " to this block or to [train]";
+    throw ConfigError(file, (block ? levels.back().second : std::string("train")) + "." + p.info.name,
+                      grid.line, fix);
+  }
+  try {
+    grid.values = detail::read_train_table(merged, file, /*single_values=*/false);
+  } catch (const ConfigError& e) {
+    rethrow_at(e, where);
+  }
+  for (const auto& keys : zip_keys) {
+    std::vector<std::size_t> indices;
+    for (const auto& k : keys) indices.push_back(param_index(k));
+    std::sort(indices.begin(), indices.end());
+    grid.zips.push_back(std::move(indices));
+  }
+  return grid;
+}
+
+// --- Expansion --------------------------------------------------------------------------
+
+// One axis of a grid: a key alone, or the keys of a zip moving together.
+struct Axis {
+  std::vector<std::size_t> params;  // ascending; the axis sits at params.front() in grid order
+  std::size_t length = 1;
+};
+
+// Whether a key changes the run of cfg: a method-only key for other methods, and a layer
+// stack for a named model, are ignored (make_run leaves them out or at their default).
+bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
+  if (p.info.name == "layers") return cfg.model == "custom";
+  return applies_to(p.info, cfg.method);
+}
+
+class Expander {
+ public:
+  Expander(const Grid& grid, const std::string& file) : grid_(grid) {
+    const auto& defs = detail::train_param_defs();
+    std::vector<bool> zipped(defs.size(), false);
+    for (const auto& z : grid.zips) {
+      for (const std::size_t i : z) {
+        zipped[i] = true;
+        // check_zip() compared the lists as written; a difference here is a parser bug.
+        if (grid.values.axes[i].size() != grid.values.axes[z.front()].size())
+          throw Error("zip of " + defs[z.front()].info.name + " and " + defs[i].info.name + " read unequal lengths");
+      }
+      axes_.push_back({z, grid.values.axes[z.front()].size()});
+    }
+    for (std::size_t i = 0; i < defs.size(); ++i)
+      if (!zipped[i]) axes_.push_back({{i}, grid.values.axes[i].size()});
+    std::sort(axes_.begin(), axes_.end(), [](const Axis& a, const Axis& b) { return a.params.front() < b.params.front(); });
+    std::size_t points = 1;
+    for (const auto& axis : axes_) {
+      if (points > kMaxGridPoints / axis.length) {
+        throw ConfigError(file, "train", grid.line,
+                          "the grid has more than " + std::to_string(kMaxGridPoints) +
+                              " points; split the sweep or shorten its lists");
+      }
+      points *= axis.length;
+    }
+    method_axis_ = axis_of(param_index("method"));
+    model_axis_ = axis_of(param_index("model"));
+  }
+
+  // Cartesian product of the axes in grid order, last axis fastest. An axis whose keys the
+  // point's method (or model) ignores is not walked: its values would only repeat runs.
+  // Points that still coincide keep the first.
+  std::vector<RunSpec> runs() {
+    out_.clear();
+    seen_.clear();
+    core::TrainConfig cfg;
+    visit(0, cfg);
+    return std::move(out_);
+  }
+
+ private:
+  std::size_t axis_of(std::size_t param) const {
+    for (std::size_t a = 0; a < axes_.size(); ++a)
+      if (std::find(axes_[a].params.begin(), axes_[a].params.end(), param) != axes_[a].params.end()) return a;
+    return axes_.size();
+  }
+
+  // An axis can be skipped only once the keys deciding its use are set (earlier axes).
+  bool ignored(std::size_t a, const core::TrainConfig& cfg) const {
+    const auto& defs = detail::train_param_defs();
+    for (const std::size_t p : axes_[a].params) {
+      const auto& def = defs[p];
+      const bool by_model = def.info.name == "layers";
+      const bool scoped = by_model || !def.info.methods.empty();
+      const std::size_t decider = by_model ? model_axis_ : method_axis_;
+      if (!scoped || decider >= a || used_by(def, cfg)) return false;
+    }
+    return true;
+  }
+
+  void visit(std::size_t a, core::TrainConfig& cfg) {
+    if (a == axes_.size()) {
+      RunSpec run = make_run(cfg);
+      if (seen_.insert(run.run_key).second) out_.push_back(std::move(run));
+      return;
+    }
+    const auto& defs = detail::train_param_defs();
+    const std::size_t n = ignored(a, cfg) ? 1 : axes_[a].length;
+    for (std::size_t j = 0; j < n; ++j) {
+      for (const std::size_t p : axes_[a].params) defs[p].set(cfg, grid_.values.axes[p][j]);
+      visit(a + 1, cfg);
+    }
+  }
+
+  const Grid& grid_;
+  std::vector<Axis> axes_;
+  std::size_t method_axis_ = 0, model_axis_ = 0;
+  std::vector<RunSpec> out_;
+  std::unordered_set<std::string> seen_;
+};
 
 }  // namespace
 
@@ -115,6 +391,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     };
     if (has(train_names)) return "it belongs under [train]";
     if (has(sweep_names)) return "it belongs under [sweep]";
+    if (key == "block") return "blocks are written [[train.block]]";
+    if (key == "zip") return "a zip is written [train.zip]";
     return "";
   };
   detail::reject_unknown_keys(root, file_name, "", {"sweep", "train"}, hint);
@@ -132,8 +410,46 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     throw ConfigError(file_name, "train", 0,
                       "missing [train] table; add [train] with at least dataset and method");
   }
-  const detail::TrainAxes grid = detail::read_train_table(*train, file_name, /*single_values=*/false);
-  sweep.runs = expand(grid, file_name, detail::line_of(*train));
+  std::vector<std::string> train_keys = train_names;
+  train_keys.push_back("block");
+  train_keys.push_back("zip");
+  detail::reject_unknown_keys(*train, file_name, "train", train_keys);
+
+  const toml::node* blocks = train->get("block");
+  if (blocks == nullptr) {
+    if (!train->get("zip")) {
+      // The plain grid: [train] is read as it stands.
+      Grid grid;
+      grid.values = detail::read_train_table(*train, file_name, /*single_values=*/false);
+      grid.line = detail::line_of(*train);
+      sweep.runs = Expander(grid, file_name).runs();
+    } else {
+      sweep.runs = Expander(read_grid(text, file_name, std::nullopt), file_name).runs();
+    }
+    return sweep;
+  }
+
+  const auto* list = blocks->as_array();
+  if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
+    throw ConfigError(file_name, "train.block", detail::line_of(*blocks),
+                      "expected [[train.block]] tables, got " + std::string(detail::node_type_name(*blocks)) +
+                          "; write each block as a [[train.block]] table of keys");
+  }
+  std::vector<std::string> block_keys = train_names;
+  block_keys.push_back("zip");
+  for (std::size_t b = 0; b < list->size(); ++b)
+    detail::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
+                                block_keys);
+  sweep.blocks = list->size();
+  std::unordered_set<std::string> seen;
+  for (std::size_t b = 0; b < list->size(); ++b) {
+    for (RunSpec& run : Expander(read_grid(text, file_name, b), file_name).runs()) {
+      if (seen.insert(run.run_key).second)
+        sweep.runs.push_back(std::move(run));
+      else
+        ++sweep.duplicates_across_blocks;
+    }
+  }
   return sweep;
 }
 

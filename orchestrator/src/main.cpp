@@ -18,12 +18,14 @@
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/stop.hpp"
 #include "ternbench/experiments/params.hpp"
+#include "ternbench/orchestrator/cli_infer.hpp"
+#include "ternbench/orchestrator/cli_results.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
 #include "ternbench/orchestrator/status.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
 #include "ternbench/orchestrator/sweep_runner.hpp"
-#include "ternbench/reports/markdown.hpp"
 #include "ternbench/storage/metrics_db.hpp"
+#include "cli_report.hpp"
 
 namespace fs = std::filesystem;
 namespace tb = ternbench;
@@ -62,31 +64,6 @@ int cmd_data_fetch(const std::vector<std::string>& names, const std::string& roo
     std::cout << name << ": " << r.train << " training and " << r.test << " test images in " << r.dir
               << (r.downloaded ? " (fetched)" : " (cached)") << std::endl;
   }
-  return 0;
-}
-
-int cmd_report(const std::string& sweep_file, std::string db_path, std::string out_path) {
-  std::string title = "ternbench report";
-  if (!sweep_file.empty()) {
-    const auto sweep = tb::experiments::load_sweep(sweep_file);
-    if (db_path.empty()) db_path = sweep.db_path;
-    title = sweep.name + ": results";
-  }
-  if (db_path.empty()) throw tb::ConfigError("ternbench report", "", 0, "give a sweep file or --db PATH");
-  tb::storage::MetricsDb db(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
-  const std::string md = tb::reports::markdown_report(tb::reports::summarize(db.runs()), title);
-  if (out_path.empty()) {
-    fs::path p(db_path);
-    out_path = (p.parent_path() / (p.stem().string() + "-report.md")).string();
-  }
-  const std::string tmp = out_path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << md;
-    if (!f) throw tb::StorageError(out_path + ": cannot write the report");
-  }
-  fs::rename(tmp, out_path);
-  std::cout << md << "\nreport written to " << out_path << std::endl;
   return 0;
 }
 
@@ -172,11 +149,30 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(tb::core::fetchable_datasets()));
   fetch->add_option("--data", fetch_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
 
-  std::string report_sweep, report_db, report_out;
-  auto* report = app.add_subcommand("report", "write a Markdown table of a results DB");
-  report->add_option("sweep", report_sweep, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
-  report->add_option("--db", report_db, "results DB (overrides the sweep's)");
-  report->add_option("-o,--out", report_out, "output file (default: <db>-report.md)");
+  tb::orchestrator::ReportCommand report_cmd;
+  auto add_report_options = [&](CLI::App* cmd) {
+    cmd->add_option("--db", report_cmd.db_path, "results DB (overrides the sweep's)");
+    cmd->add_option("-o,--out", report_cmd.out_dir, "output directory (default: <db>-report/ or <db>-paper-<name>/)");
+    cmd->add_option("--format", report_cmd.formats, "comma-separated subset of md,tex,html (cells.csv is always written)")
+        ->capture_default_str();
+    cmd->add_flag("--smoke", report_cmd.smoke, "use the paper spec's small smoke sweep");
+  };
+  auto* report = app.add_subcommand("report", "write Markdown, LaTeX and HTML reports of a results DB or a paper spec");
+  report->add_option("sweep", report_cmd.sweep_file, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  report->add_option("--paper", report_cmd.paper, "render experiments/papers/NAME.toml with verdicts");
+  report->add_option("--min-seeds", report_cmd.min_seeds, "cells with fewer finished seeds are marked")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_report_options(report);
+  auto* reproduce = app.add_subcommand("reproduce", "run a paper spec's sweep (skipping finished runs), then render it");
+  reproduce->add_option("name", report_cmd.paper, "spec name in experiments/papers/, or a path")->required();
+  reproduce->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
+  add_report_options(reproduce);
+  add_retry_flags(reproduce);
+
+  const tb::orchestrator::ResultsCommands results_commands(app);  // query, export, merge
+  tb::orchestrator::InferOptions infer_opt;
+  auto* infer = tb::orchestrator::add_infer_command(app, infer_opt);
 
   try {
     app.parse(argc, argv);
@@ -186,13 +182,14 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
 
-  if (run->parsed() && tb::orchestrator::launched_by_mpi()) {
+  if ((run->parsed() || reproduce->parsed()) && tb::orchestrator::launched_by_mpi()) {
     tb::orchestrator::MpiSession mpi(&argc, &argv);
     tb::set_log_rank(mpi.rank());
     install_stop_handlers();  // after MPI_Init, which may install handlers of its own
     int rc = 0;
     try {
-      rc = tb::orchestrator::run_sweep(run_opt, &mpi);
+      rc = reproduce->parsed() ? tb::orchestrator::cmd_reproduce(report_cmd, run_opt, &mpi)
+                               : tb::orchestrator::run_sweep(run_opt, &mpi);
     } catch (const std::exception& e) {
       std::cerr << "[rank " << mpi.rank() << "] ternbench: error: " << e.what() << std::endl;
       tb::orchestrator::MpiSession::abort(exit_code_for(e));  // never Finalize after one rank failed
@@ -212,7 +209,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (fetch->parsed()) return cmd_data_fetch(fetch_names, fetch_root);
-    if (report->parsed()) return cmd_report(report_sweep, report_db, report_out);
+    if (report->parsed()) return tb::orchestrator::cmd_report(report_cmd);
+    if (reproduce->parsed()) {
+      install_stop_handlers();
+      return tb::orchestrator::cmd_reproduce(report_cmd, run_opt, nullptr);
+    }
+    if (const auto rc = results_commands.run()) return *rc;
+    if (infer->parsed()) return tb::orchestrator::run_infer(infer_opt);
   } catch (const std::exception& e) {
     std::cerr << "ternbench: error: " << e.what() << std::endl;
     return exit_code_for(e);

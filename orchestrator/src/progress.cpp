@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "ternbench/base/error.hpp"
 
 namespace ternbench::orchestrator {
 
@@ -27,20 +31,39 @@ std::string format_progress(const ProgressCounts& c) {
   return buf;
 }
 
+ProgressStyle progress_style(bool stdout_is_tty, bool under_launcher, const char* env_value) {
+  if (env_value != nullptr && *env_value != '\0') {
+    if (std::strcmp(env_value, "live") == 0) return ProgressStyle::kLive;
+    if (std::strcmp(env_value, "lines") == 0) return ProgressStyle::kLines;
+    throw ConfigError("environment", "TERNBENCH_PROGRESS", 0,
+                      "unknown value \"" + std::string(env_value) + "\"; use live or lines, or unset it");
+  }
+  return stdout_is_tty && !under_launcher ? ProgressStyle::kLive : ProgressStyle::kLines;
+}
+
+bool started_by_launcher() {
+  // Open MPI (mpirun), PMIx and PMI (MPICH, Intel MPI, srun --mpi) set these in every rank;
+  // srun sets SLURM_STEP_ID in every task it starts.
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "SLURM_STEP_ID"})
+    if (std::getenv(var) != nullptr) return true;
+  return false;
+}
+
 Progress::Progress(int total, std::FILE* out, double interval_seconds)
     : out_(out),
-      tty_(isatty(fileno(out)) != 0),
+      live_(progress_style(isatty(fileno(out)) != 0, started_by_launcher(), std::getenv("TERNBENCH_PROGRESS")) ==
+            ProgressStyle::kLive),
       interval_(interval_seconds),
       t0_(std::chrono::steady_clock::now()) {
   c_.total = total;
-  if (!tty_ && interval_ > 0) timer_ = std::thread([this] { timer_loop(); });
+  if (!live_ && interval_ > 0) timer_ = std::thread([this] { timer_loop(); });
 }
 
 Progress::~Progress() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    if (tty_) std::fputs("\r\033[K", out_);
+    if (live_) std::fputs("\r\033[K", out_);
   }
   cv_.notify_all();
   if (timer_.joinable()) timer_.join();
@@ -54,7 +77,7 @@ ProgressCounts Progress::counts_locked() const {
 }
 
 void Progress::redraw_locked() {
-  if (!tty_) return;
+  if (!live_) return;
   std::fprintf(out_, "\r\033[K[%s]", format_progress(counts_locked()).c_str());
   std::fflush(out_);
 }
@@ -69,7 +92,7 @@ void Progress::finished(bool ok, const std::string& line) {
   std::lock_guard<std::mutex> lock(mu_);
   --c_.running;
   ++(ok ? c_.done : c_.failed);
-  if (tty_) std::fputs("\r\033[K", out_);
+  if (live_) std::fputs("\r\033[K", out_);
   std::fprintf(out_, "%s\n", line.c_str());
   redraw_locked();
   std::fflush(out_);

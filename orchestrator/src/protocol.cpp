@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "ternbench/base/error.hpp"
@@ -24,6 +25,8 @@ class Writer {
     const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::hex);
     return str(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
   }
+  // nullopt travels as the empty field.
+  Writer& opt_i64(const std::optional<std::int64_t>& v) { return v ? i64(*v) : str(""); }
   std::string take() { return std::move(out_); }
 
  private:
@@ -51,6 +54,12 @@ class Reader {
     return v;
   }
   int i32() { return static_cast<int>(i64()); }
+  std::optional<std::int64_t> opt_i64() {
+    const std::size_t at = pos_;
+    if (str().empty()) return std::nullopt;
+    pos_ = at;
+    return i64();
+  }
   double f64() {
     const std::string s = str();
     double v = 0;
@@ -79,6 +88,9 @@ void put_run(Writer& w, const storage::RunRecord& r) {
   w.f64(r.train_seconds).i64(r.epochs_done).f64(r.train_loss).f64(r.train_acc).f64(r.test_loss).f64(r.test_acc);
   w.f64(r.sparsity).f64(r.bits_per_weight).i64(r.n_weights).i64(r.n_nonzero);
   w.i64(r.attempts).str(r.slurm_job_id).i64(r.slurm_restart_count).str(r.versions);
+  w.str(r.config_json).f64(r.size_fp32_bits).f64(r.size_binary_bits).f64(r.size_ternary_2bit_bits);
+  w.f64(r.size_ternary_base3_bits).f64(r.size_bitmap_bits).f64(r.size_relative_index_bits);
+  w.opt_i64(r.n_float_params).f64(r.float_param_bits).str(r.weights_sha256);
 }
 
 storage::RunRecord get_run(Reader& in) {
@@ -115,6 +127,16 @@ storage::RunRecord get_run(Reader& in) {
   r.slurm_job_id = in.str();
   r.slurm_restart_count = in.i32();
   r.versions = in.str();
+  r.config_json = in.str();
+  r.size_fp32_bits = in.f64();
+  r.size_binary_bits = in.f64();
+  r.size_ternary_2bit_bits = in.f64();
+  r.size_ternary_base3_bits = in.f64();
+  r.size_bitmap_bits = in.f64();
+  r.size_relative_index_bits = in.f64();
+  r.n_float_params = in.opt_i64();
+  r.float_param_bits = in.f64();
+  r.weights_sha256 = in.str();
   return r;
 }
 
@@ -144,7 +166,8 @@ WorkItem decode_work(const std::string& payload) {
 std::string encode(const storage::EpochRecord& e) {
   Writer out;
   out.str(e.run_key).i64(e.epoch).f64(e.train_loss).f64(e.train_acc).f64(e.test_loss).f64(e.test_acc);
-  out.f64(e.sparsity).f64(e.seconds);
+  out.f64(e.sparsity).f64(e.seconds).str(e.stage).f64(e.lr).f64(e.test_acc_continuous).f64(e.test_loss_continuous);
+  out.f64(e.reg_penalty);
   return out.take();
 }
 
@@ -159,6 +182,11 @@ storage::EpochRecord decode_epoch(const std::string& payload) {
   e.test_acc = in.f64();
   e.sparsity = in.f64();
   e.seconds = in.f64();
+  e.stage = in.str();
+  e.lr = in.f64();
+  e.test_acc_continuous = in.f64();
+  e.test_loss_continuous = in.f64();
+  e.reg_penalty = in.f64();
   in.finish();
   return e;
 }
@@ -170,6 +198,12 @@ std::string encode(const RunResult& r) {
   for (const auto& l : r.layers) {
     out.str(l.run_key).str(l.layer).str(l.precision).i64(l.rows).i64(l.cols).i64(l.n).i64(l.n_zero);
     out.i64(l.n_pos).i64(l.n_neg).f64(l.sparsity).f64(l.scale).f64(l.delta).f64(l.bits);
+    out.opt_i64(l.n_scales).f64(l.bits_fp32).f64(l.bits_binary).f64(l.bits_ternary_2bit);
+    out.f64(l.bits_ternary_base3).f64(l.bits_bitmap).f64(l.bits_relative_index).opt_i64(l.relative_index_b);
+  }
+  out.i64(static_cast<std::int64_t>(r.stages.size()));
+  for (const auto& s : r.stages) {
+    out.str(s.run_key).str(s.stage).i64(s.ordinal).i64(s.epochs).f64(s.test_loss).f64(s.test_acc).f64(s.sparsity);
   }
   return out.take();
 }
@@ -195,7 +229,28 @@ RunResult decode_result(const std::string& payload) {
     l.scale = in.f64();
     l.delta = in.f64();
     l.bits = in.f64();
+    l.n_scales = in.opt_i64();
+    l.bits_fp32 = in.f64();
+    l.bits_binary = in.f64();
+    l.bits_ternary_2bit = in.f64();
+    l.bits_ternary_base3 = in.f64();
+    l.bits_bitmap = in.f64();
+    l.bits_relative_index = in.f64();
+    l.relative_index_b = in.opt_i64();
     r.layers.push_back(std::move(l));
+  }
+  const std::int64_t n_stages = in.i64();
+  if (n_stages < 0 || n_stages > 1000) throw CommError("malformed result message: stage count " + std::to_string(n_stages));
+  for (std::int64_t i = 0; i < n_stages; ++i) {
+    storage::StageRecord st;
+    st.run_key = in.str();
+    st.stage = in.str();
+    st.ordinal = in.i32();
+    st.epochs = in.i32();
+    st.test_loss = in.f64();
+    st.test_acc = in.f64();
+    st.sparsity = in.f64();
+    r.stages.push_back(std::move(st));
   }
   in.finish();
   return r;

@@ -5,17 +5,24 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
+#include "ternbench/base/log.hpp"
 #include "ternbench/base/version.hpp"
 #include "ternbench/core/config_check.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/core/trainer.hpp"
+#include "ternbench/experiments/config_json.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/provenance.hpp"
 #include "ternbench/storage/weights_file.hpp"
+#include "tensors.hpp"
 
 namespace ternbench::orchestrator {
+
+namespace fs = std::filesystem;
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -56,10 +63,15 @@ storage::EpochRecord to_record(const std::string& key, const core::EpochMetrics&
   e.test_acc = m.test_acc;
   e.sparsity = m.sparsity;
   e.seconds = m.seconds;
+  e.stage = m.stage;
+  e.lr = m.lr;
+  e.test_acc_continuous = m.test_acc_continuous;
+  e.test_loss_continuous = m.test_loss_continuous;
+  e.reg_penalty = m.reg_penalty;
   return e;
 }
 
-storage::LayerRecord to_record(const std::string& key, const core::LayerStats& s) {
+storage::LayerRecord to_record(const std::string& key, const core::LayerStats& s, const core::LayerSizes& z) {
   storage::LayerRecord l;
   l.run_key = key;
   l.layer = s.name;
@@ -74,14 +86,53 @@ storage::LayerRecord to_record(const std::string& key, const core::LayerStats& s
   l.scale = s.scale;
   l.delta = s.delta;
   l.bits = s.bits;
+  l.n_scales = s.n_scales;
+  l.bits_fp32 = z.fp32_bits;
+  l.bits_binary = z.binary_bits;
+  l.bits_ternary_2bit = z.ternary_2bit_bits;
+  l.bits_ternary_base3 = z.ternary_base3_bits;
+  l.bits_bitmap = z.bitmap_bits;
+  l.bits_relative_index = z.relative_index_bits;
+  l.relative_index_b = z.relative_index_b;
   return l;
 }
 
-std::vector<storage::Tensor> to_tensors(std::vector<core::NamedTensor>&& in) {
-  std::vector<storage::Tensor> out;
-  out.reserve(in.size());
-  for (auto& t : in) out.push_back(storage::Tensor{std::move(t.name), std::move(t.shape), std::move(t.data)});
-  return out;
+storage::StageRecord to_record(const std::string& key, const core::StageMetrics& m, int ordinal) {
+  storage::StageRecord s;
+  s.run_key = key;
+  s.stage = m.stage;
+  s.ordinal = ordinal;
+  s.epochs = m.epochs;
+  s.test_loss = m.test_loss;
+  s.test_acc = m.test_acc;
+  s.sparsity = m.sparsity;
+  return s;
+}
+
+// The run's checkpoint beside its weights file: "<dir>/<run_key>.ckpt.h5".
+std::string checkpoint_path(const std::string& weights_path) {
+  fs::path p(weights_path);
+  return (p.parent_path() / (p.stem().string() + ".ckpt.h5")).string();
+}
+
+// The state saved by an earlier attempt of this exact run, if any. A checkpoint that is
+// damaged or belongs to another config is removed (with a log line) and the run starts over.
+std::optional<core::TrainState> load_checkpoint(const std::string& path, const WorkItem& w) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  try {
+    storage::WeightsContent c = storage::read_weights(path);
+    if (c.meta.run_key != w.run_key || c.meta.config_toml != w.canonical_toml || c.meta.epoch < 1)
+      throw StorageError(path + ": checkpoint of another run or config");
+    core::TrainState s;
+    s.epochs_done = c.meta.epoch;
+    s.tensors = to_core(std::move(c.tensors));
+    return s;
+  } catch (const std::exception& e) {
+    log_info(std::string("ignoring checkpoint: ") + e.what() + "; the run starts from its first epoch");
+    fs::remove(path, ec);
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -109,6 +160,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       throw Error("run " + w.run_key + ": config hashes to " + spec.run_key +
                   " on this rank; every rank must run the same ternbench binary");
     cfg = spec.train;
+    r.config_json = experiments::config_json(w.canonical_toml);
     r.dataset = cfg.dataset;
     r.model = cfg.model;
     r.method = cfg.method;
@@ -129,10 +181,33 @@ RunResult RunExecutor::execute(const WorkItem& w,
     r.finished_at = utc_now();
     return res;
   }
+  const std::string ckpt_path = checkpoint_path(w.weights_path);
   try {
-    core::TrainResult t = core::train(cfg, *data, [&](const core::EpochMetrics& m) {
+    const std::optional<core::TrainState> saved = load_checkpoint(ckpt_path, w);
+    core::Checkpointing checkpointing;
+    checkpointing.resume = saved ? &*saved : nullptr;
+    if (saved) log_info("run " + w.run_key + ": resuming from its checkpoint after epoch " + std::to_string(saved->epochs_done));
+    checkpointing.save = [&](const core::TrainState& s) {
+      storage::WeightsMeta meta;
+      meta.run_key = w.run_key;
+      meta.config_toml = w.canonical_toml;
+      meta.git_commit = r.git_commit;
+      meta.epoch = s.epochs_done;
+      storage::write_weights(ckpt_path, meta, to_storage(std::vector<core::NamedTensor>(s.tensors)));
+    };
+    const core::EpochCallback report = [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
-    });
+    };
+    core::TrainResult t;
+    try {
+      t = core::train(cfg, *data, report, checkpointing);
+    } catch (const Error& e) {
+      if (!saved) throw;
+      // A state this binary cannot restore (another model layout): start over without it.
+      log_info(std::string("checkpoint ") + ckpt_path + " not restorable (" + e.what() + "); starting over");
+      checkpointing.resume = nullptr;
+      t = core::train(cfg, *data, report, checkpointing);
+    }
 
     r.epochs_done = static_cast<int>(t.epochs.size());
     if (!t.epochs.empty()) {
@@ -147,10 +222,21 @@ RunResult RunExecutor::execute(const WorkItem& w,
     r.bits_per_weight = t.bits_per_weight;
     r.n_weights = t.n_weights;
     r.n_nonzero = t.n_nonzero;
-    for (const auto& s : t.layers) res.layers.push_back(to_record(w.run_key, s));
+    for (std::size_t i = 0; i < t.layers.size(); ++i)
+      res.layers.push_back(to_record(w.run_key, t.layers[i], t.sizes.layers.at(i)));
+    for (std::size_t i = 0; i < t.stages.size(); ++i)
+      res.stages.push_back(to_record(w.run_key, t.stages[i], static_cast<int>(i) + 1));
+    r.size_fp32_bits = t.sizes.total.fp32;
+    r.size_binary_bits = t.sizes.total.binary;
+    r.size_ternary_2bit_bits = t.sizes.total.ternary_2bit;
+    r.size_ternary_base3_bits = t.sizes.total.ternary_base3;
+    r.size_bitmap_bits = t.sizes.total.bitmap;
+    r.size_relative_index_bits = t.sizes.total.relative_index;
+    r.n_float_params = t.sizes.n_float_params;
+    r.float_param_bits = t.sizes.float_param_bits;
 
     if (t.interrupted) {
-      // The next `ternbench run` trains it again; the same seed makes it end identical.
+      // The next `ternbench run` continues from the checkpoint of its last epoch.
       r.status = storage::kStatusInterrupted;
       r.error = "stopped by a signal or the walltime after " + std::to_string(t.epochs.size()) + " epochs";
     } else if (t.diverged) {
@@ -162,9 +248,15 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.run_key = w.run_key;
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
-      storage::write_weights(w.weights_path, meta, to_tensors(std::move(t.weights)));
+      storage::write_weights(w.weights_path, meta, to_storage(std::move(t.weights)));
       r.weights_path = w.weights_ref;
+      r.weights_sha256 = sha256_file_hex(w.weights_path);
       r.status = storage::kStatusDone;
+    }
+    // A finished result (done or diverged) needs no checkpoint; an interrupted run keeps it.
+    if (!t.interrupted) {
+      std::error_code ec;
+      fs::remove(ckpt_path, ec);
     }
   } catch (const std::exception& e) {
     r.status = storage::kStatusFailed;

@@ -1,17 +1,40 @@
 #include "ternbench/orchestrator/scheduler.hpp"
 
+#include <algorithm>
+#include <numeric>
+
 #include "ternbench/base/error.hpp"
+#include "ternbench/orchestrator/sweep_plan.hpp"
 
 namespace ternbench::orchestrator {
 
-void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink, const Admission& admit) {
+std::vector<std::size_t> longest_first(const std::vector<WorkItem>& work, const CostModel& cost) {
+  const CostModel& of = cost ? cost : static_cost_model();
+  std::vector<double> c(work.size());
+  for (std::size_t i = 0; i < work.size(); ++i) c[i] = of(work[i]);
+  std::vector<std::size_t> order(work.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&c](std::size_t a, std::size_t b) { return c[a] > c[b]; });
+  return order;
+}
+
+CostModel static_cost_model() {
+  return [](const WorkItem& w) { return static_cost_seconds(w.canonical_toml); };
+}
+
+void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink, const Admission& admit,
+                     const CostModel& cost) {
+  const std::vector<std::size_t> order = longest_first(work, cost);
   std::size_t next = 0;
   int running_workers = net.size() - 1;
   auto hand_out = [&](int worker) {
-    while (next < work.size() && admit && !admit(work[next])) ++next;
-    if (next < work.size()) {
-      sink.started(work[next], worker);
-      net.send(worker, Tag::kWork, encode(work[next]));
+    while (next < order.size() && admit && !admit(work[order[next]])) ++next;
+    if (next < order.size()) {
+      const WorkItem& w = work[order[next]];
+      // Send first: the worker trains while rank 0 writes the DB. Its messages about this
+      // run are read only after started() returns, so the DB still sees them in order.
+      net.send(worker, Tag::kWork, encode(w));
+      sink.started(w, worker);
       ++next;
     } else {
       net.send(worker, Tag::kStop, {});
@@ -27,10 +50,12 @@ void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSi
       case Tag::kEpoch:
         sink.epoch(decode_epoch(m.payload));
         break;
-      case Tag::kResult:
-        sink.finished(decode_result(m.payload));
-        hand_out(m.source);
+      case Tag::kResult: {
+        const RunResult r = decode_result(m.payload);
+        hand_out(m.source);  // the worker's next run overlaps the write of this result
+        sink.finished(r);
         break;
+      }
       default:
         throw CommError("coordinator got unexpected message tag " + std::to_string(static_cast<int>(m.tag)) +
                         " from rank " + std::to_string(m.source));
@@ -52,8 +77,9 @@ void run_worker(Transport& net, const Executor& execute) {
 }
 
 void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink,
-                  const Admission& admit) {
-  for (const WorkItem& w : work) {
+                  const Admission& admit, const CostModel& cost) {
+  for (const std::size_t i : longest_first(work, cost)) {
+    const WorkItem& w = work[i];
     if (admit && !admit(w)) continue;
     sink.started(w, 0);
     sink.finished(execute(w, [&](const storage::EpochRecord& e) { sink.epoch(e); }));

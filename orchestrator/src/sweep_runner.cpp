@@ -57,7 +57,7 @@ class DbSink final : public ResultSink {
 
   void finished(const RunResult& res) override {
     const storage::RunRecord& r = res.run;
-    db_.finish_run(r, res.layers);
+    db_.finish_run(r, res.layers, res.stages);
     const bool ok = r.status == storage::kStatusDone || r.status == storage::kStatusDiverged;
     if (r.status == storage::kStatusFailed || r.status == storage::kStatusConfigError) ++failed_;
     ++finished_;

@@ -1,51 +1,50 @@
-#include "ternbench/reports/markdown.hpp"
-
-#include <cstdio>
+// The Markdown report: GitHub-flavoured tables with footnotes for the run keys, and links
+// to the charts as separate SVG files (Markdown cannot hold them inline).
+#include "ternbench/reports/escape.hpp"
+#include "ternbench/reports/report.hpp"
+#include "tables.hpp"
 
 namespace ternbench::reports {
-namespace {
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-}  // namespace
 
-std::string markdown_report(const std::vector<Cell>& cells, const std::string& title) {
-  std::string out = "# " + title + "\n";
-  if (cells.empty()) return out + "\nNo runs in the results DB yet.\n";
-  std::string dataset;
-  std::string keys;
-  auto close_table = [&] {
-    if (!keys.empty()) out += "\nRuns behind each row (run_key):\n\n" + keys;
-    keys.clear();
-  };
-  for (const Cell& c : cells) {
-    if (c.dataset != dataset) {
-      close_table();
-      dataset = c.dataset;
-      out += "\n## " + dataset + "\n\n";
-      out += "| model | method | test accuracy (%) | n | sparsity | bits/weight | failed |\n";
-      out += "|---|---|---|---|---|---|---|\n";
+std::string render_markdown(const Report& r, const std::string& chart_dir) {
+  const auto& st = detail::markdown_style();
+  std::string out = "# " + md_escape(r.options.title) + "\n\n";
+  if (!r.options.source.empty()) out += "Source: `" + r.options.source + "`. ";
+  out += detail::run_count_text(r) + ".\n";
+  if (r.cells.empty()) return out + "\nNo runs in the results DB yet.\n";
+
+  for (const auto& sec : r.sections) {
+    out += "\n## " + md_escape(sec.dataset) + "\n\n";
+    const detail::TextTable t = detail::method_table(r, sec, st);
+    out += "|";
+    for (const auto& h : t.header) out += " " + h + " |";
+    out += "\n|";
+    for (bool num : t.numeric) out += num ? "---:|" : "---|";
+    out += "\n";
+    for (const auto& row : t.rows) {
+      out += "|";
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        // The cell id carries a footnote with its run keys.
+        out += i + 1 == row.size() ? " " + row[i] + "[^" + row[i] + "] |" : " " + row[i] + " |";
+      }
+      out += "\n";
     }
-    const std::string acc = c.n == 0   ? "–"
-                            : c.n == 1 ? fmt("%.2f", 100 * c.acc_mean) + " (n=1, no std)"
-                                       : fmt("%.2f", 100 * c.acc_mean) + " ± " + fmt("%.2f", 100 * c.acc_std);
-    out += "| " + c.model + " | " + c.method + " | " + acc + " | " + std::to_string(c.n) + " | " +
-           (c.n ? fmt("%.3f", c.sparsity_mean) : "–") + " | " + (c.n ? fmt("%.2f", c.bits_per_weight) : "–") +
-           " | " + std::to_string(c.n_failed) + " |\n";
-    if (!c.run_keys.empty()) {
-      keys += "- " + c.model + " / " + c.method + ":";
-      for (const auto& k : c.run_keys) keys += " `" + k + "`";
-      keys += "\n";
+    if (t.any_few_seeds) out += "\n† " + detail::few_seeds_note(r.options.min_seeds) + "\n";
+    if (t.any_incomplete) out += "\n" + detail::incomplete_note() + "\n";
+    out += "\n";
+    for (const Cell* c : t.cells) out += "[^" + c->id + "]: " + detail::runs_note(*c) + "\n";
+
+    if (!chart_dir.empty()) {
+      out += "\n### Charts\n";
+      for (const auto& ch : sec.charts) {
+        out += "\n![" + md_escape(ch.title) + "](" + chart_dir + "/" + ch.id + ".svg)\n";
+        if (ch.empty()) out.append("\n").append(md_escape(ch.title)).append(": no data (no finished cell has these values).\n");
+        for (const auto& n : ch.notes) out.append("\n").append(md_escape(n)).append("\n");
+      }
     }
   }
-  close_table();
-  out +=
-      "\nTest accuracy: mean ± sample standard deviation over seeds of the final epoch's accuracy of the "
-      "deployed (quantized) model. Sparsity: fraction of zero weights over all weight matrices. "
-      "Bits/weight: dense storage (32 for fp32 layers, 2 plus a 32-bit scale for ternary layers) divided "
-      "by the number of weights.\n";
+  out += "\n## Definitions\n\n";
+  for (const auto& d : detail::definitions()) out += "- " + d + "\n";
   return out;
 }
 

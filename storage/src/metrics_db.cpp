@@ -5,6 +5,8 @@
 #include <string>
 #include <system_error>
 
+#include "schema.hpp"
+#include "snapshot.hpp"
 #include "sqlite_util.hpp"
 #include "ternbench/base/error.hpp"
 
@@ -13,130 +15,16 @@ namespace {
 
 using sqlite::Statement;
 
-// REAL columns are nullable because SQLite stores NaN (a diverged run's loss) as NULL;
-// NULL reads back as NaN. Optional TEXT columns hold NULL for "" so that SQL users can
-// write `error IS NULL`.
-// Version 1 as first released. A new DB is created as version 1 and then migrated, so every
-// DB, new or old, goes through the same migrations.
-constexpr std::string_view kSchemaV1 = R"sql(
-CREATE TABLE runs(
-  run_key TEXT PRIMARY KEY,
-  sweep TEXT NOT NULL,
-  config_toml TEXT NOT NULL,
-  dataset TEXT NOT NULL,
-  model TEXT NOT NULL,
-  method TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  lr REAL,
-  status TEXT NOT NULL
-    CHECK(status IN ('pending','running','done','failed','diverged','interrupted')),
-  error TEXT,
-  weights_path TEXT,
-  git_commit TEXT NOT NULL,
-  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
-  host TEXT NOT NULL,
-  rank INTEGER NOT NULL,
-  threads INTEGER NOT NULL,
-  started_at TEXT,
-  finished_at TEXT,
-  train_seconds REAL,
-  epochs_done INTEGER NOT NULL,
-  train_loss REAL,
-  train_acc REAL,
-  test_loss REAL,
-  test_acc REAL,
-  sparsity REAL,
-  bits_per_weight REAL,
-  n_weights INTEGER NOT NULL,
-  n_nonzero INTEGER NOT NULL);
-CREATE INDEX runs_by_status ON runs(status);
-CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
-CREATE TABLE epochs(
-  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
-  epoch INTEGER NOT NULL,
-  train_loss REAL,
-  train_acc REAL,
-  test_loss REAL,
-  test_acc REAL,
-  sparsity REAL,
-  seconds REAL,
-  PRIMARY KEY(run_key, epoch));
-CREATE TABLE layers(
-  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
-  layer TEXT NOT NULL,
-  precision TEXT NOT NULL,
-  rows INTEGER NOT NULL,
-  cols INTEGER NOT NULL,
-  n INTEGER NOT NULL,
-  n_zero INTEGER NOT NULL,
-  n_pos INTEGER NOT NULL,
-  n_neg INTEGER NOT NULL,
-  sparsity REAL,
-  scale REAL,
-  delta REAL,
-  bits REAL,
-  PRIMARY KEY(run_key, layer));
-)sql";
-
-// Version 2: status 'config_error'; attempts and provenance columns. SQLite cannot change a
-// CHECK constraint in place, so runs is rebuilt (with foreign keys off, see migrate()).
-constexpr std::string_view kMigrateV1ToV2 = R"sql(
-CREATE TABLE runs_v2(
-  run_key TEXT PRIMARY KEY,
-  sweep TEXT NOT NULL,
-  config_toml TEXT NOT NULL,
-  dataset TEXT NOT NULL,
-  model TEXT NOT NULL,
-  method TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  lr REAL,
-  status TEXT NOT NULL
-    CHECK(status IN ('pending','running','done','failed','diverged','interrupted','config_error')),
-  error TEXT,
-  weights_path TEXT,
-  git_commit TEXT NOT NULL,
-  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
-  host TEXT NOT NULL,
-  rank INTEGER NOT NULL,
-  threads INTEGER NOT NULL,
-  started_at TEXT,
-  finished_at TEXT,
-  train_seconds REAL,
-  epochs_done INTEGER NOT NULL,
-  train_loss REAL,
-  train_acc REAL,
-  test_loss REAL,
-  test_acc REAL,
-  sparsity REAL,
-  bits_per_weight REAL,
-  n_weights INTEGER NOT NULL,
-  n_nonzero INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  slurm_job_id TEXT,
-  slurm_restart_count INTEGER NOT NULL DEFAULT 0,
-  versions TEXT);
-INSERT INTO runs_v2(run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
-  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
-  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
-  n_nonzero, attempts)
-SELECT run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
-  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
-  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
-  n_nonzero, 1 FROM runs;
-DROP TABLE runs;
-ALTER TABLE runs_v2 RENAME TO runs;
-CREATE INDEX runs_by_status ON runs(status);
-CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
-)sql";
-
 // Same order as RunRecord and as bind_run/read_run below.
-constexpr std::array<std::string_view, 32> kRunColumns = {
+constexpr std::array<std::string_view, 42> kRunColumns = {
     "run_key",     "sweep",       "config_toml",   "dataset",     "model",      "method",
     "seed",        "lr",          "status",        "error",       "weights_path", "git_commit",
     "git_dirty",   "host",        "rank",          "threads",     "started_at", "finished_at",
     "train_seconds", "epochs_done", "train_loss",  "train_acc",   "test_loss",  "test_acc",
     "sparsity",    "bits_per_weight", "n_weights", "n_nonzero", "attempts",  "slurm_job_id",
-    "slurm_restart_count", "versions"};
+    "slurm_restart_count", "versions", "config_json", "size_fp32_bits", "size_binary_bits",
+    "size_ternary_2bit_bits", "size_ternary_base3_bits", "size_bitmap_bits",
+    "size_relative_index_bits", "n_float_params", "float_param_bits", "weights_sha256"};
 
 std::string run_column_list() {
   std::string s;
@@ -198,6 +86,16 @@ void bind_run(Statement& st, const RunRecord& r) {
   st.bind_text_or_null(i++, r.slurm_job_id);
   st.bind(i++, r.slurm_restart_count);
   st.bind_text_or_null(i++, r.versions);
+  st.bind_text_or_null(i++, r.config_json);
+  st.bind(i++, r.size_fp32_bits);
+  st.bind(i++, r.size_binary_bits);
+  st.bind(i++, r.size_ternary_2bit_bits);
+  st.bind(i++, r.size_ternary_base3_bits);
+  st.bind(i++, r.size_bitmap_bits);
+  st.bind(i++, r.size_relative_index_bits);
+  st.bind(i++, r.n_float_params);
+  st.bind(i++, r.float_param_bits);
+  st.bind_text_or_null(i++, r.weights_sha256);
   TB_CHECK(static_cast<std::size_t>(i - 1) == kRunColumns.size(), "bind_run out of step with kRunColumns");
 }
 
@@ -236,6 +134,16 @@ RunRecord read_run(const Statement& st) {
   r.slurm_job_id = st.text(c++);
   r.slurm_restart_count = st.int32(c++);
   r.versions = st.text(c++);
+  r.config_json = st.text(c++);
+  r.size_fp32_bits = st.real(c++);
+  r.size_binary_bits = st.real(c++);
+  r.size_ternary_2bit_bits = st.real(c++);
+  r.size_ternary_base3_bits = st.real(c++);
+  r.size_bitmap_bits = st.real(c++);
+  r.size_relative_index_bits = st.real(c++);
+  r.n_float_params = st.optional_integer(c++);
+  r.float_param_bits = st.real(c++);
+  r.weights_sha256 = st.text(c++);
   return r;
 }
 
@@ -280,6 +188,21 @@ bool upsert_run(sqlite3* db, const std::string& path, const RunRecord& r) {
   return false;
 }
 
+// One stage row of run_key (replaces the same stage).
+void insert_stage(sqlite3* db, const std::string& path, const std::string& run_key, const StageRecord& s) {
+  Statement st(db, path,
+               "INSERT OR REPLACE INTO stages(run_key, stage, ordinal, epochs, test_loss, test_acc, "
+               "sparsity) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind(1, run_key);
+  st.bind(2, s.stage);
+  st.bind(3, s.ordinal);
+  st.bind(4, s.epochs);
+  st.bind(5, s.test_loss);
+  st.bind(6, s.test_acc);
+  st.bind(7, s.sparsity);
+  st.run();
+}
+
 std::string user_tables(sqlite3* db, const std::string& path) {
   Statement st(db, path,
                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
@@ -322,21 +245,17 @@ void migrate(sqlite3* db, const std::string& path) {
   WriteScope scope(db, path);
   const int version = read_user_version(db, path);
   refuse_newer(path, version);
+  if (version == MetricsDb::kSchemaVersion) return;  // another process migrated it meanwhile
   if (version == 0) {
     const std::string tables = user_tables(db, path);
     if (!tables.empty()) refuse_foreign(path, tables);
-    sqlite::exec(db, path, kSchemaV1);
   }
-  if (version < 2) {
-    sqlite::exec(db, path, kMigrateV1ToV2);
-    if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
-      throw StorageError(path + ": migration to schema version 2 broke foreign keys; the DB is unchanged");
-  }
-  sqlite::exec(db, path, "PRAGMA user_version = " + std::to_string(MetricsDb::kSchemaVersion));
+  schema::migrate(db, path, version);
   scope.commit();
 }
 
-void configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
+// Returns the file's schema version as found (before any migration).
+int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
   sqlite::check(db, sqlite3_busy_timeout(db, 5000), path, "busy_timeout");
   const int version = read_user_version(db, path);
   refuse_newer(path, version);
@@ -357,6 +276,18 @@ void configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
   // every epoch and layer row (the pragma is a no-op inside a transaction).
   if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
   sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
+  return version;
+}
+
+sqlite3* open_db(const std::string& file, const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    throw StorageError(path + ": cannot open results DB (" + msg + ")");
+  }
+  return db;
 }
 
 }  // namespace
@@ -374,13 +305,10 @@ MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
   }
   const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  db_ = open_db(path, path, flags);
   try {
-    if (rc != SQLITE_OK) {
-      const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      throw StorageError(path + ": cannot open results DB (" + msg + ")");
-    }
-    configure(db_, path_, mode);
+    const int version = configure(db_, path_, mode);
+    if (mode == Mode::kReadOnly && version < kSchemaVersion) read_upgraded_copy(version);
   } catch (...) {
     sqlite3_close_v2(db_);  // the destructor does not run for a throwing constructor
     db_ = nullptr;
@@ -388,9 +316,23 @@ MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
   }
 }
 
+// A reader must not write the file, yet every statement expects the current tables: it
+// reads a migrated copy instead. The backup API copies what is still in the WAL file too.
+void MetricsDb::read_upgraded_copy(int version) {
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  copy_ = std::make_unique<TempDbFile>(std::filesystem::path(path_).filename().string());
+  copy_db(path_, copy_->path());
+  { const MetricsDb upgrade(copy_->path()); }
+  db_ = open_db(copy_->path(), path_, SQLITE_OPEN_READONLY);
+  configure(db_, path_, Mode::kReadOnly);
+  file_version_ = version;
+}
+
 MetricsDb::~MetricsDb() { sqlite3_close_v2(db_); }
 
 int MetricsDb::schema_version() const {
+  if (copy_) return file_version_;
   return static_cast<int>(sqlite::query_int(db_, path_, "PRAGMA user_version"));
 }
 
@@ -412,7 +354,8 @@ std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
 void MetricsDb::start_run(const RunRecord& r) {
   WriteScope scope(db_, path_);
   if (upsert_run(db_, path_, r)) {
-    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1"}) {
+    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1",
+                            "DELETE FROM stages WHERE run_key = ?1"}) {
       Statement del(db_, path_, sql);
       del.bind(1, r.run_key);
       del.run();
@@ -424,7 +367,8 @@ void MetricsDb::start_run(const RunRecord& r) {
 void MetricsDb::add_epoch(const EpochRecord& e) {
   Statement st(db_, path_,
                "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
-               "test_acc, sparsity, seconds) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+               "test_acc, sparsity, seconds, stage, lr, test_acc_continuous, test_loss_continuous, "
+               "reg_penalty) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   st.bind(1, e.run_key);
   st.bind(2, e.epoch);
   st.bind(3, e.train_loss);
@@ -433,16 +377,30 @@ void MetricsDb::add_epoch(const EpochRecord& e) {
   st.bind(6, e.test_acc);
   st.bind(7, e.sparsity);
   st.bind(8, e.seconds);
+  st.bind(9, e.stage);
+  st.bind(10, e.lr);
+  st.bind(11, e.test_acc_continuous);
+  st.bind(12, e.test_loss_continuous);
+  st.bind(13, e.reg_penalty);
   st.run();
 }
 
+void MetricsDb::add_stage(const StageRecord& s) { insert_stage(db_, path_, s.run_key, s); }
+
 void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers) {
+  finish_run(r, layers, {});
+}
+
+void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers,
+                           const std::vector<StageRecord>& stages) {
   WriteScope scope(db_, path_);
   upsert_run(db_, path_, r);
   Statement st(db_, path_,
                "INSERT OR REPLACE INTO layers(run_key, layer, precision, rows, cols, n, n_zero, "
-               "n_pos, n_neg, sparsity, scale, delta, bits) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+               "n_pos, n_neg, sparsity, scale, delta, bits, n_scales, bits_fp32, bits_binary, "
+               "bits_ternary_2bit, bits_ternary_base3, bits_bitmap, bits_relative_index, "
+               "relative_index_b) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+               "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
   for (const LayerRecord& l : layers) {
     // The run row is the parent; an empty layer key means "this run".
     if (!l.run_key.empty() && l.run_key != r.run_key) {
@@ -463,7 +421,22 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
     st.bind(11, l.scale);
     st.bind(12, l.delta);
     st.bind(13, l.bits);
+    st.bind(14, l.n_scales);
+    st.bind(15, l.bits_fp32);
+    st.bind(16, l.bits_binary);
+    st.bind(17, l.bits_ternary_2bit);
+    st.bind(18, l.bits_ternary_base3);
+    st.bind(19, l.bits_bitmap);
+    st.bind(20, l.bits_relative_index);
+    st.bind(21, l.relative_index_b);
     st.run();
+  }
+  for (const StageRecord& s : stages) {
+    if (!s.run_key.empty() && s.run_key != r.run_key) {
+      throw StorageError(path_ + ": finish_run(" + r.run_key + "): stage " + s.stage +
+                         " belongs to run " + s.run_key);
+    }
+    insert_stage(db_, path_, r.run_key, s);
   }
   scope.commit();
 }
@@ -487,9 +460,11 @@ std::vector<RunRecord> MetricsDb::runs(const std::string& where_status) const {
 }
 
 std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
+  // Stages in the order they started, epochs in number order within each stage.
   Statement st(db_, path_,
-               "SELECT run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds "
-               "FROM epochs WHERE run_key = ?1 ORDER BY epoch");
+               "SELECT run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds, "
+               "stage, lr, test_acc_continuous, test_loss_continuous, reg_penalty FROM epochs "
+               "WHERE run_key = ?1 ORDER BY min(rowid) OVER (PARTITION BY stage), epoch");
   st.bind(1, run_key);
   std::vector<EpochRecord> out;
   while (st.step()) {
@@ -502,6 +477,11 @@ std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
     e.test_acc = st.real(5);
     e.sparsity = st.real(6);
     e.seconds = st.real(7);
+    e.stage = st.text(8);
+    e.lr = st.real(9);
+    e.test_acc_continuous = st.real(10);
+    e.test_loss_continuous = st.real(11);
+    e.reg_penalty = st.real(12);
     out.push_back(std::move(e));
   }
   return out;
@@ -510,7 +490,9 @@ std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
 std::vector<LayerRecord> MetricsDb::layers(const std::string& run_key) const {
   Statement st(db_, path_,
                "SELECT run_key, layer, precision, rows, cols, n, n_zero, n_pos, n_neg, sparsity, "
-               "scale, delta, bits FROM layers WHERE run_key = ?1 ORDER BY rowid");
+               "scale, delta, bits, n_scales, bits_fp32, bits_binary, bits_ternary_2bit, "
+               "bits_ternary_base3, bits_bitmap, bits_relative_index, relative_index_b "
+               "FROM layers WHERE run_key = ?1 ORDER BY rowid");
   st.bind(1, run_key);
   std::vector<LayerRecord> out;
   while (st.step()) {
@@ -528,7 +510,35 @@ std::vector<LayerRecord> MetricsDb::layers(const std::string& run_key) const {
     l.scale = st.real(10);
     l.delta = st.real(11);
     l.bits = st.real(12);
+    l.n_scales = st.optional_integer(13);
+    l.bits_fp32 = st.real(14);
+    l.bits_binary = st.real(15);
+    l.bits_ternary_2bit = st.real(16);
+    l.bits_ternary_base3 = st.real(17);
+    l.bits_bitmap = st.real(18);
+    l.bits_relative_index = st.real(19);
+    l.relative_index_b = st.optional_integer(20);
     out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<StageRecord> MetricsDb::stages(const std::string& run_key) const {
+  Statement st(db_, path_,
+               "SELECT run_key, stage, ordinal, epochs, test_loss, test_acc, sparsity FROM stages "
+               "WHERE run_key = ?1 ORDER BY ordinal, stage");
+  st.bind(1, run_key);
+  std::vector<StageRecord> out;
+  while (st.step()) {
+    StageRecord s;
+    s.run_key = st.text(0);
+    s.stage = st.text(1);
+    s.ordinal = st.int32(2);
+    s.epochs = st.int32(3);
+    s.test_loss = st.real(4);
+    s.test_acc = st.real(5);
+    s.sparsity = st.real(6);
+    out.push_back(std::move(s));
   }
   return out;
 }

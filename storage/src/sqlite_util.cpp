@@ -63,6 +63,30 @@ void Statement::bind(int i, std::int64_t v) {
   check(db_, sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)), path_, short_sql(sql_));
 }
 
+void Statement::bind(int i, std::optional<std::int64_t> v) {
+  if (v) {
+    bind(i, *v);
+    return;
+  }
+  check(db_, sqlite3_bind_null(stmt_, i), path_, short_sql(sql_));
+}
+
+void Statement::bind(int i, const SqlValue& v) {
+  int rc = SQLITE_OK;
+  switch (v.type) {
+    case SqlValue::Type::kNull: rc = sqlite3_bind_null(stmt_, i); break;
+    case SqlValue::Type::kInteger: rc = sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v.integer)); break;
+    case SqlValue::Type::kReal: rc = sqlite3_bind_double(stmt_, i, v.real); break;
+    case SqlValue::Type::kText:
+      rc = sqlite3_bind_text(stmt_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+      break;
+    case SqlValue::Type::kBlob:
+      rc = sqlite3_bind_blob(stmt_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+      break;
+  }
+  check(db_, rc, path_, short_sql(sql_));
+}
+
 void Statement::bind_text_or_null(int i, std::string_view v) {
   if (!v.empty()) {
     bind(i, v);
@@ -103,6 +127,49 @@ std::int64_t Statement::integer(int col) const {
 }
 
 int Statement::int32(int col) const { return sqlite3_column_int(stmt_, col); }
+
+std::optional<std::int64_t> Statement::optional_integer(int col) const {
+  if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+  return integer(col);
+}
+
+SqlValue Statement::value(int col) const { return column_value(stmt_, col); }
+
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
+std::string Statement::column_name(int col) const {
+  const char* name = sqlite3_column_name(stmt_, col);
+  return name != nullptr ? name : "";
+}
+
+SqlValue column_value(sqlite3_stmt* st, int col) {
+  SqlValue v;
+  switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+      v.type = SqlValue::Type::kInteger;
+      v.integer = static_cast<std::int64_t>(sqlite3_column_int64(st, col));
+      break;
+    case SQLITE_FLOAT:
+      v.type = SqlValue::Type::kReal;
+      v.real = sqlite3_column_double(st, col);
+      break;
+    case SQLITE_TEXT: {
+      v.type = SqlValue::Type::kText;
+      const auto* p = sqlite3_column_text(st, col);
+      v.bytes.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, col)));
+      break;
+    }
+    case SQLITE_BLOB: {
+      v.type = SqlValue::Type::kBlob;
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(st, col));
+      const auto n = static_cast<std::size_t>(sqlite3_column_bytes(st, col));
+      if (p != nullptr) v.bytes.assign(p, n);
+      break;
+    }
+    default: break;
+  }
+  return v;
+}
 
 std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sql) {
   Statement st(db, path, sql);

@@ -4,8 +4,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "ternbench/storage/sql_value.hpp"
 
 namespace ternbench::storage::sqlite {
 
@@ -29,6 +32,8 @@ class Statement {
   void bind(int i, std::int64_t v);
   void bind(int i, int v) { bind(i, static_cast<std::int64_t>(v)); }
   void bind(int i, bool v) { bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+  void bind(int i, std::optional<std::int64_t> v);  // nullopt -> NULL
+  void bind(int i, const SqlValue& v);
   void bind_text_or_null(int i, std::string_view v);  // "" -> NULL
 
   bool step();  // true while a row is available
@@ -39,6 +44,11 @@ class Statement {
   double real(int col) const;           // NULL -> NaN
   std::int64_t integer(int col) const;  // NULL -> 0
   int int32(int col) const;
+  std::optional<std::int64_t> optional_integer(int col) const;  // NULL -> nullopt
+  SqlValue value(int col) const;
+  int column_count() const;
+  std::string column_name(int col) const;
+  sqlite3_stmt* get() const { return stmt_; }
 
  private:
   sqlite3* db_;
@@ -46,6 +56,9 @@ class Statement {
   std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// The value of a column of the current row, with its storage class.
+SqlValue column_value(sqlite3_stmt* st, int col);
 
 // Reads one integer from a statement such as "PRAGMA user_version".
 std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sql);

@@ -11,6 +11,7 @@
 
 #include "hdf5_util.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 
 namespace ternbench::storage {
 namespace {
@@ -19,6 +20,7 @@ namespace fs = std::filesystem;
 using h5::Handle;
 
 constexpr const char* kVersionAttr = "schema_version";
+constexpr const char* kChecksumAttr = "checksum_sha256";
 
 // Names become HDF5 link paths relative to the root, so they must be plain "a/b" paths.
 void validate(const std::string& path, const std::vector<Tensor>& tensors) {
@@ -35,7 +37,8 @@ void validate(const std::string& path, const std::vector<Tensor>& tensors) {
       if (d < 0) throw StorageError(path + ": tensor '" + n + "' has a negative dimension");
       count *= d;
     }
-    const int kinds = (t.data.empty() ? 0 : 1) + (t.f64.empty() ? 0 : 1) + (t.u64.empty() ? 0 : 1);
+    const int kinds =
+        (t.data.empty() ? 0 : 1) + (t.f64.empty() ? 0 : 1) + (t.u64.empty() ? 0 : 1) + (t.u8.empty() ? 0 : 1);
     if (kinds > 1) throw StorageError(path + ": tensor '" + n + "' holds values of more than one type");
     if (static_cast<std::size_t>(count) != t.size()) {
       throw StorageError(path + ": tensor '" + n + "' has " + std::to_string(t.size()) +
@@ -62,6 +65,45 @@ void write_int_attr(hid_t obj, const std::string& path, const char* name, int va
   Handle attr = h5::make(H5Acreate2(obj, name, H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
                          H5Aclose, path, std::string("H5Acreate2(") + name + ")");
   h5::check(H5Awrite(attr.get(), H5T_NATIVE_INT, &value), path, std::string("H5Awrite(") + name + ")");
+}
+
+void write_double_attr(hid_t obj, const std::string& path, const char* name, double value) {
+  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = h5::make(H5Acreate2(obj, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
+  h5::check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value), path, std::string("H5Awrite(") + name + ")");
+}
+
+void write_int64_attr(hid_t obj, const std::string& path, const char* name, std::int64_t value) {
+  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
+  Handle attr = h5::make(H5Acreate2(obj, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
+  h5::check(H5Awrite(attr.get(), H5T_NATIVE_INT64, &value), path, std::string("H5Awrite(") + name + ")");
+}
+
+// SHA-256 over every tensor in name order: name, element type, shape and raw values
+// (little-endian, as x86-64 holds them). Attributes are not covered.
+std::string content_checksum(std::vector<const Tensor*> tensors) {
+  std::sort(tensors.begin(), tensors.end(), [](const Tensor* a, const Tensor* b) { return a->name < b->name; });
+  Sha256 h;
+  for (const Tensor* t : tensors) {
+    h.update(t->name);
+    h.update("\n", 1);
+    const char* type = !t->f64.empty() ? "f64" : !t->u64.empty() ? "u64" : !t->u8.empty() ? "u8" : "f32";
+    h.update(type, 3);
+    for (const std::int64_t d : t->shape) h.update(&d, sizeof d);
+    if (!t->f64.empty()) h.update(t->f64.data(), t->f64.size() * sizeof(double));
+    if (!t->u64.empty()) h.update(t->u64.data(), t->u64.size() * sizeof(std::uint64_t));
+    if (!t->u8.empty()) h.update(t->u8.data(), t->u8.size());
+    if (!t->data.empty()) h.update(t->data.data(), t->data.size() * sizeof(float));
+  }
+  return h.hex_digest();
+}
+
+std::string content_checksum(const std::vector<Tensor>& tensors) {
+  std::vector<const Tensor*> ps;
+  for (const Tensor& t : tensors) ps.push_back(&t);
+  return content_checksum(ps);
 }
 
 Handle make_space(const std::vector<std::int64_t>& shape, const std::string& path) {
@@ -98,10 +140,17 @@ void write_file(const std::string& tmp, const std::string& path, const WeightsMe
       }
     }
     Handle space = make_space(t.shape, path);
-    const hid_t file_type = !t.f64.empty() ? H5T_IEEE_F64LE : !t.u64.empty() ? H5T_STD_U64LE : H5T_IEEE_F32LE;
-    const hid_t mem_type = !t.f64.empty() ? H5T_NATIVE_DOUBLE : !t.u64.empty() ? H5T_NATIVE_UINT64 : H5T_NATIVE_FLOAT;
+    const hid_t file_type = !t.f64.empty()   ? H5T_IEEE_F64LE
+                            : !t.u64.empty() ? H5T_STD_U64LE
+                            : !t.u8.empty()  ? H5T_STD_U8LE
+                                             : H5T_IEEE_F32LE;
+    const hid_t mem_type = !t.f64.empty()   ? H5T_NATIVE_DOUBLE
+                           : !t.u64.empty() ? H5T_NATIVE_UINT64
+                           : !t.u8.empty()  ? H5T_NATIVE_UINT8
+                                            : H5T_NATIVE_FLOAT;
     const void* values = !t.f64.empty()   ? static_cast<const void*>(t.f64.data())
                          : !t.u64.empty() ? static_cast<const void*>(t.u64.data())
+                         : !t.u8.empty()  ? static_cast<const void*>(t.u8.data())
                                           : static_cast<const void*>(t.data.data());
     Handle dset = h5::make(H5Dcreate2(file.get(), t.name.c_str(), file_type, space.get(), H5P_DEFAULT,
                                       dcpl.get(), H5P_DEFAULT),
@@ -110,12 +159,22 @@ void write_file(const std::string& tmp, const std::string& path, const WeightsMe
       h5::check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path,
                 "H5Dwrite(" + t.name + ")");
     }
+    for (const auto& [key, value] : t.attrs) {
+      if (const auto* str = std::get_if<std::string>(&value)) {
+        write_string_attr(dset.get(), path, key.c_str(), *str);
+      } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        write_int64_attr(dset.get(), path, key.c_str(), *i);
+      } else {
+        write_double_attr(dset.get(), path, key.c_str(), std::get<double>(value));
+      }
+    }
   }
   write_string_attr(file.get(), path, "run_key", meta.run_key);
   write_string_attr(file.get(), path, "config_toml", meta.config_toml);
   write_string_attr(file.get(), path, "git_commit", meta.git_commit);
   write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
   if (meta.epoch >= 0) write_int_attr(file.get(), path, "epoch", meta.epoch);
+  write_string_attr(file.get(), path, kChecksumAttr, content_checksum(tensors));
   file.close(path, "H5Fclose(" + tmp + ")");
 }
 
@@ -197,6 +256,34 @@ herr_t collect_hard_link(hid_t, const char* name, const H5L_info_t* info, void* 
   return 0;
 }
 
+// Scalar string, integer and float attributes of a dataset, in name order.
+void read_dataset_attrs(hid_t dset, const std::string& path, Tensor& t) {
+  H5O_info_t info;
+  h5::check(H5Oget_info2(dset, &info, H5O_INFO_NUM_ATTRS), path, "H5Oget_info2(" + t.name + ")");
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    Handle attr = h5::make(H5Aopen_by_idx(dset, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
+                           H5Aclose, path, "H5Aopen_by_idx(" + t.name + ")");
+    const ssize_t len = H5Aget_name(attr.get(), 0, nullptr);
+    h5::check(static_cast<int>(len), path, "H5Aget_name(" + t.name + ")");
+    std::string key(static_cast<std::size_t>(len) + 1, '\0');
+    H5Aget_name(attr.get(), key.size(), key.data());
+    key.resize(static_cast<std::size_t>(len));
+    Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
+    const H5T_class_t cls = H5Tget_class(type.get());
+    if (cls == H5T_STRING) {
+      t.attrs.emplace_back(key, read_string_attr(dset, path, key.c_str()));
+    } else if (cls == H5T_INTEGER) {
+      std::int64_t v = 0;
+      h5::check(H5Aread(attr.get(), H5T_NATIVE_INT64, &v), path, "H5Aread(" + key + ")");
+      t.attrs.emplace_back(key, v);
+    } else if (cls == H5T_FLOAT) {
+      double v = 0;
+      h5::check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), path, "H5Aread(" + key + ")");
+      t.attrs.emplace_back(key, v);
+    }
+  }
+}
+
 // Reads a float dataset into t; false for groups and datasets that hold no weights.
 bool read_tensor(hid_t file, const std::string& path, const std::string& name, Tensor& t) {
   Handle obj = h5::make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, path, "H5Oopen(" + name + ")");
@@ -206,7 +293,8 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
   const std::size_t bytes = H5Tget_size(type.get());
   const bool f32 = cls == H5T_FLOAT && bytes == 4, f64 = cls == H5T_FLOAT && bytes == 8;
   const bool u64 = cls == H5T_INTEGER && bytes == 8 && H5Tget_sign(type.get()) == H5T_SGN_NONE;
-  if (!f32 && !f64 && !u64) return false;
+  const bool u8 = cls == H5T_INTEGER && bytes == 1 && H5Tget_sign(type.get()) == H5T_SGN_NONE;
+  if (!f32 && !f64 && !u64 && !u8) return false;
   Handle space = h5::make(H5Dget_space(obj.get()), H5Sclose, path, "H5Dget_space(" + name + ")");
   if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return false;
   const int rank = H5Sget_simple_extent_ndims(space.get());
@@ -229,6 +317,10 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
     t.u64.resize(n);
     values = t.u64.data();
     mem_type = H5T_NATIVE_UINT64;
+  } else if (u8) {
+    t.u8.resize(n);
+    values = t.u8.data();
+    mem_type = H5T_NATIVE_UINT8;
   } else {
     t.data.resize(n);
     values = t.data.data();
@@ -236,6 +328,7 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
   if (count > 0) {
     h5::check(H5Dread(obj.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path, "H5Dread(" + name + ")");
   }
+  read_dataset_attrs(obj.get(), path, t);
   return true;
 }
 
@@ -305,6 +398,15 @@ WeightsContent read_weights(const std::string& path) {
   }
   std::sort(out.tensors.begin(), out.tensors.end(),
             [](const Tensor& a, const Tensor& b) { return a.name < b.name; });
+  // Version 1 files have no checksum; from version 2 on it is required.
+  if (out.meta.schema_version >= 2) {
+    const std::string stored = read_string_attr(file.get(), path, kChecksumAttr);
+    const std::string computed = content_checksum(out.tensors);
+    if (stored != computed) {
+      throw StorageError(path + ": checksum mismatch (stored " + stored.substr(0, 16) + "..., contents give " +
+                         computed.substr(0, 16) + "...): the file is damaged; restore it from a copy or train the run again");
+    }
+  }
   file.close(path, "H5Fclose");
   return out;
 }

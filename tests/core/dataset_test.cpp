@@ -215,3 +215,18 @@ TEST(Dataset, DataRootHonoursEnvironment) {
 }
 
 }  // namespace
+
+TEST(LimitedSubset, TakesTheClassesInTurnSoASortedFileGivesABalancedSubset) {
+  ternbench::core::Dataset d;
+  d.images.resize(2, 9);
+  d.labels = {0, 0, 0, 0, 1, 1, 2, 2, 2};  // sorted by class, as the npm-derived files are
+  for (Eigen::Index j = 0; j < 9; ++j) d.images.col(j).setConstant(static_cast<float>(j));
+  ternbench::core::Dataset out;
+  ASSERT_TRUE(ternbench::core::limited_subset(d, 7, out));
+  EXPECT_EQ(out.labels, (std::vector<std::uint8_t>{0, 1, 2, 0, 1, 2, 0}));
+  const std::vector<float> first_pixel = {0, 4, 6, 1, 5, 7, 2};  // each class in file order
+  for (Eigen::Index j = 0; j < 7; ++j) EXPECT_EQ(out.images(1, j), first_pixel[static_cast<std::size_t>(j)]);
+  EXPECT_FALSE(ternbench::core::limited_subset(d, 0, out));
+  EXPECT_FALSE(ternbench::core::limited_subset(d, 9, out));
+  EXPECT_FALSE(ternbench::core::limited_subset(d, 50, out));
+}

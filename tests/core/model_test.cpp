@@ -121,7 +121,7 @@ TEST(Model, ApplyMethodRejectsUnknownMethod) {
   Rng rng(kSeed);
   Model m = mnist_model("mlp", rng);
   TrainConfig cfg;
-  cfg.method = "ttq";
+  cfg.method = "xnor";
   cfg.quantize_first = false;  // even when no layer would be quantized
   EXPECT_THROW(apply_method(m, cfg), Error);
 }

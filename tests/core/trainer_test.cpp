@@ -13,36 +13,13 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/trainer.hpp"
+#include "support/toy_data.hpp"
 
 namespace ternbench::core {
 namespace {
 
 constexpr std::uint64_t kDataSeed = 2024;
-
-// Linearly separable 784-feature data: class c lights features [78c, 78c + 78) at 0.9,
-// and every feature gets uniform noise in [0, 0.1).
-Dataset toy_split(std::size_t n, Rng& rng) {
-  Dataset d;
-  d.images = Eigen::MatrixXf::Zero(784, static_cast<Eigen::Index>(n));
-  d.labels.resize(n);
-  for (std::size_t s = 0; s < n; ++s) {
-    const auto c = static_cast<std::uint8_t>(rng.uniform_index(10));
-    d.labels[s] = c;
-    const auto col = static_cast<Eigen::Index>(s);
-    for (Eigen::Index f = 0; f < 784; ++f) d.images(f, col) = 0.1f * rng.uniform_float();
-    d.images.block(78 * c, col, 78, 1).array() += 0.9f;
-  }
-  return d;
-}
-
-DataSplit toy_data(std::size_t n_train, std::size_t n_test) {
-  Rng rng(kDataSeed);
-  DataSplit s;
-  s.name = "toy";
-  s.train = toy_split(n_train, rng);
-  s.test = toy_split(n_test, rng);
-  return s;
-}
+using testing::toy_data;
 
 TrainConfig small_config() {
   TrainConfig cfg;
@@ -145,10 +122,11 @@ TEST(Trainer, ResultDescribesTheDeployedTernaryModel) {
     names.insert(t.name);
     std::int64_t size = 1;
     for (auto d : t.shape) size *= d;
-    EXPECT_EQ(static_cast<std::size_t>(size), t.data.size()) << t.name;
+    EXPECT_EQ(static_cast<std::size_t>(size), t.data.size() + t.u8.size()) << t.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"dense0/W", "dense0/W_latent", "dense0/b", "dense1/W", "dense1/W_latent",
-                                          "dense1/b", "dense2/W", "dense2/b"}));
+  EXPECT_EQ(names, (std::set<std::string>{"dense0/W", "dense0/W_latent", "dense0/W_codes", "dense0/W_scales",
+                                          "dense0/b", "dense1/W", "dense1/W_latent", "dense1/W_codes",
+                                          "dense1/W_scales", "dense1/b", "dense2/W", "dense2/b"}));
   // The deployed ternary matrix holds only -scale, 0 and +scale, stored row-major (out, in).
   for (const auto& t : r.weights) {
     if (t.name != "dense0/W") continue;

@@ -36,7 +36,7 @@ ls results/*weights* | grep -q tmp && fail "temporary weights files left behind"
 grep -q "nothing to train" run2.log || fail "second run should train nothing: $(cat run2.log)"
 
 "$TB_BIN" report tiny.toml > report.log
-report=results/tiny-report.md
+report=results/tiny-report/report.md
 [ -f $report ] || fail "report file missing"
 grep -q "| mlp | fp | " $report || fail "no fp row in report"
 grep -q "| mlp | twn | " $report || fail "no twn row in report"

@@ -162,7 +162,7 @@ TEST(Canonical, MakeRunRejectsWhatASweepFileWould) {
   c.lr = -1;
   EXPECT_EQ(key_path_of(c), "train.lr");
   c = {};
-  c.method = "sca";
+  c.method = "xnor";
   EXPECT_EQ(key_path_of(c), "train.method");
   c = {};
   c.seed = std::numeric_limits<std::uint64_t>::max();  // TOML integers are signed 64-bit
@@ -201,11 +201,11 @@ TEST(Canonical, StringsInMessagesAreTomlEscaped) {
 }
 
 TEST(Params, TableDefaultsAreWhatTheCanonicalFormWrites) {
-  tb::core::TrainConfig c;
-  c.method = "twn";  // applies every key
-  const std::string t = ex::make_run(c).canonical_toml;
   for (const ex::ParamInfo& p : ex::train_params()) {
     SCOPED_TRACE(p.name);
+    tb::core::TrainConfig c;
+    c.method = p.methods.empty() ? "twn" : p.methods.front();  // a method the key applies to
+    const std::string t = ex::make_run(c).canonical_toml;
     EXPECT_FALSE(p.check.empty());
     EXPECT_FALSE(p.description.empty());
     if (p.required) {
@@ -219,14 +219,22 @@ TEST(Params, TableDefaultsAreWhatTheCanonicalFormWrites) {
 
 TEST(Params, MethodOnlyKeysAndChoicesAreListed) {
   for (const ex::ParamInfo& p : ex::train_params()) {
-    if (p.name == "delta_factor" || p.name == "quantize_first" || p.name == "quantize_last") {
+    if (p.name == "delta_factor" || p.name == "twn_per_channel") {
+      EXPECT_EQ(p.methods, (std::vector<std::string>{"twn"})) << p.name;
+    } else if (p.name == "quantize_first" || p.name == "quantize_last") {
       EXPECT_TRUE(ex::applies_to(p, "twn")) << p.name;
+      EXPECT_TRUE(ex::applies_to(p, "sca")) << p.name;
       EXPECT_FALSE(ex::applies_to(p, "fp")) << p.name;
+    } else if (p.name.rfind("sca_", 0) == 0 || p.name.rfind("faraone_", 0) == 0 || p.name.rfind("bc_", 0) == 0 ||
+               p.name.rfind("ttq_", 0) == 0) {
+      // Each method's own keys apply to it alone.
+      const std::string owner = p.name.rfind("bc_", 0) == 0 ? "binaryconnect" : p.name.substr(0, p.name.find('_'));
+      EXPECT_EQ(p.methods, (std::vector<std::string>{owner})) << p.name;
     } else {
       EXPECT_TRUE(ex::applies_to(p, "fp")) << p.name;
     }
     if (p.name == "method") {
-      EXPECT_EQ(p.choices, (std::vector<std::string>{"fp", "twn"}));
+      EXPECT_EQ(p.choices, (std::vector<std::string>{"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}));
     }
     if (p.name == "dataset") {
       EXPECT_EQ(p.choices, (std::vector<std::string>{"mnist", "fashion-mnist", "cifar10"}));

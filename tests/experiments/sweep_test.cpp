@@ -66,6 +66,136 @@ TEST(Sweep, MethodOnlyKeysDoNotMultiplyOtherMethods) {
   EXPECT_EQ(s.runs[0].train.delta_factor, 0.7);  // the default: fp ignores the key
 }
 
+TEST(Sweep, AListOfAMethodOnlyKeyMultipliesOnlyItsMethod) {
+  const ex::Sweep s = parse(
+      "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"sca\"]\n"
+      "sca_alpha = [0.1, 0.5, 1.0]\nseed = [1, 2]\n");
+  ASSERT_EQ(s.runs.size(), 8u);  // 2 fp + 3 x 2 sca, not 6 fp
+  EXPECT_EQ(methods_of(s), (std::vector<std::string>{"fp", "fp", "sca", "sca", "sca", "sca", "sca", "sca"}));
+  EXPECT_EQ(s.runs[0].train.seed, 1u);
+  EXPECT_EQ(s.runs[1].train.seed, 2u);
+  // seed comes before sca_alpha in grid order: sca_alpha varies fastest.
+  EXPECT_EQ(s.runs[2].train.sca_alpha, 0.1);
+  EXPECT_EQ(s.runs[2].train.seed, 1u);
+  EXPECT_EQ(s.runs[3].train.sca_alpha, 0.5);
+  EXPECT_EQ(s.runs[5].train.sca_alpha, 0.1);
+  EXPECT_EQ(s.runs[5].train.seed, 2u);
+  EXPECT_EQ(s.runs[7].train.sca_alpha, 1.0);
+  for (std::size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(s.runs[i].canonical_toml.find("sca_alpha"), std::string::npos) << s.runs[i].canonical_toml;
+  EXPECT_EQ(s.duplicates_across_blocks, 0u);
+}
+
+// A stack given for a grid that also has a named model does not multiply the named
+// model's runs, and its key is the one of the same run without the stack.
+TEST(Sweep, LayersDoNotMultiplyANamedModel) {
+  const ex::Sweep s = parse(kHead + "model = [\"mlp\", \"custom\"]\n"
+                            "layers = [[\"dense(10)\"], [\"dense(32)\", \"relu\", \"dense(10)\"]]\n");
+  ASSERT_EQ(s.runs.size(), 3u);
+  EXPECT_EQ(s.runs[0].train.model, "mlp");
+  EXPECT_TRUE(s.runs[0].train.layers.empty());
+  EXPECT_EQ(s.runs[0].run_key, parse(kHead).runs.at(0).run_key);
+  EXPECT_EQ(s.runs[1].train.layers.size(), 1u);
+  EXPECT_EQ(s.runs[2].train.layers.size(), 3u);
+}
+
+TEST(Sweep, ZipIsOneAxisCrossedWithTheOthers) {
+  const ex::Sweep s = parse(kHead + "seed = [1, 2]\n"
+                            "[train.zip]\n"
+                            "lr = [0.1, 0.05, 0.01]\n"
+                            "weight_decay = [0, 1e-4, 5e-4]\n");
+  ASSERT_EQ(s.runs.size(), 6u);
+  struct Point { std::uint64_t seed; double lr; double wd; };
+  // seed comes before lr in grid order, so the zip (at lr's place) varies fastest.
+  const std::vector<Point> expected = {{1, 0.1, 0.0}, {1, 0.05, 1e-4}, {1, 0.01, 5e-4},
+                                       {2, 0.1, 0.0}, {2, 0.05, 1e-4}, {2, 0.01, 5e-4}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(s.runs[i].train.seed, expected[i].seed);
+    EXPECT_EQ(s.runs[i].train.lr, expected[i].lr);
+    EXPECT_EQ(s.runs[i].train.weight_decay, expected[i].wd);
+  }
+}
+
+TEST(Sweep, SeveralZipsAreSeveralAxes) {
+  const ex::Sweep s = parse(kHead +
+                            "[[train.zip]]\nlr = [0.1, 0.05]\nweight_decay = [0, 1e-4]\n"
+                            "[[train.zip]]\nepochs = [1, 2, 3]\nbatch_size = [8, 16, 32]\n");
+  ASSERT_EQ(s.runs.size(), 6u);
+  EXPECT_EQ(s.runs[0].train.epochs, 1);
+  EXPECT_EQ(s.runs[0].train.batch_size, 8);
+  EXPECT_EQ(s.runs[5].train.epochs, 3);
+  EXPECT_EQ(s.runs[5].train.batch_size, 32);
+  EXPECT_EQ(s.runs[5].train.lr, 0.05);
+}
+
+TEST(Sweep, ZippedListValuedKeysTakeListsOfLists) {
+  const ex::Sweep s = parse(kHead + "lr_schedule = \"multistep\"\nepochs = 30\n"
+                            "[train.zip]\nlr_milestones = [[15, 25], [10]]\nlr_gamma = [0.1, 0.5]\n");
+  ASSERT_EQ(s.runs.size(), 2u);
+  EXPECT_EQ(s.runs[0].train.lr_milestones, (std::vector<int>{15, 25}));
+  EXPECT_EQ(s.runs[1].train.lr_milestones, (std::vector<int>{10}));
+  EXPECT_EQ(s.runs[1].train.lr_gamma, 0.5);
+}
+
+TEST(Sweep, BlocksAreAUnionOverTheSharedKeys) {
+  const ex::Sweep s = parse(
+      "[sweep]\nname = \"t\"\n"
+      "[train]\ndataset = \"mnist\"\nmodel = \"lenet5\"\nseed = [1, 2, 3]\nepochs = 3\n"
+      "[[train.block]]\nmethod = [\"fp\", \"bwn\", \"twn\"]\n"
+      "[[train.block]]\nmethod = \"sca\"\nsca_alpha = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]\n");
+  EXPECT_EQ(s.blocks, 2u);
+  EXPECT_EQ(s.duplicates_across_blocks, 0u);
+  ASSERT_EQ(s.runs.size(), 9u + 24u);
+  EXPECT_EQ(s.runs[0].train.method, "fp");
+  EXPECT_EQ(s.runs[8].train.method, "twn");
+  EXPECT_EQ(s.runs[9].train.method, "sca");
+  for (const auto& r : s.runs) {
+    EXPECT_EQ(r.train.model, "lenet5");
+    EXPECT_EQ(r.train.epochs, 3);
+  }
+  EXPECT_EQ(s.runs[32].train.sca_alpha, 0.8);
+  EXPECT_EQ(s.runs[32].train.seed, 3u);
+}
+
+TEST(Sweep, ABlockReplacesASharedKey) {
+  const ex::Sweep s = parse(kHead + "epochs = 3\nlr = [0.1, 0.2]\n"
+                            "[[train.block]]\n"
+                            "[[train.block]]\nepochs = 5\nlr = 0.3\n");
+  ASSERT_EQ(s.runs.size(), 3u);
+  EXPECT_EQ(s.runs[1].train.lr, 0.2);
+  EXPECT_EQ(s.runs[1].train.epochs, 3);
+  EXPECT_EQ(s.runs[2].train.lr, 0.3);
+  EXPECT_EQ(s.runs[2].train.epochs, 5);
+}
+
+TEST(Sweep, ARunTwoBlocksProduceIsRunOnce) {
+  const ex::Sweep s = parse(kHead +
+                            "[[train.block]]\nseed = [1, 2, 3]\n"
+                            "[[train.block]]\nseed = [3, 4, 1]\n");
+  EXPECT_EQ(s.blocks, 2u);
+  EXPECT_EQ(s.duplicates_across_blocks, 2u);
+  ASSERT_EQ(s.runs.size(), 4u);
+  EXPECT_EQ(s.runs[3].train.seed, 4u);
+}
+
+// The same run written as a grid point, a zip row or a block gets the same run key.
+TEST(Sweep, GridZipAndBlockGiveTheSameRunKey) {
+  const std::string grid =
+      parse(kHead + "lr = [0.1, 0.05]\nweight_decay = [0.0, 1e-4]\n").runs.at(3).run_key;
+  const std::string zip =
+      parse(kHead + "[train.zip]\nlr = [0.1, 0.05]\nweight_decay = [0, 1e-4]\n").runs.at(1).run_key;
+  const std::string block =
+      parse("[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nlr = 0.05\n"
+            "[[train.block]]\nmethod = \"twn\"\n[[train.block]]\nmethod = \"fp\"\nweight_decay = 1e-4\n")
+          .runs.at(1)
+          .run_key;
+  const std::string single = parse(kHead + "lr = 0.05\nweight_decay = 1e-4\n").runs.at(0).run_key;
+  EXPECT_EQ(grid, single);
+  EXPECT_EQ(zip, single);
+  EXPECT_EQ(block, single);
+}
+
 TEST(Sweep, DuplicatePointsAreRemovedKeepingTheFirst) {
   const ex::Sweep s = parse(kHead + "seed = [3, 1, 3, 2, 1]\n");
   ASSERT_EQ(s.runs.size(), 3u);
@@ -263,7 +393,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NestedList", kHead + "lr = [[0.1]]\n", "train.lr[0]", 7, "expected a number, got list"},
         BadCase{"TableForValue", kHead + "[train.lr]\nx = 1\n", "train.lr", 7, "got table"},
         BadCase{"MissingRequiredKey", "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\n",
-                "train.method", 4, "missing required key; add method = \"fp\" (one of: fp, twn)"},
+                "train.method", 4, "missing required key; add method = \"fp\" (one of: fp, "},
         BadCase{"MissingSweepName", "[sweep]\ndb = \"x.sqlite\"\n[train]\n", "sweep.name", 1,
                 "missing required key"},
         BadCase{"MissingSweepTable", "[train]\ndataset = \"mnist\"\nmethod = \"fp\"\n", "sweep", 0,
@@ -275,7 +405,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "train.dataset", 5, "unknown dataset \"cifar\"; did you mean \"cifar10\"? valid datasets: mnist, fashion-mnist, cifar10"},
         BadCase{"UnknownMethodSuggests",
                 "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"tw\"]\n",
-                "train.method[1]", 6, "did you mean \"twn\"? valid methods: fp, twn"},
+                "train.method[1]", 6, "did you mean \"twn\"? valid methods: fp, "},
         BadCase{"UnknownModel", kHead + "model = \"resnet\"\n", "train.model", 7, "valid models: mlp"},
         BadCase{"NegativeLr", kHead + "lr = -0.1\n", "train.lr", 7, "must be > 0.0, got -0.1"},
         BadCase{"NonFiniteLr", kHead + "lr = nan\n", "train.lr", 7, "must be a finite number"},
@@ -291,7 +421,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TwnOnlyKeyWithOnlyFp", kHead + "delta_factor = [0.5, 0.6]\n", "train.delta_factor", 7,
                 "applies only to method twn, but method is fp; remove the key"},
         BadCase{"QuantizedOnlyKeyWithOnlyFp", kHead + "quantize_last = true\n", "train.quantize_last", 7,
-                "applies only to method twn"},
+                ", but method is fp; remove the key or add one of its methods"},
         BadCase{"BoolExpected", "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\nmethod = \"twn\"\n"
                 "quantize_first = 1\n", "train.quantize_first", 6, "expected a boolean"},
         BadCase{"BadSweepName", "[sweep]\nname = \"my sweep\"\n[train]\n", "sweep.name", 2,
@@ -309,5 +439,45 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadLayerText", kHead + "model = \"custom\"\nlayers = [\"relu\", \"conv(3, size=2)\"]\n",
                 "train.layers", 8, "entry 1: layer \"conv(3, size=2)\": conv has no option \"size\""},
         BadCase{"UnknownOptimizer", kHead + "optimizer = \"adamw\"\n", "train.optimizer", 7,
-                "unknown optimizer \"adamw\"; did you mean \"adam\"?"}),
+                "unknown optimizer \"adamw\"; did you mean \"adam\"?"},
+        // Zips and blocks.
+        BadCase{"ZipLengthsDiffer", kHead + "[train.zip]\nlr = [0.1, 0.05, 0.01]\nweight_decay = [0, 1e-4]\n",
+                "train.zip.weight_decay", 9,
+                "has 2 values but lr (line 8) has 3; every list of a zip must have the same length"},
+        BadCase{"ZipKeyAlsoInTrain", kHead + "lr = 0.1\n[train.zip]\nlr = [0.1, 0.05]\nepochs = [1, 2]\n",
+                "train.zip.lr", 9, "also set in train (line 7); give each key once"},
+        BadCase{"TrainKeyAfterZip", "[sweep]\nname = \"t\"\n[train.zip]\nlr = [0.1, 0.05]\n"
+                "[train]\ndataset = \"mnist\"\nmethod = \"fp\"\nlr = 0.1\n",
+                "train.lr", 8, "also set in train.zip (line 4)"},
+        BadCase{"KeyInTwoZips", kHead + "[[train.zip]]\nlr = [0.1, 0.05]\n[[train.zip]]\nlr = [0.2, 0.3]\n",
+                "train.zip[1].lr", 10, "also set in train.zip[0] (line 8)"},
+        BadCase{"ZipValueNotAList", kHead + "[train.zip]\nlr = 0.1\n", "train.zip.lr", 8,
+                "a zip takes a list of values per key, got float; write lr = [...] or move the key out of the zip"},
+        BadCase{"ZipEmptyList", kHead + "[train.zip]\nlr = []\n", "train.zip.lr", 8, "empty list"},
+        BadCase{"ZipEmpty", kHead + "[train.zip]\n", "train.zip", 7, "empty zip"},
+        BadCase{"ZipUnknownKey", kHead + "[train.zip]\nlr = [0.1]\nwd = [0.0]\n", "train.zip.wd", 9,
+                "unknown key"},
+        BadCase{"ZipFlatListForListKey", kHead + "[train.zip]\nlr = [0.1, 0.2]\nlr_milestones = [15, 25]\n",
+                "train.zip.lr_milestones", 9, "takes a list of lists, one per run"},
+        BadCase{"ZipBadValueNamesItsIndex", kHead + "[train.zip]\nlr = [0.1, -0.2]\nepochs = [1, 2]\n",
+                "train.zip.lr[1]", 8, "must be > 0.0, got -0.2"},
+        BadCase{"ZipNotATable", kHead + "zip = [1, 2]\n", "train.zip", 7,
+                "expected a table [train.zip] or tables [[train.zip]], got list"},
+        BadCase{"BlockNotATable", kHead + "block = 1\n", "train.block", 7, "expected [[train.block]] tables"},
+        BadCase{"BlockUnknownKey", kHead + "[[train.block]]\nsed = 1\n", "train.block[0].sed", 8,
+                "unknown key; did you mean \"seed\"?"},
+        BadCase{"BlockBadValue", kHead + "[[train.block]]\n[[train.block]]\nepochs = 0\n", "train.block[1].epochs",
+                9, "must be >= 1, got 0"},
+        BadCase{"BlockMissingMethod", "[sweep]\nname = \"t\"\n[train]\ndataset = \"mnist\"\n"
+                "[[train.block]]\nmethod = \"fp\"\n[[train.block]]\nseed = 2\n",
+                "train.block[1].method", 7, "missing required key; add method = \"fp\""},
+        BadCase{"BlockChangesAZippedKey", kHead + "[train.zip]\nlr = [0.1, 0.05]\n[[train.block]]\nlr = 0.3\n",
+                "train.block[0].lr", 10, "a block cannot change a key zipped in [train]"},
+        BadCase{"BlockMethodOnlyKeyWithoutItsMethod",
+                kHead + "[[train.block]]\nmethod = \"twn\"\ndelta_factor = 0.5\n[[train.block]]\ndelta_factor = 0.6\n",
+                "train.block[1].delta_factor", 11, "applies only to method twn, but method is fp"},
+        BadCase{"BlockAtTopLevel", kHead + "[[block]]\nseed = 1\n", "block", 7,
+                "blocks are written [[train.block]]"},
+        BadCase{"BlocksDoNotNest", kHead + "[[train.block]]\n[[train.block.block]]\nseed = 1\n",
+                "train.block[0].block", 8, "unknown key"}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });

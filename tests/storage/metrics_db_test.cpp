@@ -168,7 +168,7 @@ std::string storage_error_of(Fn&& fn) {
   return "(no StorageError thrown)";
 }
 
-TEST(MetricsDb, FreshFileGetsSchemaVersionOneAndParentDirectories) {
+TEST(MetricsDb, FreshFileGetsTheCurrentSchemaVersionAndParentDirectories) {
   TmpDir tmp;
   const std::string path = tmp.file("a/b/study.sqlite");
   MetricsDb db(path);
@@ -454,7 +454,7 @@ TEST(MetricsDb, VersionOneDbIsMigratedInPlaceKeepingEveryRow) {
     sqlite3_close(raw);
   }
   MetricsDb db(path);
-  EXPECT_EQ(db.schema_version(), 2);
+  EXPECT_EQ(db.schema_version(), MetricsDb::kSchemaVersion);
   const auto runs = db.runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].run_key, "c4f23f66c57ed99c");

@@ -242,7 +242,7 @@ TEST(WeightsFile, NewerSchemaVersionIsRefused) {
     H5Fclose(file);
   }
   const std::string msg = storage_error_of([&] { read_weights(path); });
-  EXPECT_EQ(msg, path + ": weights file has schema version 2, this ternbench reads up to 1; "
+  EXPECT_EQ(msg, path + ": weights file has schema version 3, this ternbench reads up to 2; "
                         "use a newer ternbench");
 }
 
@@ -262,7 +262,7 @@ TEST(WeightsFile, H5pyReadsTheShapeValuesAndAttributes) {
                            "          int(a['schema_version']), sorted(f.keys()))\n";
   const std::string out = run_command("/usr/bin/python3 '" + script + "' '" + path + "' 2>&1", &status);
   EXPECT_EQ(status, 0) << out;
-  EXPECT_EQ(out, "(10, 3) float32 0.75 3f9a0c str 1 ['dense0', 'dense1']\n");
+  EXPECT_EQ(out, "(10, 3) float32 0.75 3f9a0c str 2 ['dense0', 'dense1']\n");
 }
 
 }  // namespace

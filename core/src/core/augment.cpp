@@ -99,4 +99,17 @@ void gather_batch(const Dataset& d, std::span<const std::uint32_t> idx, Eigen::R
   }
 }
 
+Dataset normalized_prefix(const Dataset& d, std::size_t n, const ChannelStats& stats) {
+  Dataset out;
+  out.channels = d.channels;
+  out.height = d.height;
+  out.width = d.width;
+  out.num_classes = d.num_classes;
+  out.images = d.images.leftCols(static_cast<Eigen::Index>(n));
+  out.labels.assign(d.labels.begin(), d.labels.begin() + static_cast<std::ptrdiff_t>(n));
+  const Eigen::Index plane = Eigen::Index{d.height} * d.width;
+  for (Eigen::Index j = 0; j < out.images.cols(); ++j) normalize(out.images.col(j), stats, plane);
+  return out;
+}
+
 }  // namespace ternbench::core

@@ -45,7 +45,7 @@ int Conv2d::reserve_workspace() {
 
 void Conv2d::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
   const int threads = reserve_workspace();
-  kernels::conv2d_forward(g_, W_.deployed(), b_.value, x, y, work_, threads);
+  kernels::conv2d_forward(g_, W_.forward_weights(), b_.value, x, y, work_, threads);
 }
 
 void Conv2d::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
@@ -53,7 +53,7 @@ void Conv2d::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat
   const int threads = reserve_workspace();
   // Gradients with respect to the deployed (possibly quantized) weights ...
   kernels::conv2d_backward_params(g_, x, dy, W_.latent().grad, b_.grad, work_, threads);
-  if (want_dx) kernels::conv2d_backward_input(g_, W_.deployed(), dy, dx, work_, threads);
+  if (want_dx) kernels::conv2d_backward_input(g_, W_.forward_weights(), dy, dx, work_, threads);
   // ... which the quantizer's rule turns into gradients of the latent weights.
   W_.to_latent_gradient();
 }

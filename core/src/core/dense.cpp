@@ -24,14 +24,14 @@ Dense::Dense(std::string name, Eigen::Index in, Eigen::Index out, Rng& rng)
 }
 
 void Dense::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
-  kernels::dense_forward(W_.deployed(), b_.value, x, y);
+  kernels::dense_forward(W_.forward_weights(), b_.value, x, y);
 }
 
 void Dense::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
                      const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
   // The product used W_q, so these are gradients with respect to W_q ...
   kernels::dense_backward_params(x, dy, W_.latent().grad, b_.grad);
-  if (want_dx) kernels::dense_backward_input(W_.deployed(), dy, dx);
+  if (want_dx) kernels::dense_backward_input(W_.forward_weights(), dy, dx);
   // ... which the quantizer's rule turns into gradients of the latent weights.
   W_.to_latent_gradient();
 }

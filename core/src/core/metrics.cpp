@@ -7,6 +7,8 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/kernels/quantize.hpp"
+#include "ternbench/core/deploy_codes.hpp"
+#include "ternbench/core/packing.hpp"
 
 namespace ternbench::core {
 
@@ -53,7 +55,7 @@ Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index
 }
 
 LayerStats weight_stats(const Weight& w) {
-  const Mat& q = w.deployed();
+  const Mat& q = w.inference();
   const kernels::SignCounts c = kernels::sign_counts(q);
   LayerStats s;
   s.name = w.latent().name;
@@ -65,30 +67,51 @@ LayerStats weight_stats(const Weight& w) {
   s.n_zero = c.zero;
   s.n_pos = c.pos;
   s.sparsity = s.n > 0 ? static_cast<double>(s.n_zero) / static_cast<double>(s.n) : 0.0;
-  const bool ternary = s.precision == "ternary";
-  s.scale = ternary ? w.quantizer()->scale() : 0.0;
-  s.delta = ternary ? w.quantizer()->delta() : 0.0;
-  // Dense ternary storage: 2 bits per weight plus one fp32 scale (DESIGN.md §3).
-  s.bits = ternary ? 2.0 * static_cast<double>(s.n) + 32.0 : 32.0 * static_cast<double>(s.n);
+  const bool quantized = s.precision != "fp32";
+  s.scale = quantized ? w.quantizer()->scale() : 0.0;
+  s.delta = quantized ? w.quantizer()->delta() : 0.0;
+  s.n_scales = quantized ? static_cast<std::int64_t>(w.quantizer()->scales().size()) : 0;
+  // As deployed: fp32, 1 bit (binary) or 2 bits (dense ternary) per weight plus the scales.
+  if (s.precision == "binary") {
+    s.bits = binary_bits(s.n, s.n_scales);
+  } else if (s.precision == "ternary") {
+    s.bits = ternary_2bit_bits(s.n, s.n_scales);
+  } else {
+    s.bits = fp32_bits(s.n);
+  }
   return s;
 }
 
 double deployed_sparsity(Model& model) {
   std::int64_t zeros = 0, n = 0;
   for (const Weight* w : model.weights()) {
-    zeros += kernels::sign_counts(w->deployed()).zero;
-    n += static_cast<std::int64_t>(w->deployed().size());
+    zeros += kernels::sign_counts(w->inference()).zero;
+    n += static_cast<std::int64_t>(w->inference().size());
   }
   return n > 0 ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
 }
 
+std::int64_t float_param_count(Model& model) {
+  std::int64_t n = 0;
+  for (const auto& layer : model.layers()) {
+    const std::vector<Weight*> ws = layer->weights();
+    for (const Param* p : layer->params()) {
+      const bool weight = std::any_of(ws.begin(), ws.end(), [&](const Weight* x) { return &x->latent() == p; });
+      if (!weight) n += static_cast<std::int64_t>(p->value.size());
+    }
+  }
+  return n;
+}
+
 void summarize_weights(Model& model, TrainResult& result) {
   result.layers.clear();
+  std::vector<LayerSizes> sizes;
   double bits = 0;
   std::int64_t n = 0, zeros = 0;
   for (const Weight* w : model.weights()) {
     result.layers.push_back(weight_stats(*w));
     const LayerStats& s = result.layers.back();
+    sizes.push_back(layer_sizes(s.name, s.precision, w->inference(), s.n_scales));
     bits += s.bits;
     n += s.n;
     zeros += s.n_zero;
@@ -97,6 +120,7 @@ void summarize_weights(Model& model, TrainResult& result) {
   result.n_nonzero = n - zeros;
   result.sparsity = n > 0 ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
   result.bits_per_weight = n > 0 ? bits / static_cast<double>(n) : 0.0;
+  result.sizes = summarize_sizes(std::move(sizes), float_param_count(model));
 }
 
 namespace {
@@ -133,8 +157,14 @@ std::vector<NamedTensor> export_weights(Model& model) {
     for (const Param* p : layer->params()) {
       const auto w = std::find_if(ws.begin(), ws.end(), [&](const Weight* x) { return &x->latent() == p; });
       if (w != ws.end()) {
-        out.push_back(row_major(p->name, (*w)->deployed(), p->shape));
-        if ((*w)->quantized()) out.push_back(row_major(p->name + "_latent", p->value, p->shape));
+        out.push_back(row_major(p->name, (*w)->inference(), p->shape));
+        const LayerStats s = weight_stats(**w);
+        out.back().attrs = {{"precision", s.precision}, {"sparsity", s.sparsity}, {"scale", s.scale},
+                            {"threshold", s.delta}};
+        if ((*w)->quantized()) {
+          out.push_back(row_major(p->name + "_latent", p->value, p->shape));
+          for (NamedTensor& t : deployable_codes(**w)) out.push_back(std::move(t));
+        }
       } else {
         out.push_back(row_major(p->name, p->value, p->shape));
       }

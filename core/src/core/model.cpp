@@ -24,8 +24,15 @@ std::vector<Param*> Model::params() {
   std::vector<Param*> out;
   for (auto& l : layers_) {
     for (Param* p : l->params()) out.push_back(p);
+    for (Weight* w : l->weights()) {
+      for (Param* p : w->quantizer_params()) out.push_back(p);
+    }
   }
   return out;
+}
+
+void Model::use_inference(bool on) {
+  for (Weight* w : weights()) w->use_inference(on);
 }
 
 std::vector<Param*> Model::buffers() {
@@ -101,7 +108,16 @@ void apply_method(Model& model, const TrainConfig& cfg) {
   for (std::size_t i = 0; i < ws.size(); ++i) {
     const bool first = i == 0, last = i + 1 == ws.size();
     if ((first && !cfg.quantize_first) || (last && !cfg.quantize_last)) continue;
-    ws[i]->set_quantizer(make_quantizer(cfg));
+    QuantizerSite site;
+    const std::string& name = ws[i]->latent().name;  // "<layer>/W"
+    site.layer = name.substr(0, name.rfind('/'));
+    site.last = last;
+    site.seed = derive_seed(cfg.seed, "quantizer/" + site.layer);
+    ws[i]->set_quantizer(make_quantizer(cfg, site));
+    ws[i]->init_latent();
+    // SCA's latent matrix is theta, which the WDR already pulls towards its targets; an L2
+    // on theta would pull every weight to 0 instead (docs/methods.md).
+    if (cfg.method == "sca") ws[i]->latent().decay = false;
   }
 }
 

@@ -298,6 +298,16 @@ std::vector<float> FaraoneQuantizer::scales() const {
   return {wp_.value(0, 0), wn_.value(0, 0)};
 }
 
+const char* FaraoneQuantizer::scale_layout() const {
+  if (has_mask() && style_ == FaraoneStyle::kTtq) return "sign";
+  return Quantizer::scale_layout();
+}
+
+const char* Quantizer::scale_layout() const {
+  const std::size_t n = scales().size();
+  return n == 0 ? "none" : n == 1 ? "layer" : "row";
+}
+
 // ---- registry ----------------------------------------------------------------------------
 
 std::vector<std::string> method_names() { return {"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}; }
@@ -365,6 +375,7 @@ void check_method_config(const TrainConfig& cfg) {
   check_finite_range("faraone_lambda2", cfg.faraone_lambda2, 0, false, kInf, false);
   check_finite_range("faraone_lambdaq", cfg.faraone_lambdaq, 0, false, kInf, false);
   check_finite_range("faraone_target_sparsity", cfg.faraone_target_sparsity, 0, false, 1, false);
+  if (cfg.sca_finetune_epochs < 0) bad_option("sca_finetune_epochs must be >= 0 (0 = none)");
   if (cfg.faraone_stage1_epochs < 0) bad_option("faraone_stage1_epochs must be >= 0 (0 = epochs)");
   if (cfg.faraone_retrain_epochs < 0) bad_option("faraone_retrain_epochs must be >= 0 (0 = epochs)");
   faraone_style(cfg.faraone_retrain_quantizer);

@@ -8,157 +8,330 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <span>
 
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/augment.hpp"
+#include "ternbench/core/checkpoint.hpp"
 #include "ternbench/core/config_check.hpp"
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/metrics.hpp"
 #include "ternbench/core/model.hpp"
 #include "ternbench/core/optimizer.hpp"
+#include "ternbench/core/regularizer.hpp"
 #include "ternbench/core/schedule.hpp"
 
 namespace ternbench::core {
 namespace {
 
-// The limits keep the first n samples; training reads them through indices and evaluation
-// through a column range, so the data set is not copied (normalization copies the test part).
-std::size_t limited(const Dataset& d, int limit) {
-  return limit > 0 ? std::min(d.size(), static_cast<std::size_t>(limit)) : d.size();
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The first n samples of d, normalized. Evaluation reads whole column ranges, so the test
-// split is normalized once up front; the training split is normalized per gathered batch
-// instead, because augmentation must see the raw pixels (zero padding is black, as in
-// torchvision's RandomCrop before Normalize) and a copy of CIFAR-10's would cost 600 MB.
-Dataset normalized_copy(const Dataset& d, std::size_t n, const ChannelStats& stats) {
-  Dataset out;
-  out.channels = d.channels;
-  out.height = d.height;
-  out.width = d.width;
-  out.num_classes = d.num_classes;
-  out.images = d.images.leftCols(static_cast<Eigen::Index>(n));
-  out.labels.assign(d.labels.begin(), d.labels.begin() + static_cast<std::ptrdiff_t>(n));
-  const Eigen::Index plane = Eigen::Index{d.height} * d.width;
-  for (Eigen::Index j = 0; j < out.images.cols(); ++j) normalize(out.images.col(j), stats, plane);
+// One run's training state shared by its stages: data views, batch buffers, the random
+// streams (one shuffle stream over all stages, so stages never reuse an order) and the
+// result so far.
+struct Run {
+  Run(const TrainConfig& c, const Dataset& train, const Dataset& test, const EpochCallback& cb, Model& m)
+      : cfg(c), train_set(train), test_set(test), on_epoch(cb), model(m),
+        shuffle_rng(derive_seed(c.seed, "shuffle")),
+        // Drawn from only when augmenting, so runs without augmentation keep their streams.
+        augment_rng(derive_seed(c.seed, "augment")) {}
+
+  const TrainConfig& cfg;
+  const Dataset& train_set;
+  const Dataset& test_set;
+  const EpochCallback& on_epoch;
+  Model& model;
+  std::size_t n_train = 0, n_test = 0, steps_per_epoch = 0;
+  Eigen::Index B = 0;
+  BatchTransform transform;
+  Mat xb, dlogits;
+  std::vector<std::uint8_t> yb;
+  std::vector<std::uint32_t> order;
+  Rng shuffle_rng, augment_rng;
+  TrainResult result;
+  int epochs_done = 0;  // over all stages
+  std::vector<std::pair<std::string, Rng*>> streams;  // every random stream, for checkpoints
+  Checkpointing checkpointing;
+  std::optional<Progress> resume;  // where a resumed run continues, until its phase starts
+
+  bool stopped() const { return result.diverged || result.interrupted; }
+  // A resumed run skips the phases (training stages and what follows them) it has passed.
+  bool passed(int phase) const { return resume && resume->phase > phase; }
+};
+
+// What a stage trains and how it is evaluated.
+struct Stage {
+  std::string name;                 // EpochMetrics::stage
+  int epochs = 0;
+  Optimizer* opt = nullptr;
+  Regularizer* reg = nullptr;       // on the latent matrix of every quantized weight
+  bool eval_continuous = false;     // also evaluate the training forward (SCA's tanh net)
+};
+
+std::vector<Weight*> quantized_weights(Model& model) {
+  std::vector<Weight*> out;
+  for (Weight* w : model.weights()) {
+    if (w->quantized()) out.push_back(w);
+  }
   return out;
+}
+
+double penalty(Regularizer* reg, const std::vector<Weight*>& ws) {
+  if (reg == nullptr) return kNoValue;
+  double sum = 0;
+  for (const Weight* w : ws) sum += reg->penalty(w->latent().value);
+  return sum;
+}
+
+// Evaluates the model as deployed (inference weights), leaving the weights in the mode
+// `training_inference` for the next training step.
+Evaluation evaluate_deployed(Run& run, bool training_inference) {
+  run.model.refresh();
+  run.model.use_inference(true);
+  const Evaluation e = evaluate(run.model, run.test_set, static_cast<std::int64_t>(run.n_test));
+  run.model.use_inference(training_inference);
+  return e;
+}
+
+Evaluation evaluate_continuous(Run& run, bool training_inference) {
+  run.model.use_inference(false);
+  const Evaluation e = evaluate(run.model, run.test_set, static_cast<std::int64_t>(run.n_test));
+  run.model.use_inference(training_inference);
+  return e;
+}
+
+void add_stage_metrics(Run& run, const std::string& name, const Evaluation& e) {
+  StageMetrics s;
+  s.stage = name;
+  s.epochs = run.epochs_done;
+  s.test_loss = e.loss;
+  s.test_acc = e.accuracy;
+  s.sparsity = deployed_sparsity(run.model);
+  run.result.stages.push_back(s);
+}
+
+// Trains stage.epochs epochs. The learning-rate schedule and the regularizer's ramp start
+// over with each stage. `inference` says which weights the training forward uses (the
+// deployed ones while fine-tuning SCA's float parameters).
+void train_stage(Run& run, int phase, const Stage& stage, bool inference = false) {
+  const TrainConfig& cfg = run.cfg;
+  Model& model = run.model;
+  Optimizer& opt = *stage.opt;
+  const std::vector<Weight*> quantized = quantized_weights(model);
+  model.use_inference(inference);
+  int first = 1;
+  if (run.resume && run.resume->phase == phase) {
+    restore_optimizer(*run.checkpointing.resume, opt);
+    first = run.resume->phase_epochs + 1;
+  }
+  run.resume.reset();
+  for (int e = first; e <= stage.epochs && !run.stopped(); ++e) {
+    const auto t_epoch = std::chrono::steady_clock::now();
+    model.set_training(true);
+    std::iota(run.order.begin(), run.order.end(), 0u);
+    run.shuffle_rng.shuffle(run.order);
+
+    const double epoch_lr = lr_at(cfg, static_cast<double>(e - 1));
+    double loss_sum = 0;
+    std::int64_t correct = 0;
+    for (std::size_t step = 0; step < run.steps_per_epoch; ++step) {
+      if (stop_requested()) {  // signal or walltime: the partial epoch is dropped
+        run.result.interrupted = true;
+        return;
+      }
+      const std::size_t start = step * static_cast<std::size_t>(run.B);
+      const Eigen::Index b =
+          static_cast<Eigen::Index>(std::min(static_cast<std::size_t>(run.B), run.n_train - start));
+      const std::span<const std::uint32_t> idx(run.order.data() + start, static_cast<std::size_t>(b));
+      gather_batch(run.train_set, idx, run.xb, run.transform, run.augment_rng);
+      for (std::size_t j = 0; j < idx.size(); ++j) run.yb[j] = run.train_set.labels[idx[j]];
+      const auto x = run.xb.leftCols(b);
+      auto dl = run.dlogits.leftCols(b);
+      const double progress =
+          static_cast<double>(e - 1) + static_cast<double>(step) / static_cast<double>(run.steps_per_epoch);
+      opt.set_lr(lr_at(cfg, progress));
+      model.refresh();
+      const kernels::LossResult r = kernels::softmax_cross_entropy(
+          model.forward(x), std::span<const std::uint8_t>(run.yb.data(), static_cast<std::size_t>(b)), dl);
+      if (!std::isfinite(r.loss)) {
+        run.result.diverged = true;
+        return;
+      }
+      model.backward(x, dl);
+      if (stage.reg != nullptr) {
+        stage.reg->set_progress(progress);
+        for (Weight* w : quantized) stage.reg->add_gradient(w->latent().value, w->latent().grad);
+      }
+      opt.step();
+      for (Weight* w : quantized) w->after_step();
+      loss_sum += r.loss * static_cast<double>(b);
+      correct += r.correct;
+    }
+
+    ++run.epochs_done;
+    EpochMetrics m;
+    m.epoch = run.epochs_done;
+    m.stage = stage.name;
+    const Evaluation test = evaluate_deployed(run, inference);
+    if (stage.eval_continuous) {
+      const Evaluation cont = evaluate_continuous(run, inference);
+      m.test_loss_continuous = cont.loss;
+      m.test_acc_continuous = cont.accuracy;
+    }
+    if (!test.finite) {
+      run.result.diverged = true;
+      return;
+    }
+    m.train_loss = loss_sum / static_cast<double>(run.n_train);  // cross-entropy per sample
+    m.train_acc = static_cast<double>(correct) / static_cast<double>(run.n_train);
+    m.test_loss = test.loss;
+    m.test_acc = test.accuracy;
+    m.reg_penalty = penalty(stage.reg, quantized);
+    m.sparsity = deployed_sparsity(model);
+    m.lr = epoch_lr;
+    m.seconds = seconds_since(t_epoch);
+    run.result.epochs.push_back(m);
+    // Saved before the epoch is reported: a store that misses it gets it again on resume.
+    if (run.checkpointing.save) {
+      run.checkpointing.save(capture_state(Progress{run.epochs_done, phase, e}, model, opt, run.streams,
+                                           run.result.epochs, run.result.stages));
+    }
+    if (run.on_epoch) run.on_epoch(m);
+  }
+}
+
+// Optimizer over every parameter except the quantized weight matrices: SCA's fine-tune
+// keeps the rounded ternary weights fixed and trains biases, batch norm and fp layers.
+std::unique_ptr<Optimizer> float_only_optimizer(const TrainConfig& cfg, Model& model) {
+  std::vector<Param*> params;
+  const std::vector<Weight*> quantized = quantized_weights(model);
+  for (Param* p : model.params()) {
+    const bool frozen =
+        std::any_of(quantized.begin(), quantized.end(), [&](Weight* w) { return &w->latent() == p; });
+    if (!frozen) params.push_back(p);
+  }
+  return make_optimizer(cfg, params);
+}
+
+void train_plain(Run& run) {
+  const std::unique_ptr<Optimizer> opt = make_optimizer(run.cfg, run.model.params());
+  train_stage(run, 0, Stage{"train", run.cfg.epochs, opt.get(), nullptr, false});
+  if (!run.stopped()) add_stage_metrics(run, "final", evaluate_deployed(run, false));
+}
+
+void train_sca(Run& run) {
+  const TrainConfig& cfg = run.cfg;
+  if (!run.passed(0)) {
+    const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
+    const std::unique_ptr<Regularizer> wdr = make_regularizer(cfg);
+    train_stage(run, 0, Stage{"train", cfg.epochs, opt.get(), wdr.get(), true});
+    if (run.stopped()) return;
+    add_stage_metrics(run, "continuous", evaluate_continuous(run, false));
+    add_stage_metrics(run, "rounded", evaluate_deployed(run, false));
+  }
+  if (cfg.sca_finetune_epochs == 0) return;
+  const std::unique_ptr<Optimizer> ft = float_only_optimizer(cfg, run.model);
+  train_stage(run, 1, Stage{"finetune", cfg.sca_finetune_epochs, ft.get(), nullptr, false}, true);
+  if (!run.stopped()) add_stage_metrics(run, "finetuned", evaluate_deployed(run, true));
+}
+
+void train_faraone(Run& run) {
+  const TrainConfig& cfg = run.cfg;
+  const FaraoneSchedule plan = faraone_schedule(cfg);
+  if (!run.passed(0)) {
+    const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
+    const std::unique_ptr<Regularizer> reg = make_regularizer(cfg);
+    train_stage(run, 0, Stage{"stage1", plan.stage1_epochs, opt.get(), reg.get(), false});
+    if (run.stopped()) return;
+    add_stage_metrics(run, "stage1", evaluate_deployed(run, false));
+    for (Weight* w : quantized_weights(run.model)) faraone_prune(*w, cfg);
+    add_stage_metrics(run, "stage2", evaluate_deployed(run, false));
+  }
+  // A fresh optimizer: retraining starts from the pruned weights without stage 1's momentum,
+  // and now includes the learned scales of the "ttq" style.
+  const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
+  train_stage(run, 1, Stage{"stage3", plan.retrain_epochs, opt.get(), nullptr, false});
+  if (!run.stopped()) add_stage_metrics(run, "stage3", evaluate_deployed(run, false));
 }
 
 }  // namespace
 
-TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch) {
+TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch,
+                  const Checkpointing& checkpointing) {
   check_config(cfg);
   check_data(cfg, data);
   // Process-wide, so set for every run. With 1 Eigen never enters an OpenMP region, and the
   // OpenMP runtime creates no threads.
   Eigen::setNbThreads(cfg.threads);
 
-  const Dataset& train_set = data.train;
+  Dataset train_subset, test_subset;
+  const Dataset& train_set = limited_subset(data.train, cfg.train_limit, train_subset) ? train_subset : data.train;
+  const Dataset& test_raw = limited_subset(data.test, cfg.test_limit, test_subset) ? test_subset : data.test;
   Rng init_rng(derive_seed(cfg.seed, "init"));
   Model model =
       make_model(cfg, train_set.channels, train_set.height, train_set.width, train_set.num_classes, init_rng);
   apply_method(model, cfg);
-  const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, model.params());
 
-  const std::size_t n_train = limited(train_set, cfg.train_limit);
-  const std::size_t n_test = limited(data.test, cfg.test_limit);
-  const Eigen::Index B = cfg.batch_size;
-  const std::size_t steps_per_epoch = (n_train + static_cast<std::size_t>(B) - 1) / static_cast<std::size_t>(B);
-
+  const std::size_t n_train = train_set.size();
+  const std::size_t n_test = test_raw.size();
   // Statistics of the samples this run trains on (after train_limit), as a PyTorch recipe
   // computes them on its training subset.
   ChannelStats stats;
   Dataset test_normalized;
   if (cfg.normalize) {
     stats = channel_stats(train_set, static_cast<std::int64_t>(n_train));
-    test_normalized = normalized_copy(data.test, n_test, stats);
+    test_normalized = normalized_prefix(test_raw, n_test, stats);
   }
-  const Dataset& test_set = cfg.normalize ? test_normalized : data.test;
-  BatchTransform transform;
-  transform.augment = cfg.augment;
-  transform.crop_padding = cfg.crop_padding;
-  transform.stats = cfg.normalize ? &stats : nullptr;
-
+  Run run(cfg, train_set, cfg.normalize ? test_normalized : test_raw, on_epoch, model);
+  run.n_train = n_train;
+  run.n_test = n_test;
+  run.B = cfg.batch_size;
+  run.steps_per_epoch = (n_train + static_cast<std::size_t>(run.B) - 1) / static_cast<std::size_t>(run.B);
+  run.transform.augment = cfg.augment;
+  run.transform.crop_padding = cfg.crop_padding;
+  run.transform.stats = cfg.normalize ? &stats : nullptr;
   // Everything the step touches is allocated here, once.
-  Mat xb(model.input_size(), B);
-  Mat dlogits(model.output_size(), B);
-  std::vector<std::uint8_t> yb(static_cast<std::size_t>(B));
-  std::vector<std::uint32_t> order(n_train);
-  Rng shuffle_rng(derive_seed(cfg.seed, "shuffle"));
-  // Drawn from only when augmenting, so runs without augmentation keep their streams.
-  Rng augment_rng(derive_seed(cfg.seed, "augment"));
-
-  TrainResult result;
-  const auto t_start = std::chrono::steady_clock::now();
-  for (int epoch = 1; epoch <= cfg.epochs && !result.diverged; ++epoch) {
-    const auto t_epoch = std::chrono::steady_clock::now();
-    model.set_training(true);
-    std::iota(order.begin(), order.end(), 0u);
-    shuffle_rng.shuffle(order);
-
-    const double epoch_lr = lr_at(cfg, static_cast<double>(epoch - 1));
-    double loss_sum = 0;
-    std::int64_t correct = 0;
-    for (std::size_t step = 0; step < steps_per_epoch; ++step) {
-      if (stop_requested()) {  // signal or walltime: the partial epoch is dropped
-        result.interrupted = true;
-        break;
-      }
-      const std::size_t start = step * static_cast<std::size_t>(B);
-      const Eigen::Index b = static_cast<Eigen::Index>(std::min(static_cast<std::size_t>(B), n_train - start));
-      const std::span<const std::uint32_t> idx(order.data() + start, static_cast<std::size_t>(b));
-      gather_batch(train_set, idx, xb, transform, augment_rng);
-      for (std::size_t j = 0; j < idx.size(); ++j) yb[j] = train_set.labels[idx[j]];
-      const auto x = xb.leftCols(b);
-      auto dl = dlogits.leftCols(b);
-      const double progress =
-          static_cast<double>(epoch - 1) + static_cast<double>(step) / static_cast<double>(steps_per_epoch);
-      opt->set_lr(lr_at(cfg, progress));
-      model.refresh();
-      const kernels::LossResult r = kernels::softmax_cross_entropy(
-          model.forward(x), std::span<const std::uint8_t>(yb.data(), static_cast<std::size_t>(b)), dl);
-      if (!std::isfinite(r.loss)) {
-        result.diverged = true;
-        break;
-      }
-      model.backward(x, dl);
-      opt->step();
-      loss_sum += r.loss * static_cast<double>(b);
-      correct += r.correct;
+  run.xb.resize(model.input_size(), run.B);
+  run.dlogits.resize(model.output_size(), run.B);
+  run.yb.resize(static_cast<std::size_t>(run.B));
+  run.order.resize(n_train);
+  run.streams = {{"shuffle", &run.shuffle_rng}, {"augment", &run.augment_rng}};
+  for (const auto& stream : model_streams(model)) run.streams.push_back(stream);
+  run.checkpointing = checkpointing;
+  if (checkpointing.resume != nullptr) {
+    const TrainState& state = *checkpointing.resume;
+    restore_model_state(state, model, run.streams);
+    restore_history(state, run.result.epochs, run.result.stages);
+    run.resume = state_progress(state);
+    run.epochs_done = run.resume->epochs_done;
+    if (on_epoch) {
+      for (const EpochMetrics& m : run.result.epochs) on_epoch(m);
     }
-    if (result.diverged || result.interrupted) break;
-
-    model.refresh();  // deploy the last update
-    model.set_training(false);
-    const Evaluation test = evaluate(model, test_set, static_cast<std::int64_t>(n_test));
-    if (!test.finite) {
-      result.diverged = true;
-      break;
-    }
-    EpochMetrics m;
-    m.epoch = epoch;
-    m.train_loss = loss_sum / static_cast<double>(n_train);  // per sample over the epoch
-    m.train_acc = static_cast<double>(correct) / static_cast<double>(n_train);
-    m.test_loss = test.loss;
-    m.test_acc = test.accuracy;
-    m.sparsity = deployed_sparsity(model);
-    m.lr = epoch_lr;
-    m.seconds = seconds_since(t_epoch);
-    result.epochs.push_back(m);
-    if (on_epoch) on_epoch(m);
   }
+
+  const auto t_start = std::chrono::steady_clock::now();
+  if (cfg.method == "sca") {
+    train_sca(run);
+  } else if (cfg.method == "faraone") {
+    train_faraone(run);
+  } else {
+    train_plain(run);
+  }
+  TrainResult& result = run.result;
   result.train_seconds = seconds_since(t_start);
 
   model.refresh();
   model.set_training(false);  // the exported model is the deployed one (running statistics)
+  model.use_inference(true);
   summarize_weights(model, result);
   result.weights = export_weights(model);
-  return result;
+  for (NamedTensor& t : result.weights) {
+    if (!t.attrs.empty()) t.attrs.emplace_back("method", cfg.method);  // the weight matrices
+  }
+  return std::move(result);
 }
 
 }  // namespace ternbench::core

@@ -49,6 +49,10 @@ struct ChannelStats {
 // inv_std = 1, so normalizing only centres it instead of dividing by zero.
 ChannelStats channel_stats(const Dataset& d, std::int64_t n);
 
+// A copy of the first n samples of d, normalized. Evaluation reads whole column ranges, so
+// a test split is normalized once up front (training batches are normalized as gathered).
+Dataset normalized_prefix(const Dataset& d, std::size_t n, const ChannelStats& stats);
+
 // x(c, .) = (x(c, .) - mean[c]) * inv_std[c], in place.     x: (channels * pixels_per_channel)
 void normalize(ColRef x, const ChannelStats& s, Eigen::Index pixels_per_channel);
 

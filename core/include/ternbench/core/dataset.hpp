@@ -1,6 +1,7 @@
 #pragma once
 // In-memory image classification data, one sample per column.
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,13 @@ std::string data_root();
 
 // Directory holding one dataset's IDX files under root ("<root>/mnist").
 std::string dataset_dir(const std::string& root, const std::string& name);
+
+// The samples a run uses of d when `limit` (train_limit, test_limit) is set: `limit` of them,
+// taken class by class in turn, each class in file order (label 0's first sample, label 1's
+// first, ..., then every class's second, ...). A limit thus gives a class-balanced subset
+// even of files sorted by class, as the npm-derived ones are. Returns false (out untouched)
+// when limit <= 0 or limit >= d.size(): the run uses all of d.
+bool limited_subset(const Dataset& d, int limit, Dataset& out);
 
 // Reads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
 // t10k-labels-idx1-ubyte (each optionally with .gz) from dir. Throws DataError naming the

@@ -27,12 +27,19 @@ LayerStats weight_stats(const Weight& w);
 // Fraction of exact zeros over all deployed weight matrices.
 double deployed_sparsity(Model& model);
 
-// Fills result.layers, sparsity, bits_per_weight, n_weights and n_nonzero.
+// Trained float values that are not weight matrices: biases and batch-norm gamma/beta
+// (quantizer scales such as TTQ's Wp, Wn are counted with their layer's codes; running
+// statistics are not counted, since a deployed model folds them into gamma and beta).
+std::int64_t float_param_count(Model& model);
+
+// Fills result.layers, sizes, sparsity, bits_per_weight, n_weights and n_nonzero.
 void summarize_weights(Model& model, TrainResult& result);
 
 // Every parameter and buffer, row-major, layer by layer: weight matrices as deployed
-// ("<layer>/W") and, when quantized, as trained ("<layer>/W_latent"); biases, batch-norm
-// gamma/beta and running_mean/running_var. Shapes are Param::shape when set (conv weights
+// ("<layer>/W", with attributes precision, sparsity, scale, threshold) and, when quantized,
+// as trained ("<layer>/W_latent") and as deployable codes ("<layer>/W_codes",
+// "<layer>/W_scales", see deployable_codes); biases, batch-norm gamma/beta and
+// running_mean/running_var. Shapes are Param::shape when set (conv weights
 // {out, in, k, k}), else {rows, cols}, or {rows} for a column vector.
 std::vector<NamedTensor> export_weights(Model& model);
 

@@ -26,6 +26,8 @@ class Model {
   Eigen::Index input_size() const;
   Eigen::Index output_size() const;
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // Trained values: every layer's params(), each followed by its weights' quantizer
+  // parameters (TTQ's Wp, Wn), input to output.
   std::vector<Param*> params();
   // Saved but not trained state (batch-norm running statistics), input to output.
   std::vector<Param*> buffers();
@@ -38,6 +40,10 @@ class Model {
   // dropout) for every layer. A new model is in training mode, as in PyTorch.
   void set_training(bool training);
   bool training() const { return training_; }
+
+  // Weight::use_inference for every weight: on evaluates the deployed model (SCA rounded),
+  // off the training forward (SCA continuous).
+  void use_inference(bool on);
 
   // Re-quantizes every weight from its latent values. Call after each parameter update
   // (the trainer calls it before each forward), not per batch of an evaluation.
@@ -85,7 +91,10 @@ ModelShape model_shape(const TrainConfig& cfg, int channels, int height, int wid
 Model make_model(const TrainConfig& cfg, int channels, int height, int width, int classes, Rng& rng);
 
 // Layer policy of cfg.method: quantizes every weight matrix except the first unless
-// cfg.quantize_first and the last unless cfg.quantize_last. No-op for "fp". Biases stay fp32.
+// cfg.quantize_first and the last unless cfg.quantize_last, each with its QuantizerSite
+// (layer name, last, seed derive_seed(cfg.seed, "quantizer/<layer>")), and maps the fresh
+// init to the method's parameterisation (init_latent). No-op for "fp". Biases stay fp32.
+// SCA's theta gets no weight decay.
 void apply_method(Model& model, const TrainConfig& cfg);
 
 }  // namespace ternbench::core

@@ -53,6 +53,13 @@ class Quantizer {
   // The float scales a deployed file stores (32 bits each): one per channel, {Wp, Wn}, or
   // none when the values are plain {-1, 0, 1} or +-1.
   virtual std::vector<float> scales() const { return {}; }
+  // How scales() turn codes c in {-1, 0, 1} back into the deployed values:
+  //   "none"  q = c                 (no scales)
+  //   "layer" q = s0 c              (one scale)
+  //   "row"   q = s_r c             (one scale per row / output channel)
+  //   "sign"  q = c > 0 ? s0 : -s1  (TTQ's Wp, Wn)
+  // The product is exactly the float the quantizer deployed (docs/weights.md).
+  virtual const char* scale_layout() const;
 };
 
 // Method `fp`: q = w, dw = dq.
@@ -139,6 +146,7 @@ class TtqQuantizer final : public Quantizer {
   double scale() const override;
   double delta() const override { return delta_; }
   std::vector<float> scales() const override;
+  const char* scale_layout() const override { return "sign"; }
   Param& wp() { return wp_; }
   Param& wn() { return wn_; }
 
@@ -196,6 +204,7 @@ class FaraoneQuantizer final : public Quantizer {
   double scale() const override;
   double delta() const override { return threshold_; }
   std::vector<float> scales() const override;
+  const char* scale_layout() const override;
 
   // Freezes the mask (entries 0 or 1, the weight's shape) and starts stage 3; threshold is
   // the stage-2 threshold, kept for the statistics.

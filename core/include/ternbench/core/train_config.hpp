@@ -57,6 +57,7 @@ struct TrainConfig {
   std::string sca_wdr = "sum";     // sca: "sum" over weights | "mean" per layer (sum / n)
   double sca_lambda_warmup_epochs = 0.0;  // sca: lambda ramps linearly from 0 over these epochs
   bool sca_scale_last = true;      // sca: deployed last layer (no batch norm) gets a float scale
+  int sca_finetune_epochs = 0;     // sca: epochs of float-only training after rounding
   std::string faraone_threshold = "max";  // faraone: D = faraone_t * max|W| ("max") or
                                           // faraone_mean_factor * mean|W| ("mean")
   double faraone_t = 0.05;         // faraone: factor of the "max" rule

@@ -2,18 +2,27 @@
 // The epoch loop: trains one model with one method on one dataset. No I/O, no MPI.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "ternbench/core/dataset.hpp"
+#include "ternbench/core/sizes.hpp"
 #include "ternbench/core/train_config.hpp"
 
 namespace ternbench::core {
 
+inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
 struct EpochMetrics {
-  int epoch = 0;  // 1-based
+  int epoch = 0;  // 1-based, counted over all stages of the run
+  std::string stage = "train";           // faraone: "stage1" | "stage3"; sca fine-tune: "finetune"
   double train_loss = 0, train_acc = 0;  // averaged over the epoch's mini-batches (as trained)
   double test_loss = 0, test_acc = 0;    // deployed (quantized) model on the test split
+  double test_loss_continuous = kNoValue, test_acc_continuous = kNoValue;  // sca: tanh(theta) net
+  double reg_penalty = kNoValue;         // regularizer term at the epoch's end (sca, faraone stage 1)
   double sparsity = 0;                   // fraction of zeros over all deployed weight matrices
   double lr = 0;                         // learning rate of the epoch's first step (schedule.hpp)
   double seconds = 0;                    // wall time of the epoch (not part of determinism)
@@ -22,24 +31,60 @@ struct EpochMetrics {
 // Statistics of one weight matrix as deployed.
 struct LayerStats {
   std::string name;         // HDF5 path of the weight, e.g. "dense0/W"
-  std::string precision;    // "fp32" | "ternary"
+  std::string precision;    // "fp32" | "binary" | "ternary"
   std::int64_t rows = 0, cols = 0;
   std::int64_t n = 0, n_zero = 0, n_pos = 0, n_neg = 0;
   double sparsity = 0;      // n_zero / n
   double scale = 0;         // ternary scale (0 for fp32)
   double delta = 0;         // ternary threshold (0 for fp32)
-  double bits = 0;          // storage of this matrix: 32n (fp32) or 2n + 32 (dense ternary)
+  double bits = 0;          // storage as deployed: 32n (fp32), binary (n + 32 S) or dense ternary (2n + 32 S)
+  std::int64_t n_scales = 0;  // float scales stored with the codes
 };
 
-// A tensor as it is stored: row-major (C order), so h5py sees the model's shape.
+// A named evaluation of the finished (or staged) model: "final"; sca: "continuous" and
+// "rounded" (and "finetuned"); faraone: "stage1", "stage2" (pruned, not retrained), "stage3".
+struct StageMetrics {
+  std::string stage;
+  int epochs = 0;  // epochs trained when it was taken (all stages so far)
+  double test_loss = 0, test_acc = 0, sparsity = 0;
+};
+
+using AttrValue = std::variant<std::string, std::int64_t, double>;
+
+// A tensor as it is stored: row-major (C order), so h5py sees the model's shape. Float32
+// values in data, or raw bytes in u8 (packed codes); attrs become HDF5 attributes.
 struct NamedTensor {
-  std::string name;                 // "dense0/W", "dense0/b", "dense0/W_latent"
+  std::string name;                 // "dense0/W", "dense0/b", "dense0/W_latent", "dense0/W_codes"
   std::vector<std::int64_t> shape;  // e.g. {out, in}
   std::vector<float> data;
+  std::vector<std::uint8_t> u8{};
+  std::vector<std::pair<std::string, AttrValue>> attrs{};
+  // Checkpoint state that float32 cannot hold exactly (metric history, RNG words).
+  std::vector<double> f64{};
+  std::vector<std::uint64_t> u64{};
+};
+
+// A run's complete training state at an epoch boundary (core/checkpoint.hpp): parameters,
+// buffers, optimizer state, every random stream, Faraone's masks and the metric history.
+// Training resumed from it ends bit-identical to a run that was never stopped.
+struct TrainState {
+  int epochs_done = 0;  // over all stages
+  std::vector<NamedTensor> tensors;
+};
+
+struct Checkpointing {
+  // Called after every epoch with the state at its end, before on_epoch sees the epoch.
+  std::function<void(const TrainState&)> save;
+  // When set, training continues from this state; the epochs it holds are replayed through
+  // on_epoch first (so a store that lost them gets them again). Throws ternbench::Error if
+  // the state does not belong to this config's model.
+  const TrainState* resume = nullptr;
 };
 
 struct TrainResult {
   std::vector<EpochMetrics> epochs;
+  std::vector<StageMetrics> stages;  // at least "final" (or the method's named stages)
+  ModelSizes sizes;                  // per layer (same order as layers) and totals, DESIGN.md §3
   std::vector<LayerStats> layers;
   std::vector<NamedTensor> weights;  // deployed weights and biases (+ latent weights if quantized)
   bool diverged = false;             // a non-finite loss stopped training
@@ -54,6 +99,7 @@ using EpochCallback = std::function<void(const EpochMetrics&)>;
 
 // Trains cfg on data. Deterministic for a given cfg (and thread count): every random
 // stream derives from cfg.seed. Throws ternbench::Error on a bad config value.
-TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch = {});
+TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch = {},
+                  const Checkpointing& checkpointing = {});
 
 }  // namespace ternbench::core

@@ -1,5 +1,8 @@
 #pragma once
 // Sweep files: TOML in, a list of fully defaulted runs out. The only toml++ user.
+// A file is one grid ([train]) or a union of grids ([[train.block]] entries over a shared
+// [train]); [train.zip] tables make several keys one grid axis (docs/sweep-format.md).
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,9 @@ struct Sweep {
   std::string weights_dir;  // [sweep] weights_dir, default "<db without .sqlite>-weights"
   std::vector<RunSpec> runs;  // expansion order: deterministic, duplicates removed
   std::string description;  // [sweep] description, free text ("" if absent)
+  std::size_t blocks = 0;   // [[train.block]] entries; 0 when [train] is the only grid
+  // Runs a block produced that an earlier block had already produced; each is run once.
+  std::size_t duplicates_across_blocks = 0;
 };
 
 // Parses and expands a sweep file. Throws ConfigError "<file>:<line>: <key.path>: <what>;
@@ -32,7 +38,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name);
 RunSpec parse_run(const std::string& canonical_toml);
 
 // Builds the canonical form and key of a config. Only the keys cfg.method uses are
-// written; the returned train holds defaults for the others. Throws ConfigError (file
+// written (and layers only for model = "custom"); the returned train holds defaults for
+// the others. Throws ConfigError (file
 // "<config>") for a value a sweep file would be refused for.
 RunSpec make_run(const core::TrainConfig& cfg);
 

@@ -21,6 +21,7 @@ struct WorkItem {
 struct RunResult {
   storage::RunRecord run;
   std::vector<storage::LayerRecord> layers;
+  std::vector<storage::StageRecord> stages;
 };
 
 std::string encode(const WorkItem& w);

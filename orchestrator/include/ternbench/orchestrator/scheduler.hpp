@@ -1,5 +1,6 @@
 #pragma once
 // Dynamic hand-out of runs: rank 0 coordinates, every other rank trains one run at a time.
+#include <cstddef>
 #include <functional>
 #include <vector>
 
@@ -24,16 +25,29 @@ using Executor = std::function<RunResult(const WorkItem&, const EpochEmitter&)>;
 // walltime left is too short for it). Runs refused are left for the next job.
 using Admission = std::function<bool(const WorkItem&)>;
 
-// Rank 0. Hands work out in the given order to whichever worker asks, while admit() allows;
-// returns when every worker has been told to stop.
+// Expected cost of a run (CPU-seconds; only the order matters).
+using CostModel = std::function<double(const WorkItem&)>;
+
+// The order runs are handed out in: longest first (LPT), so a long run does not start last
+// and keep one worker busy while the others idle; equal costs keep the given (file) order.
+// The order changes no result: a run's random streams derive from its config alone.
+std::vector<std::size_t> longest_first(const std::vector<WorkItem>& work, const CostModel& cost);
+
+// static_cost_seconds() of the config in each WorkItem's canonical TOML (0 if it does not
+// parse: such a run fails as a config error wherever it is placed).
+CostModel static_cost_model();
+
+// Rank 0. Hands work out longest first by cost (static_cost_model() when empty) to
+// whichever worker asks, while admit() allows; returns when every worker has been told to stop.
 void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink,
-                     const Admission& admit = {});
+                     const Admission& admit = {}, const CostModel& cost = {});
 
 // Ranks 1..N-1. Asks for work, executes it, streams epochs, returns on kStop.
 void run_worker(Transport& net, const Executor& execute);
 
-// One process, no transport: the same sequence of sink calls as a one-worker sweep.
+// One process, no transport: the same sequence of sink calls as a one-worker sweep
+// (the same longest-first order).
 void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink,
-                  const Admission& admit = {});
+                  const Admission& admit = {}, const CostModel& cost = {});
 
 }  // namespace ternbench::orchestrator

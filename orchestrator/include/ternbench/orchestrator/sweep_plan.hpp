@@ -3,6 +3,7 @@
 // anything; `ternbench plan` prints it and `run` executes it.
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ternbench/experiments/sweep.hpp"
@@ -25,6 +26,9 @@ struct PlannedRun {
   int attempts = 0;           // attempts so far
   bool will_run = false;
   double estimate_seconds = -1;  // CPU-seconds expected (train time x threads); -1 = unknown
+  // CPU-seconds expected for ordering the hand-out, never unknown: estimate_seconds when
+  // known, else static_cost_seconds() scaled by the DB's measured/static ratio (1 without one).
+  double cost_seconds = 0;
 };
 
 struct Plan {
@@ -35,8 +39,22 @@ struct Plan {
   double estimated_cpu_hours(int* unknown) const;  // over runs that will run
 };
 
+// CPU-seconds a run should take, from its settings alone: multiply-adds per image of the
+// model (its weight matrices) x 3 (forward and two gradients) x training images x epochs,
+// plus the test passes, at an assumed speed. Only ratios between runs matter: it orders
+// the hand-out when the DB has no similar finished run.
+double static_cost_seconds(const core::TrainConfig& cfg);
+
+// static_cost_seconds() of a run given as its canonical TOML (RunSpec::canonical_toml), or
+// 0 when the text does not parse. Runs that differ only in keys the cost ignores (seed, lr,
+// ...) share one parse, so costing thousands of runs takes milliseconds.
+double static_cost_seconds(const std::string& canonical_toml);
+
 // db may be null (no DB yet: every run is new).
 Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, const PlanOptions& opt);
+
+// cost_seconds of the runs that will run, by run key (for the scheduler's CostModel).
+std::unordered_map<std::string, double> expected_costs(const Plan& plan);
 
 // Human-readable plan (`ternbench plan`).
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,

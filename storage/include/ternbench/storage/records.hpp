@@ -1,6 +1,8 @@
 #pragma once
 // Rows of the results DB as plain structs (no SQLite types cross this boundary).
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 
 namespace ternbench::storage {
@@ -15,6 +17,9 @@ inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusDiverged = "diverged";
 inline constexpr const char* kStatusInterrupted = "interrupted";
 inline constexpr const char* kStatusConfigError = "config_error";
+
+// New metrics (schema 3 on) default to "not recorded": NaN and nullopt are stored as NULL.
+inline constexpr double kNotRecorded = std::numeric_limits<double>::quiet_NaN();
 
 struct RunRecord {
   std::string run_key;      // hash of the canonical config
@@ -41,6 +46,20 @@ struct RunRecord {
   std::string slurm_job_id;       // SLURM_JOB_ID of the job that trained it ("" outside Slurm)
   int slurm_restart_count = 0;    // SLURM_RESTART_COUNT (requeues)
   std::string versions;           // compiler and library versions, "eigen=3.4.0 hdf5=1.10.8 ..."
+  // Schema 3. The config as a JSON object with the keys of the [train] table ("" = NULL);
+  // the DB refuses text that is not valid JSON.
+  std::string config_json;
+  // Size of the whole model in bits under each encoding, float parameters (biases, batch
+  // norm, fp32 layers) included at 32 bits each (docs/methods.md, size accounting).
+  double size_fp32_bits = kNotRecorded;
+  double size_binary_bits = kNotRecorded;
+  double size_ternary_2bit_bits = kNotRecorded;
+  double size_ternary_base3_bits = kNotRecorded;
+  double size_bitmap_bits = kNotRecorded;
+  double size_relative_index_bits = kNotRecorded;
+  std::optional<std::int64_t> n_float_params;  // parameters kept in fp32
+  double float_param_bits = kNotRecorded;      // their share of each size_* total
+  std::string weights_sha256;                  // SHA-256 of the HDF5 file, hex ("" = NULL)
 };
 
 struct EpochRecord {
@@ -48,6 +67,13 @@ struct EpochRecord {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
   double sparsity = 0, seconds = 0;
+  // Schema 3. The training stage the epoch belongs to: "train", or faraone's "stage1" and
+  // "stage3". Epoch numbers are unique within a stage.
+  std::string stage = "train";
+  double lr = kNotRecorded;  // learning rate used in this epoch
+  // SCA's continuous (un-rounded) network; not recorded for other methods.
+  double test_acc_continuous = kNotRecorded, test_loss_continuous = kNotRecorded;
+  double reg_penalty = kNotRecorded;  // the regularizer's term in the loss; not recorded if none
 };
 
 struct LayerRecord {
@@ -57,6 +83,23 @@ struct LayerRecord {
   std::int64_t rows = 0, cols = 0;
   std::int64_t n = 0, n_zero = 0, n_pos = 0, n_neg = 0;
   double sparsity = 0, scale = 0, delta = 0, bits = 0;
+  // Schema 3: float scales stored with the layer, and its size in bits per encoding.
+  std::optional<std::int64_t> n_scales;
+  double bits_fp32 = kNotRecorded, bits_binary = kNotRecorded;
+  double bits_ternary_2bit = kNotRecorded, bits_ternary_base3 = kNotRecorded;
+  double bits_bitmap = kNotRecorded, bits_relative_index = kNotRecorded;
+  std::optional<std::int64_t> relative_index_b;  // index width b chosen for this layer
+};
+
+// A named evaluation of a finished run (schema 3): "final" for most methods; sca records
+// "continuous" and "rounded"; faraone "stage1", "stage2" (pruned, before retraining) and
+// "stage3". ordinal orders the stages of one run (1, 2, ...).
+struct StageRecord {
+  std::string run_key;
+  std::string stage;
+  int ordinal = 0;
+  int epochs = 0;  // epochs trained in this stage (0 for an evaluation-only stage)
+  double test_loss = kNotRecorded, test_acc = kNotRecorded, sparsity = kNotRecorded;
 };
 
 }  // namespace ternbench::storage

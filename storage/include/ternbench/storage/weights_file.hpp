@@ -4,11 +4,15 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace ternbench::storage {
 
-inline constexpr int kWeightsSchemaVersion = 1;
+// Version 2: uint8 datasets (packed codes), dataset attributes and the file attribute
+// checksum_sha256 over every tensor (verified on read). Version 1 files are still read.
+inline constexpr int kWeightsSchemaVersion = 2;
 
 struct Tensor {
   std::string name;                 // "dense0/W": group "dense0", dataset "W"
@@ -18,7 +22,12 @@ struct Tensor {
   // and it decides the dataset's type (float64: metric history; uint64: RNG states).
   std::vector<double> f64{};
   std::vector<std::uint64_t> u64{};
-  std::size_t size() const { return !f64.empty() ? f64.size() : !u64.empty() ? u64.size() : data.size(); }
+  std::vector<std::uint8_t> u8{};  // uint8: packed ternary/binary codes
+  // Attributes of the dataset (layer statistics, the codes' encoding), written and read back.
+  std::vector<std::pair<std::string, std::variant<std::string, std::int64_t, double>>> attrs{};
+  std::size_t size() const {
+    return !f64.empty() ? f64.size() : !u64.empty() ? u64.size() : !u8.empty() ? u8.size() : data.size();
+  }
 };
 
 struct WeightsMeta {
@@ -39,7 +48,8 @@ struct WeightsContent {
 };
 
 // Reads a file written by write_weights. Throws StorageError naming the path when the file
-// is missing, not HDF5, not a ternbench weights file, or newer than this binary.
+// is missing, not HDF5, not a ternbench weights file, newer than this binary, or its
+// contents do not match its checksum.
 WeightsContent read_weights(const std::string& path);
 
 }  // namespace ternbench::storage

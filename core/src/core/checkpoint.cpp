@@ -1,0 +1,191 @@
+#include "ternbench/core/checkpoint.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/dropout.hpp"
+#include "ternbench/core/quantizer.hpp"
+
+namespace ternbench::core {
+namespace {
+
+// Stage names travel as indices into these lists inside the f64 history rows.
+const std::array<const char*, 4> kEpochStages = {"train", "finetune", "stage1", "stage3"};
+const std::array<const char*, 7> kStageNames = {"final", "continuous", "rounded", "finetuned",
+                                                "stage1", "stage2",     "stage3"};
+constexpr std::size_t kEpochRow = 12, kStageRow = 5;
+
+template <std::size_t N>
+double index_of(const std::array<const char*, N>& names, const std::string& name) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (name == names[i]) return static_cast<double>(i);
+  }
+  throw Error("checkpoint: unknown stage name " + name);
+}
+
+template <std::size_t N>
+std::string name_at(const std::array<const char*, N>& names, double i) {
+  if (!(i >= 0 && i < static_cast<double>(N))) throw Error("checkpoint: bad stage index in the history");
+  return names[static_cast<std::size_t>(i)];
+}
+
+NamedTensor f32(std::string name, const Mat& m) {
+  NamedTensor t;
+  t.name = std::move(name);
+  t.shape = {static_cast<std::int64_t>(m.size())};
+  t.data.assign(m.data(), m.data() + m.size());  // column-major as held; restored the same way
+  return t;
+}
+
+NamedTensor words(std::string name, std::vector<std::uint64_t> w) {
+  NamedTensor t;
+  t.name = std::move(name);
+  t.shape = {static_cast<std::int64_t>(w.size())};
+  t.u64 = std::move(w);
+  return t;
+}
+
+NamedTensor reals(std::string name, std::vector<double> v, std::int64_t row) {
+  NamedTensor t;
+  t.name = std::move(name);
+  t.shape = {static_cast<std::int64_t>(v.size()) / row, row};
+  t.f64 = std::move(v);
+  return t;
+}
+
+const NamedTensor& get(const TrainState& s, const std::string& name) {
+  const auto it = std::find_if(s.tensors.begin(), s.tensors.end(), [&](const NamedTensor& t) { return t.name == name; });
+  if (it == s.tensors.end()) throw Error("checkpoint has no " + name + "; it belongs to another model or method");
+  return *it;
+}
+
+void load(const TrainState& s, const std::string& name, Mat& m) {
+  const NamedTensor& t = get(s, name);
+  if (t.data.size() != static_cast<std::size_t>(m.size()))
+    throw Error("checkpoint's " + name + " has " + std::to_string(t.data.size()) + " values, the model's has " +
+                std::to_string(m.size()));
+  std::copy(t.data.begin(), t.data.end(), m.data());
+}
+
+void load_rng(const TrainState& s, const std::string& name, Rng& r) {
+  const NamedTensor& t = get(s, name);
+  if (t.u64.size() != 4) throw Error("checkpoint's " + name + " is not a random stream state");
+  std::copy(t.u64.begin(), t.u64.end(), r.state);
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Rng*>> model_streams(Model& model) {
+  std::vector<std::pair<std::string, Rng*>> out;
+  for (const auto& l : model.layers()) {
+    if (auto* d = dynamic_cast<Dropout*>(l.get())) out.emplace_back(d->name(), &d->rng());
+  }
+  for (Weight* w : model.weights()) {
+    if (auto* bc = dynamic_cast<BinaryConnectQuantizer*>(w->quantizer()))
+      out.emplace_back("quantizer/" + w->latent().name, &bc->rng());
+  }
+  return out;
+}
+
+TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
+                         const std::vector<std::pair<std::string, Rng*>>& streams,
+                         const std::vector<EpochMetrics>& epochs, const std::vector<StageMetrics>& stages) {
+  TrainState s;
+  s.epochs_done = progress.epochs_done;
+  auto& ts = s.tensors;
+  ts.push_back(words("progress", {static_cast<std::uint64_t>(progress.epochs_done),
+                                  static_cast<std::uint64_t>(progress.phase),
+                                  static_cast<std::uint64_t>(progress.phase_epochs)}));
+  for (const Param* p : model.params()) ts.push_back(f32("param/" + p->name, p->value));
+  for (const Param* p : model.buffers()) ts.push_back(f32("buffer/" + p->name, p->value));
+  for (const auto& [name, m] : opt.state()) ts.push_back(f32("opt/" + name, *m));
+  ts.push_back(words("opt/steps", {static_cast<std::uint64_t>(opt.steps())}));
+  for (const auto& [name, r] : streams) ts.push_back(words("rng/" + name, {r->state, r->state + 4}));
+  for (Weight* w : model.weights()) {
+    const auto* f = dynamic_cast<const FaraoneQuantizer*>(w->quantizer());
+    if (f == nullptr || !f->has_mask()) continue;
+    ts.push_back(f32("mask/" + w->latent().name, f->mask()));
+    ts.push_back(reals("mask_threshold/" + w->latent().name, {f->delta()}, 1));
+  }
+  std::vector<double> rows;
+  for (const EpochMetrics& e : epochs) {
+    rows.insert(rows.end(), {static_cast<double>(e.epoch), index_of(kEpochStages, e.stage), e.train_loss,
+                             e.train_acc, e.test_loss, e.test_acc, e.test_loss_continuous, e.test_acc_continuous,
+                             e.reg_penalty, e.sparsity, e.lr, e.seconds});
+  }
+  ts.push_back(reals("history/epochs", std::move(rows), kEpochRow));
+  rows.clear();
+  for (const StageMetrics& m : stages) {
+    rows.insert(rows.end(), {index_of(kStageNames, m.stage), static_cast<double>(m.epochs), m.test_loss, m.test_acc,
+                             m.sparsity});
+  }
+  ts.push_back(reals("history/stages", std::move(rows), kStageRow));
+  return s;
+}
+
+Progress state_progress(const TrainState& s) {
+  const NamedTensor& t = get(s, "progress");
+  if (t.u64.size() != 3) throw Error("checkpoint's progress record is damaged");
+  return Progress{static_cast<int>(t.u64[0]), static_cast<int>(t.u64[1]), static_cast<int>(t.u64[2])};
+}
+
+void restore_model_state(const TrainState& s, Model& model, const std::vector<std::pair<std::string, Rng*>>& streams) {
+  for (Param* p : model.params()) load(s, "param/" + p->name, p->value);
+  for (Param* p : model.buffers()) load(s, "buffer/" + p->name, p->value);
+  for (Weight* w : model.weights()) {
+    auto* f = dynamic_cast<FaraoneQuantizer*>(w->quantizer());
+    const std::string key = "mask/" + w->latent().name;
+    const bool stored = std::any_of(s.tensors.begin(), s.tensors.end(), [&](const NamedTensor& t) { return t.name == key; });
+    if (f == nullptr || !stored) continue;
+    Mat mask(w->latent().value.rows(), w->latent().value.cols());
+    load(s, key, mask);
+    const NamedTensor& d = get(s, "mask_threshold/" + w->latent().name);
+    f->set_mask(mask, d.f64.empty() ? 0.0 : d.f64[0]);
+  }
+  model.refresh();
+  // Last: refreshing a stochastic quantizer draws from its stream.
+  for (const auto& [name, r] : streams) load_rng(s, "rng/" + name, *r);
+}
+
+void restore_optimizer(const TrainState& s, Optimizer& opt) {
+  for (const auto& [name, m] : opt.state()) load(s, "opt/" + name, *m);
+  const NamedTensor& steps = get(s, "opt/steps");
+  if (steps.u64.size() != 1) throw Error("checkpoint's opt/steps is damaged");
+  opt.set_steps(static_cast<std::int64_t>(steps.u64[0]));
+}
+
+void restore_history(const TrainState& s, std::vector<EpochMetrics>& epochs, std::vector<StageMetrics>& stages) {
+  const std::vector<double>& e = get(s, "history/epochs").f64;
+  epochs.clear();
+  for (std::size_t i = 0; i + kEpochRow <= e.size(); i += kEpochRow) {
+    EpochMetrics m;
+    m.epoch = static_cast<int>(e[i]);
+    m.stage = name_at(kEpochStages, e[i + 1]);
+    m.train_loss = e[i + 2];
+    m.train_acc = e[i + 3];
+    m.test_loss = e[i + 4];
+    m.test_acc = e[i + 5];
+    m.test_loss_continuous = e[i + 6];
+    m.test_acc_continuous = e[i + 7];
+    m.reg_penalty = e[i + 8];
+    m.sparsity = e[i + 9];
+    m.lr = e[i + 10];
+    m.seconds = e[i + 11];
+    epochs.push_back(m);
+  }
+  const std::vector<double>& st = get(s, "history/stages").f64;
+  stages.clear();
+  for (std::size_t i = 0; i + kStageRow <= st.size(); i += kStageRow) {
+    StageMetrics m;
+    m.stage = name_at(kStageNames, st[i]);
+    m.epochs = static_cast<int>(st[i + 1]);
+    m.test_loss = st[i + 2];
+    m.test_acc = st[i + 3];
+    m.sparsity = st[i + 4];
+    stages.push_back(m);
+  }
+}
+
+}  // namespace ternbench::core

@@ -1,0 +1,76 @@
+#include "ternbench/orchestrator/cli_infer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/data_fetch.hpp"
+#include "ternbench/core/dataset.hpp"
+#include "ternbench/core/restore.hpp"
+#include "ternbench/experiments/sweep.hpp"
+#include "ternbench/storage/weights_file.hpp"
+#include "tensors.hpp"
+
+namespace ternbench::orchestrator {
+namespace {
+
+std::string exact(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+}  // namespace
+
+CLI::App* add_infer_command(CLI::App& app, InferOptions& opt) {
+  auto* cmd = app.add_subcommand("infer", "re-evaluate a stored model (a run's HDF5 weights file) on a test split");
+  cmd->add_option("--weights", opt.weights, "the run's HDF5 file, e.g. results/x-weights/<run_key>.h5")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--dataset", opt.dataset, "dataset to evaluate on (default: the one the run trained on)");
+  cmd->add_option("--data", opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
+  cmd->add_flag("--all", opt.all, "evaluate the whole test split, not only the run's test_limit samples");
+  return cmd;
+}
+
+int run_infer(const InferOptions& opt) {
+  storage::WeightsContent content = storage::read_weights(opt.weights);
+  if (content.meta.epoch >= 0)
+    throw StorageError(opt.weights + ": is a checkpoint (epoch " + std::to_string(content.meta.epoch) +
+                       "), not a finished run's weights; give the run's <run_key>.h5");
+  experiments::RunSpec spec;
+  try {
+    spec = experiments::parse_run(content.meta.config_toml);
+  } catch (const std::exception& e) {
+    throw StorageError(opt.weights + ": its config_toml attribute is not a config this ternbench reads (" +
+                       e.what() + ")");
+  }
+  core::TrainConfig cfg = spec.train;
+  if (!opt.dataset.empty()) cfg.dataset = opt.dataset;
+  if (opt.all) cfg.test_limit = 0;
+  const std::string root = opt.data_root.empty() ? core::data_root() : opt.data_root;
+  const auto fetchable = core::fetchable_datasets();
+  if (std::find(fetchable.begin(), fetchable.end(), cfg.dataset) != fetchable.end() &&
+      !core::dataset_cached(cfg.dataset, root))
+    core::fetch_dataset(cfg.dataset, root, std::cerr);
+  const core::DataSplit data = core::load_dataset(cfg.dataset, root);
+  const core::Dataset& tr = data.train;
+  try {
+    (void)core::model_shape(cfg, tr.channels, tr.height, tr.width, tr.num_classes);
+  } catch (const std::exception& e) {
+    throw ConfigError("ternbench infer", "--dataset " + cfg.dataset, 0,
+                      std::string("the stored model does not take this dataset's images: ") + e.what());
+  }
+  core::Model model = core::restore_model(cfg, data, to_core(std::move(content.tensors)), opt.weights);
+  const core::Evaluation e = core::evaluate_test_split(cfg, data, model);
+  core::Dataset subset;
+  const std::size_t n = core::limited_subset(data.test, cfg.test_limit, subset) ? subset.size() : data.test.size();
+  std::cout << "run_key " << content.meta.run_key << "\n"
+            << "dataset " << cfg.dataset << " (" << n << " test images)\n"
+            << "test_acc " << exact(e.accuracy) << "\n"
+            << "test_loss " << exact(e.loss) << std::endl;
+  return 0;
+}
+
+}  // namespace ternbench::orchestrator

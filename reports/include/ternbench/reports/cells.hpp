@@ -1,0 +1,49 @@
+#pragma once
+// Cells: groups of runs that differ only by seed, with per-metric statistics over the runs
+// that finished. Every cell keeps the run keys behind its numbers.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ternbench/reports/runs.hpp"
+#include "ternbench/reports/stats.hpp"
+
+namespace ternbench::reports {
+
+struct Cell {
+  std::string id;        // first 8 hex digits of SHA-256(cell_key): stable across reports
+  std::string cell_key;  // canonical config without the seed
+  std::map<std::string, Value> config;  // the config keys shared by the cell's runs (no seed)
+  std::string dataset, model, method;
+  std::vector<std::string> run_keys;    // every run of the cell, any status, sorted
+  std::vector<std::string> done_keys;   // the runs whose metrics are averaged (status done)
+  std::map<std::string, int> status_counts;
+  std::map<std::string, SeedStats> stats;  // per numeric metric, over the done runs
+
+  int n_done() const { return static_cast<int>(done_keys.size()); }
+  int n_runs() const { return static_cast<int>(run_keys.size()); }
+  int count(const std::string& status) const;
+  // Every run has a final status (done or diverged): nothing pending, running,
+  // interrupted, failed or not started.
+  bool complete() const;
+  const SeedStats* stat(const std::string& metric) const;  // nullptr when no done run has it
+  // "2 done, 1 running, 1 failed": the statuses of an incomplete cell.
+  std::string status_summary() const;
+};
+
+// Derived metrics added to each run before grouping: natural_bits (size under the method's
+// natural encoding), natural_bpw (natural_bits / n_weights), natural_ratio
+// (size_fp32_bits / natural_bits). The natural encoding: fp32 for fp, binary for
+// binaryconnect and bwn, dense 2-bit ternary for twn and ttq, the smallest of 2-bit, bitmap
+// and relative index for the sparse methods sca and faraone.
+void add_derived_metrics(std::vector<RunRow>& runs);
+std::string natural_encoding(const std::string& method);
+
+// Groups runs by cell key. Order: dataset, model, method (fp, binaryconnect, bwn, twn, ttq,
+// sca, faraone, others alphabetically), then the remaining config values.
+std::vector<Cell> make_cells(const std::vector<RunRow>& runs);
+
+// Position of a method in tables and legends.
+int method_order(const std::string& method);
+
+}  // namespace ternbench::reports

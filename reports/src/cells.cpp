@@ -1,0 +1,133 @@
+#include "ternbench/reports/cells.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <limits>
+#include <set>
+
+#include "ternbench/base/hash.hpp"
+
+namespace ternbench::reports {
+namespace {
+
+constexpr const char* kMethodOrder[] = {"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"};
+
+std::string config_text(const std::map<std::string, Value>& config, const char* key) {
+  const auto it = config.find(key);
+  return it == config.end() ? std::string() : it->second.str();
+}
+
+// Orders two config values: numbers numerically, everything else by text.
+bool value_less(const Value& a, const Value& b) {
+  if (a.kind == Value::Kind::kNumber && b.kind == Value::Kind::kNumber) return a.number < b.number;
+  return a.str() < b.str();
+}
+
+}  // namespace
+
+int method_order(const std::string& method) {
+  for (int i = 0; i < static_cast<int>(std::size(kMethodOrder)); ++i)
+    if (method == kMethodOrder[i]) return i;
+  return static_cast<int>(std::size(kMethodOrder));
+}
+
+std::string natural_encoding(const std::string& method) {
+  if (method == "fp") return "fp32";
+  if (method == "binaryconnect" || method == "bwn") return "binary";
+  if (method == "twn" || method == "ttq") return "ternary 2-bit";
+  return "sparse ternary";
+}
+
+void add_derived_metrics(std::vector<RunRow>& runs) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (auto& r : runs) {
+    const std::string enc = natural_encoding(config_text(r.config, "method"));
+    auto get = [&](const char* name) { return r.metric(name).value_or(nan); };
+    double bits = nan;
+    if (enc == "fp32") bits = get("size_fp32_bits");
+    else if (enc == "binary") bits = get("size_binary_bits");
+    else if (enc == "ternary 2-bit") bits = get("size_ternary_2bit_bits");
+    else bits = std::fmin(get("size_ternary_2bit_bits"), std::fmin(get("size_bitmap_bits"), get("size_relative_index_bits")));
+    const double n = get("n_weights");
+    r.metrics["natural_bits"] = Value::of(bits);
+    r.metrics["natural_bpw"] = Value::of(n > 0 ? bits / n : nan);
+    r.metrics["natural_ratio"] = Value::of(bits > 0 ? get("size_fp32_bits") / bits : nan);
+  }
+}
+
+int Cell::count(const std::string& status) const {
+  const auto it = status_counts.find(status);
+  return it == status_counts.end() ? 0 : it->second;
+}
+
+bool Cell::complete() const {
+  for (const auto& [status, n] : status_counts)
+    if (status != "done" && status != "diverged" && n > 0) return false;
+  return true;
+}
+
+const SeedStats* Cell::stat(const std::string& metric) const {
+  const auto it = stats.find(metric);
+  return it == stats.end() || it->second.n == 0 ? nullptr : &it->second;
+}
+
+std::string Cell::status_summary() const {
+  std::string out = std::to_string(count("done")) + " done";
+  for (const auto& [status, n] : status_counts) {
+    if (status == "done" || n == 0) continue;
+    out.append(", ").append(std::to_string(n)).append(" ").append(status);
+  }
+  return out;
+}
+
+std::vector<Cell> make_cells(const std::vector<RunRow>& runs) {
+  std::map<std::string, std::vector<const RunRow*>> groups;
+  for (const auto& r : runs) groups[r.cell_key].push_back(&r);
+
+  std::vector<Cell> cells;
+  for (const auto& [key, members] : groups) {
+    Cell c;
+    c.cell_key = key;
+    c.id = sha256_hex(key).substr(0, 8);
+    c.config = members.front()->config;
+    c.config.erase("seed");
+    c.dataset = config_text(c.config, "dataset");
+    c.model = config_text(c.config, "model");
+    c.method = config_text(c.config, "method");
+    std::map<std::string, std::vector<double>> values;
+    for (const RunRow* r : members) {
+      c.run_keys.push_back(r->run_key);
+      ++c.status_counts[r->status];
+      if (r->status != "done") continue;
+      c.done_keys.push_back(r->run_key);
+      for (const auto& [name, v] : r->metrics)
+        if (v.kind == Value::Kind::kNumber) values[name].push_back(v.number);
+    }
+    // A metric some done runs lack (NULL) is averaged over the runs that have it.
+    for (const auto& [name, vs] : values) c.stats[name] = seed_stats(vs);
+    std::sort(c.run_keys.begin(), c.run_keys.end());
+    std::sort(c.done_keys.begin(), c.done_keys.end());
+    cells.push_back(std::move(c));
+  }
+  std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {
+    if (a.dataset != b.dataset) return a.dataset < b.dataset;
+    if (a.model != b.model) return a.model < b.model;
+    if (method_order(a.method) != method_order(b.method)) return method_order(a.method) < method_order(b.method);
+    if (a.method != b.method) return a.method < b.method;
+    // Remaining keys in name order; the cell without a key sorts first.
+    std::set<std::string> keys;
+    for (const auto& kv : a.config) keys.insert(kv.first);
+    for (const auto& kv : b.config) keys.insert(kv.first);
+    for (const auto& k : keys) {
+      const auto ia = a.config.find(k), ib = b.config.find(k);
+      if (ia == a.config.end() || ib == b.config.end()) return ia == a.config.end();
+      if (value_less(ia->second, ib->second)) return true;
+      if (value_less(ib->second, ia->second)) return false;
+    }
+    return a.id < b.id;
+  });
+  return cells;
+}
+
+}  // namespace ternbench::reports

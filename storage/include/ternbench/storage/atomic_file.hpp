@@ -1,0 +1,12 @@
+#pragma once
+// Whole-file writes that a reader never sees half done.
+#include <string>
+#include <string_view>
+
+namespace ternbench::storage {
+
+// Writes `content` to `<path>.tmp.<pid>` beside `path`, then renames it over `path`.
+// Throws StorageError naming `path` (the temporary file is removed on failure).
+void write_file_atomically(const std::string& path, std::string_view content);
+
+}  // namespace ternbench::storage

@@ -1,0 +1,271 @@
+#include "schema.hpp"
+
+#include <string_view>
+
+#include "sqlite_util.hpp"
+#include "ternbench/base/error.hpp"
+#include "ternbench/storage/metrics_db.hpp"
+
+namespace ternbench::storage::schema {
+namespace {
+
+// REAL columns are nullable because SQLite stores NaN (a diverged run's loss) as NULL;
+// NULL reads back as NaN. Optional TEXT columns hold NULL for "" so that SQL users can
+// write `error IS NULL`.
+// Version 1 as first released. A new DB is created as version 1 and then migrated, so every
+// DB, new or old, goes through the same migrations.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE runs(
+  run_key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK(status IN ('pending','running','done','failed','diverged','interrupted')),
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
+CREATE TABLE epochs(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  seconds REAL,
+  PRIMARY KEY(run_key, epoch));
+CREATE TABLE layers(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  layer TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  cols INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  n_zero INTEGER NOT NULL,
+  n_pos INTEGER NOT NULL,
+  n_neg INTEGER NOT NULL,
+  sparsity REAL,
+  scale REAL,
+  delta REAL,
+  bits REAL,
+  PRIMARY KEY(run_key, layer));
+)sql";
+
+// Version 2: status 'config_error'; attempts and provenance columns. SQLite cannot change a
+// CHECK constraint in place, so runs is rebuilt (with foreign keys off, see migrate()).
+constexpr std::string_view kMigrateV1ToV2 = R"sql(
+CREATE TABLE runs_v2(
+  run_key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK(status IN ('pending','running','done','failed','diverged','interrupted','config_error')),
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  slurm_job_id TEXT,
+  slurm_restart_count INTEGER NOT NULL DEFAULT 0,
+  versions TEXT);
+INSERT INTO runs_v2(run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, attempts)
+SELECT run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, 1 FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
+)sql";
+
+// Version 3: the run's config as JSON, model sizes per encoding, a checksum of the weights
+// file; per-epoch stage, lr, SCA's continuous metrics and the regularizer term; per-layer
+// sizes; the stages table. New columns are appended so that `SELECT *` and positional
+// INSERTs written for version 2 keep their meaning. epochs is rebuilt because its primary
+// key gains the stage (faraone numbers the epochs of each stage from 1).
+constexpr std::string_view kMigrateV2ToV3 = R"sql(
+ALTER TABLE runs ADD COLUMN config_json TEXT
+  CHECK(config_json IS NULL OR json_valid(config_json));
+ALTER TABLE runs ADD COLUMN size_fp32_bits REAL;
+ALTER TABLE runs ADD COLUMN size_binary_bits REAL;
+ALTER TABLE runs ADD COLUMN size_ternary_2bit_bits REAL;
+ALTER TABLE runs ADD COLUMN size_ternary_base3_bits REAL;
+ALTER TABLE runs ADD COLUMN size_bitmap_bits REAL;
+ALTER TABLE runs ADD COLUMN size_relative_index_bits REAL;
+ALTER TABLE runs ADD COLUMN n_float_params INTEGER;
+ALTER TABLE runs ADD COLUMN float_param_bits REAL;
+ALTER TABLE runs ADD COLUMN weights_sha256 TEXT;
+CREATE TABLE epochs_v3(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  seconds REAL,
+  stage TEXT NOT NULL DEFAULT 'train' CHECK(stage <> ''),
+  lr REAL,
+  test_acc_continuous REAL,
+  test_loss_continuous REAL,
+  reg_penalty REAL,
+  PRIMARY KEY(run_key, stage, epoch));
+INSERT INTO epochs_v3(run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds)
+SELECT run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds FROM epochs;
+DROP TABLE epochs;
+ALTER TABLE epochs_v3 RENAME TO epochs;
+ALTER TABLE layers ADD COLUMN n_scales INTEGER;
+ALTER TABLE layers ADD COLUMN bits_fp32 REAL;
+ALTER TABLE layers ADD COLUMN bits_binary REAL;
+ALTER TABLE layers ADD COLUMN bits_ternary_2bit REAL;
+ALTER TABLE layers ADD COLUMN bits_ternary_base3 REAL;
+ALTER TABLE layers ADD COLUMN bits_bitmap REAL;
+ALTER TABLE layers ADD COLUMN bits_relative_index REAL;
+ALTER TABLE layers ADD COLUMN relative_index_b INTEGER;
+CREATE TABLE stages(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  stage TEXT NOT NULL CHECK(stage <> ''),
+  ordinal INTEGER NOT NULL,
+  epochs INTEGER NOT NULL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  PRIMARY KEY(run_key, stage));
+CREATE INDEX runs_by_sweep ON runs(sweep);
+CREATE INDEX runs_by_method_dataset_status ON runs(method, dataset, status);
+CREATE INDEX epochs_by_run ON epochs(run_key);
+)sql";
+
+// Views are not data: every migration drops and re-creates them, so they always match the
+// tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
+// what a ratio of an unrecorded size should be.
+constexpr std::string_view kDropViews = R"sql(
+DROP VIEW IF EXISTS results;
+DROP VIEW IF EXISTS run_epochs;
+DROP VIEW IF EXISTS run_layers;
+)sql";
+
+constexpr std::string_view kViews = R"sql(
+CREATE VIEW results AS
+SELECT
+  r.run_key, r.sweep, r.status, r.dataset, r.model, r.method, r.seed,
+  json_extract(r.config_json, '$.epochs') AS epochs,
+  json_extract(r.config_json, '$.batch_size') AS batch_size,
+  json_extract(r.config_json, '$.optimizer') AS optimizer,
+  coalesce(json_extract(r.config_json, '$.lr'), r.lr) AS lr,
+  json_extract(r.config_json, '$.weight_decay') AS weight_decay,
+  json_extract(r.config_json, '$.delta_factor') AS delta_factor,
+  json_extract(r.config_json, '$.twn_per_channel') AS twn_per_channel,
+  json_extract(r.config_json, '$.ttq_threshold') AS ttq_threshold,
+  json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
+  json_extract(r.config_json, '$.sca_lambda') AS sca_lambda,
+  json_extract(r.config_json, '$.sca_init_std') AS sca_init_std,
+  json_extract(r.config_json, '$.faraone_lambda2') AS faraone_lambda2,
+  json_extract(r.config_json, '$.faraone_lambdaq') AS faraone_lambdaq,
+  json_extract(r.config_json, '$.faraone_target_sparsity') AS faraone_target_sparsity,
+  json_extract(r.config_json, '$.quantize_first') AS quantize_first,
+  json_extract(r.config_json, '$.quantize_last') AS quantize_last,
+  r.epochs_done, r.train_loss, r.train_acc, r.test_loss, r.test_acc,
+  (SELECT s.test_acc FROM stages s WHERE s.run_key = r.run_key AND s.stage = 'continuous')
+    AS test_acc_continuous,
+  r.sparsity, r.bits_per_weight, r.n_weights, r.n_nonzero,
+  r.size_fp32_bits, r.size_binary_bits, r.size_ternary_2bit_bits, r.size_ternary_base3_bits,
+  r.size_bitmap_bits, r.size_relative_index_bits, r.n_float_params, r.float_param_bits,
+  r.size_fp32_bits / r.size_binary_bits AS ratio_binary,
+  r.size_fp32_bits / r.size_ternary_2bit_bits AS ratio_ternary_2bit,
+  r.size_fp32_bits / r.size_ternary_base3_bits AS ratio_ternary_base3,
+  r.size_fp32_bits / r.size_bitmap_bits AS ratio_bitmap,
+  r.size_fp32_bits / r.size_relative_index_bits AS ratio_relative_index,
+  r.train_seconds, r.attempts, r.git_commit, r.git_dirty, r.host, r.started_at, r.finished_at,
+  r.weights_path, r.error
+FROM runs r;
+CREATE VIEW run_epochs AS
+SELECT
+  e.run_key, r.sweep, r.dataset, r.model, r.method, r.seed,
+  json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
+  e.stage, e.epoch, e.lr, e.train_loss, e.train_acc, e.test_loss, e.test_acc,
+  e.test_loss_continuous, e.test_acc_continuous, e.reg_penalty, e.sparsity, e.seconds
+FROM epochs e JOIN runs r ON r.run_key = e.run_key;
+CREATE VIEW run_layers AS
+SELECT
+  l.run_key, r.sweep, r.dataset, r.model, r.method, r.seed,
+  json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
+  l.layer, l.precision, l.rows, l.cols, l.n, l.n_zero, l.n_pos, l.n_neg, l.sparsity,
+  l.scale, l.delta, l.bits, l.n_scales,
+  l.bits_fp32, l.bits_binary, l.bits_ternary_2bit, l.bits_ternary_base3, l.bits_bitmap,
+  l.bits_relative_index, l.relative_index_b,
+  l.bits_fp32 / l.bits_binary AS ratio_binary,
+  l.bits_fp32 / l.bits_ternary_2bit AS ratio_ternary_2bit,
+  l.bits_fp32 / l.bits_ternary_base3 AS ratio_ternary_base3,
+  l.bits_fp32 / l.bits_bitmap AS ratio_bitmap,
+  l.bits_fp32 / l.bits_relative_index AS ratio_relative_index
+FROM layers l JOIN runs r ON r.run_key = l.run_key;
+)sql";
+
+}  // namespace
+
+void migrate(sqlite3* db, const std::string& path, int from_version) {
+  if (from_version == 0) sqlite::exec(db, path, kSchemaV1);
+  // Views name the tables a migration rebuilds; SQLite refuses to rename a table that a
+  // broken view refers to, so they go first and come back last.
+  sqlite::exec(db, path, kDropViews);
+  if (from_version < 2) sqlite::exec(db, path, kMigrateV1ToV2);
+  if (from_version < 3) sqlite::exec(db, path, kMigrateV2ToV3);
+  sqlite::exec(db, path, kViews);
+  if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
+    throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +
+                       " broke foreign keys; the DB is unchanged");
+  }
+  std::string set_version = "PRAGMA user_version = ";
+  set_version.append(std::to_string(MetricsDb::kSchemaVersion));
+  sqlite::exec(db, path, set_version);
+}
+
+}  // namespace ternbench::storage::schema
