@@ -1,31 +1,15 @@
 #include "ternbench/experiments/config_json.hpp"
 
 #include <charconv>
-#include <cstdio>
 #include <toml++/toml.h>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/json.hpp"
 
 namespace ternbench::experiments {
 namespace {
 
-void put_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
+void put_string(std::string& out, std::string_view s) { out += json_quote(s); }
 
 // Shortest round-trip form, so 0.05 reads back as the same double and shows as 0.05.
 void put_node(std::string& out, const toml::node& n) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "ternbench/base/json.hpp"
 #include "ternbench/storage/query.hpp"
 
 namespace ternbench::storage {
@@ -87,28 +88,7 @@ std::string csv_field(const std::string& s, bool quote_empty) {
   return out;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+std::string json_string(const std::string& s) { return json_quote(s); }
 
 std::string json_value(const SqlValue& v) {
   switch (v.type) {
