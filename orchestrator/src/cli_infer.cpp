@@ -50,10 +50,7 @@ int run_infer(const InferOptions& opt) {
   if (!opt.dataset.empty()) cfg.dataset = opt.dataset;
   if (opt.all) cfg.test_limit = 0;
   const std::string root = opt.data_root.empty() ? core::data_root() : opt.data_root;
-  const auto fetchable = core::fetchable_datasets();
-  if (std::find(fetchable.begin(), fetchable.end(), cfg.dataset) != fetchable.end() &&
-      !core::dataset_cached(cfg.dataset, root))
-    core::fetch_dataset(cfg.dataset, root, std::cerr);
+  core::fetch_if_missing(cfg.dataset, root, std::cerr);
   const core::DataSplit data = core::load_dataset(cfg.dataset, root);
   const core::Dataset& tr = data.train;
   try {

@@ -89,26 +89,12 @@ class DbSink final : public ResultSink {
   int finished_ = 0, failed_ = 0;
 };
 
-bool has_idx_files(const std::string& dir) {
-  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                        "t10k-labels-idx1-ubyte"}) {
-    const fs::path p = fs::path(dir) / f;
-    if (!fs::exists(p) && !fs::exists(fs::path(p.string() + ".gz"))) return false;
-  }
-  return true;
-}
-
 // Registry datasets the sweep needs but the data root lacks are fetched before any run
 // starts, so a missing dataset costs one download instead of a sweep of failed runs.
 void ensure_datasets(const std::vector<PlannedRun>& todo, const std::string& root) {
   std::set<std::string> names;
   for (const auto& p : todo) names.insert(p.spec->train.dataset);
-  const auto fetchable = core::fetchable_datasets();
-  for (const auto& name : names) {
-    if (std::find(fetchable.begin(), fetchable.end(), name) == fetchable.end()) continue;
-    if (has_idx_files(core::dataset_dir(root, name))) continue;
-    core::fetch_dataset(name, root, std::cout);
-  }
+  for (const auto& name : names) core::fetch_if_missing(name, root, std::cout);
 }
 
 std::string relative_to(const fs::path& file, const fs::path& dir) {

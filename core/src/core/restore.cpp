@@ -1,5 +1,6 @@
 #include "ternbench/core/restore.hpp"
 
+#include <Eigen/Core>
 #include <algorithm>
 
 #include "ternbench/base/error.hpp"
@@ -75,6 +76,8 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
 }
 
 Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model) {
+  // The run's thread count: results are bit-identical for a given count, not across counts.
+  Eigen::setNbThreads(cfg.threads);
   Dataset train_subset, test_subset;
   const Dataset& train = limited_subset(data.train, cfg.train_limit, train_subset) ? train_subset : data.train;
   const Dataset& test = limited_subset(data.test, cfg.test_limit, test_subset) ? test_subset : data.test;

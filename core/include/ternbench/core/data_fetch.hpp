@@ -22,6 +22,11 @@ std::vector<std::string> fetchable_datasets();
 // goes to log. Throws DataError with one line naming the problem and the fix.
 FetchResult fetch_dataset(const std::string& name, const std::string& root, std::ostream& log);
 
+// Before a run: fetches a registry dataset (mnist, fashion-mnist) whose directory holds no
+// IDX files yet. Files already there, the user's own included, are left as they are (the
+// loader checks them); other datasets (cifar10) are never fetched.
+void fetch_if_missing(const std::string& name, const std::string& root, std::ostream& log);
+
 // True when <root>/<name> holds IDX files matching the pinned checksums.
 bool dataset_cached(const std::string& name, const std::string& root);
 

@@ -19,8 +19,8 @@ namespace ternbench::core {
 Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::vector<NamedTensor>& tensors,
                     const std::string& source);
 
-// Test split evaluation as train() does it: the first test_limit samples, normalized with
-// the statistics of the first train_limit training samples when cfg.normalize.
+// Test split evaluation as train() does it: the test_limit subset, normalized with the
+// statistics of the train_limit subset when cfg.normalize, with cfg.threads threads.
 Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model);
 
 }  // namespace ternbench::core
