@@ -1,4 +1,4 @@
-# kill -9 of the whole mpirun process group mid-sweep (no signal handler runs, no run is
+# kill -9 of mpirun and all its ranks at once mid-sweep (no signal handler runs, no run is
 # recorded as interrupted), then `ternbench run` again: every run ends done exactly once,
 # runs finished before the kill are not trained again, the metrics equal an uninterrupted
 # sweep's, and no temporary file is left behind.
@@ -23,9 +23,10 @@ runs=8
 
 "$TB_BIN" run kill.toml --db straight/kill.sqlite > straight.log
 
-# Own session and process group, so kill -9 -PGID reaches mpirun and every rank.
+# In a session of its own: Open MPI gives every rank its own process group, so mpirun's
+# group alone would miss the ranks; the session holds mpirun and all of them.
 setsid "$MPIEXEC" -n 3 --oversubscribe "$TB_BIN" run kill.toml > run1.log 2>&1 &
-pgid=$!
+sid=$!
 done_before=0
 for _ in $(seq 1 600); do
   if [ -f results/kill.sqlite ]; then
@@ -36,11 +37,13 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 [ "$done_before" -ge 2 ] || { cat run1.log; fail "the sweep never reached 2 finished runs"; }
-kill -9 -- -"$pgid"
-set +e; wait "$pgid"; rc=$?; set -e
+pids=$(pgrep -s "$sid")
+[ "$(echo $pids | wc -w)" -ge 4 ] || fail "expected mpirun and 3 ranks in the session, got: $pids"
+kill -9 $pids
+set +e; wait "$sid"; rc=$?; set -e
 [ $rc -eq 137 ] || fail "mpirun should have died of SIGKILL (137), got $rc"
-for _ in $(seq 1 100); do pgrep -g "$pgid" > /dev/null || break; sleep 0.05; done
-! pgrep -g "$pgid" > /dev/null || fail "processes of the killed job are still alive"
+for _ in $(seq 1 100); do pgrep -s "$sid" > /dev/null || break; sleep 0.05; done
+! pgrep -s "$sid" > /dev/null || fail "processes of the killed job are still alive"
 
 done_keys=$(q results/kill.sqlite "select run_key || ' ' || finished_at from runs where status = 'done' order by run_key")
 n_done=$(echo "$done_keys" | wc -l)
