@@ -97,6 +97,17 @@ void ensure_datasets(const std::vector<PlannedRun>& todo, const std::string& roo
   for (const auto& name : names) core::fetch_if_missing(name, root, std::cout);
 }
 
+// A killed writer leaves "<file>.tmp.<pid>" behind (weights and checkpoints are written
+// to a temporary name and renamed). One job writes a sweep's weights directory, so at its
+// start no such file can belong to a live writer.
+void remove_stale_temp_files(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) fs::remove(it->path(), ec);
+  }
+}
+
 std::string relative_to(const fs::path& file, const fs::path& dir) {
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal());
   return rel.empty() ? file.string() : rel.string();
@@ -154,6 +165,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   }
 
   ensure_datasets(todo, data_root);
+  remove_stale_temp_files(weights_dir);
 
   const fs::path db_dir = fs::absolute(db_path).parent_path();
   std::vector<WorkItem> work;
@@ -192,15 +204,23 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     return true;
   };
 
+  // Longest expected run first: measured times of similar finished runs, else the static
+  // cost model scaled to them (sweep_plan.cpp).
+  const auto costs = expected_costs(plan);
+  const CostModel cost = [&costs](const WorkItem& w) {
+    const auto it = costs.find(w.run_key);
+    return it == costs.end() ? 0.0 : it->second;
+  };
   int failed = 0;
   {
     DbSink sink(db, specs, static_cast<int>(work.size()));
     if (net) {
-      run_coordinator(*net, work, sink, admit);
+      run_coordinator(*net, work, sink, admit, cost);
     } else {
       RunExecutor exec(0);
       run_embedded(
-          work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink, admit);
+          work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink, admit,
+          cost);
     }
     failed = sink.failed();
   }

@@ -17,9 +17,9 @@ model = "custom"
 layers = ["dense(64)", "relu", "dense(10)"]
 epochs = 2
 batch_size = 32
-seed = [1, 2, 3, 4]
+seed = [1, 2, 3, 4, 5, 6]
 TOML
-runs=8
+runs=12
 
 "$TB_BIN" run kill.toml --db straight/kill.sqlite > straight.log
 
