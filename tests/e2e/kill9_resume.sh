@@ -4,7 +4,7 @@
 # sweep's, and no temporary file is left behind.
 source "$(dirname "$0")/common.sh"
 : "${MPIEXEC:?}"
-"$TB_FIXTURE" "$TERNBENCH_DATA/mnist" 1000 200
+"$TB_FIXTURE" "$TERNBENCH_DATA/mnist" 12000 200   # runs long enough for the kill to land mid-sweep
 
 cat > kill.toml <<'TOML'
 [sweep]
@@ -15,7 +15,7 @@ dataset = "mnist"
 method = ["fp", "twn"]
 model = "custom"
 layers = ["dense(64)", "relu", "dense(10)"]
-epochs = 2
+epochs = 4
 batch_size = 32
 seed = [1, 2, 3, 4, 5, 6]
 TOML
@@ -58,7 +58,7 @@ grep -q "$((runs - n_done)) runs to train ($n_done already finished" run2.log ||
 
 [ "$(q results/kill.sqlite "select count(*) from runs")" = $runs ] || fail "expected $runs rows in runs"
 [ "$(q results/kill.sqlite "select count(*) from runs where status = 'done'")" = $runs ] || fail "every run must be done"
-[ "$(q results/kill.sqlite "select count(*) from epochs")" = $((runs * 2)) ] || fail "expected 2 epochs per run"
+[ "$(q results/kill.sqlite "select count(*) from epochs")" = $((runs * 4)) ] || fail "expected 4 epochs per run"
 # Runs finished before the kill were not trained again: same finish time, first attempt.
 for line in $(echo "$done_keys" | awk '{print $1 "|" $2}'); do
   key=${line%%|*}; at=${line#*|}

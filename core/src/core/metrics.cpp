@@ -8,7 +8,6 @@
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/kernels/quantize.hpp"
 #include "ternbench/core/deploy_codes.hpp"
-#include "ternbench/core/packing.hpp"
 
 namespace ternbench::core {
 
