@@ -45,7 +45,10 @@ void expect_same(const TrainResult& a, const TrainResult& b, const std::string& 
     EXPECT_EQ(x.train_loss, y.train_loss) << what << " epoch " << x.epoch;
     EXPECT_EQ(x.test_loss, y.test_loss) << what << " epoch " << x.epoch;
     EXPECT_EQ(x.sparsity, y.sparsity) << what;
-    EXPECT_EQ(std::isnan(x.reg_penalty) || x.reg_penalty == y.reg_penalty, true) << what;
+    EXPECT_EQ(std::isnan(x.reg_penalty), std::isnan(y.reg_penalty)) << what;
+    if (!std::isnan(x.reg_penalty)) {
+      EXPECT_EQ(x.reg_penalty, y.reg_penalty) << what;
+    }
   }
   ASSERT_EQ(a.stages.size(), b.stages.size()) << what;
   for (std::size_t i = 0; i < a.stages.size(); ++i) {

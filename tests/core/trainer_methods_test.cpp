@@ -174,9 +174,15 @@ TEST(TrainerMethods, ScaRecordsContinuousAndRoundedAccuracy) {
   ASSERT_NE(stage(r, "rounded"), nullptr);
   EXPECT_EQ(stage(r, "rounded")->test_acc, r.epochs.back().test_acc);
   EXPECT_EQ(stage(r, "continuous")->test_acc, r.epochs.back().test_acc_continuous);
-  // Theta is not clipped, and W = tanh(theta) stays in (-1, 1).
+  // Batch norm follows dense0, so its deployed weights are the plain codes {-1, 0, 1}, and
+  // they are round(tanh(theta)) of the stored latent theta.
+  const NamedTensor* w = find(r, "dense0/W");
   const NamedTensor* latent = find(r, "dense0/W_latent");
+  ASSERT_NE(w, nullptr);
   ASSERT_NE(latent, nullptr);
+  for (std::size_t i = 0; i < w->data.size(); ++i) {
+    ASSERT_EQ(w->data[i], std::round(std::tanh(latent->data[i]))) << i;
+  }
 }
 
 TEST(TrainerMethods, ScaFineTuneKeepsTheRoundedWeights) {

@@ -56,9 +56,9 @@ NamedTensor reals(std::string name, std::vector<double> v, std::int64_t row) {
 }
 
 const NamedTensor& get(const TrainState& s, const std::string& name) {
-  const auto it = std::find_if(s.tensors.begin(), s.tensors.end(), [&](const NamedTensor& t) { return t.name == name; });
-  if (it == s.tensors.end()) throw Error("checkpoint has no " + name + "; it belongs to another model or method");
-  return *it;
+  const NamedTensor* t = find_tensor(s.tensors, name);
+  if (t == nullptr) throw Error("checkpoint has no " + name + "; it belongs to another model or method");
+  return *t;
 }
 
 void load(const TrainState& s, const std::string& name, Mat& m) {
@@ -137,8 +137,7 @@ void restore_model_state(const TrainState& s, Model& model, const std::vector<st
   for (Weight* w : model.weights()) {
     auto* f = dynamic_cast<FaraoneQuantizer*>(w->quantizer());
     const std::string key = "mask/" + w->latent().name;
-    const bool stored = std::any_of(s.tensors.begin(), s.tensors.end(), [&](const NamedTensor& t) { return t.name == key; });
-    if (f == nullptr || !stored) continue;
+    if (f == nullptr || find_tensor(s.tensors, key) == nullptr) continue;
     Mat mask(w->latent().value.rows(), w->latent().value.cols());
     load(s, key, mask);
     const NamedTensor& d = get(s, "mask_threshold/" + w->latent().name);

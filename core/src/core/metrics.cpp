@@ -173,4 +173,9 @@ std::vector<NamedTensor> export_weights(Model& model) {
   return out;
 }
 
+const NamedTensor* find_tensor(const std::vector<NamedTensor>& ts, const std::string& name) {
+  const auto it = std::find_if(ts.begin(), ts.end(), [&](const NamedTensor& t) { return t.name == name; });
+  return it == ts.end() ? nullptr : &*it;
+}
+
 }  // namespace ternbench::core

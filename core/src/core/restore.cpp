@@ -11,11 +11,6 @@
 namespace ternbench::core {
 namespace {
 
-const NamedTensor* find(const std::vector<NamedTensor>& ts, const std::string& name) {
-  const auto it = std::find_if(ts.begin(), ts.end(), [&](const NamedTensor& t) { return t.name == name; });
-  return it == ts.end() ? nullptr : &*it;
-}
-
 template <class T>
 const T* find_attr(const NamedTensor& t, const std::string& key) {
   for (const auto& [k, v] : t.attrs) {
@@ -39,7 +34,7 @@ Mat decode_weight(const NamedTensor& codes, const std::vector<NamedTensor>& ts, 
   const auto* layout = find_attr<std::string>(codes, "scale_layout");
   if (encoding == nullptr || layout == nullptr)
     throw Error(source + ": " + codes.name + " lacks its encoding or scale_layout attribute; the file is damaged");
-  const NamedTensor* scales = find(ts, p.name + "_scales");
+  const NamedTensor* scales = find_tensor(ts, p.name + "_scales");
   const std::span<const float> s = scales ? std::span<const float>(scales->data) : std::span<const float>();
   try {
     return decode_deployed(codes.u8, *encoding, p.value.rows(), p.value.cols(), s, *layout);
@@ -60,12 +55,12 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
     std::vector<Param*> all = layer->params();
     for (Param* b : layer->buffers()) all.push_back(b);
     for (Param* p : all) {
-      const NamedTensor* codes = find(tensors, p->name + "_codes");
+      const NamedTensor* codes = find_tensor(tensors, p->name + "_codes");
       if (codes != nullptr) {
         p->value = decode_weight(*codes, tensors, *p, source);
         continue;
       }
-      const NamedTensor* t = find(tensors, p->name);
+      const NamedTensor* t = find_tensor(tensors, p->name);
       if (t == nullptr) throw Error(source + ": no tensor " + p->name + "; the file belongs to another model");
       load_into(*p, *t, source);
     }

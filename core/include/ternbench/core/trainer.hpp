@@ -64,6 +64,9 @@ struct NamedTensor {
   std::vector<std::uint64_t> u64{};
 };
 
+// The tensor of that name in ts, or nullptr.
+const NamedTensor* find_tensor(const std::vector<NamedTensor>& ts, const std::string& name);
+
 // A run's complete training state at an epoch boundary (core/checkpoint.hpp): parameters,
 // buffers, optimizer state, every random stream, Faraone's masks and the metric history.
 // Training resumed from it ends bit-identical to a run that was never stopped.
