@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config git ca-certificates
-  libeigen3-dev libhdf5-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev zlib1g-dev
+  libeigen3-dev libhdf5-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev zlib1g-dev libssl-dev
   libopenmpi-dev openmpi-bin
   libgtest-dev libbenchmark-dev
   sqlite3 python3-h5py   # readers the tests use to check our files

@@ -248,9 +248,8 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.run_key = w.run_key;
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
-      storage::write_weights(w.weights_path, meta, to_storage(std::move(t.weights)));
+      r.weights_sha256 = storage::write_weights(w.weights_path, meta, to_storage(std::move(t.weights)));
       r.weights_path = w.weights_ref;
-      r.weights_sha256 = sha256_file_hex(w.weights_path);
       r.status = storage::kStatusDone;
     }
     // A finished result (done or diverged) needs no checkpoint; an interrupted run keeps it.

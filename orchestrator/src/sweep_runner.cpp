@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "ternbench/core/data_fetch.hpp"
@@ -74,6 +75,12 @@ class DbSink final : public ResultSink {
     progress_.finished(ok, line);
   }
 
+  void begin_batch() override { batch_.emplace(db_); }
+  void end_batch() override {
+    batch_->commit();
+    batch_.reset();
+  }
+
   int failed() const { return failed_; }
 
  private:
@@ -86,6 +93,7 @@ class DbSink final : public ResultSink {
   storage::MetricsDb& db_;
   const std::map<std::string, const experiments::RunSpec*>& specs_;
   Progress progress_;
+  std::optional<storage::Transaction> batch_;  // rolled back if the coordinator throws mid-batch
   int finished_ = 0, failed_ = 0;
 };
 

@@ -151,46 +151,51 @@ RunRecord read_run(const Statement& st) {
 // start_run/finish_run compose with an outer Transaction instead of failing on BEGIN.
 class WriteScope {
  public:
-  WriteScope(sqlite3* db, const std::string& path)
-      : db_(db), path_(path), nested_(sqlite3_get_autocommit(db) == 0) {
-    sqlite::exec(db_, path_, nested_ ? "SAVEPOINT tb_write" : "BEGIN IMMEDIATE");
+  WriteScope(sqlite3* db, sqlite::StatementCache& stmts)
+      : stmts_(stmts), nested_(sqlite3_get_autocommit(db) == 0) {
+    run(nested_ ? "SAVEPOINT tb_write" : "BEGIN IMMEDIATE");
   }
   ~WriteScope() {
     if (done_) return;
     try {
-      sqlite::exec(db_, path_, nested_ ? "ROLLBACK TO tb_write; RELEASE tb_write" : "ROLLBACK");
+      if (nested_) {
+        run("ROLLBACK TO tb_write");
+        run("RELEASE tb_write");
+      } else {
+        run("ROLLBACK");
+      }
     } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is already propagating
     }
   }
   WriteScope(const WriteScope&) = delete;
   WriteScope& operator=(const WriteScope&) = delete;
   void commit() {
-    sqlite::exec(db_, path_, nested_ ? "RELEASE tb_write" : "COMMIT");
+    run(nested_ ? "RELEASE tb_write" : "COMMIT");
     done_ = true;
   }
 
  private:
-  sqlite3* db_;
-  const std::string& path_;
+  void run(const char* sql) { Statement(stmts_, sql).run(); }
+  sqlite::StatementCache& stmts_;
   bool nested_;
   bool done_ = false;
 };
 
 // Updates the run's row, or inserts it; returns true when the row already existed.
-bool upsert_run(sqlite3* db, const std::string& path, const RunRecord& r) {
-  Statement update(db, path, update_run_sql());
+bool upsert_run(sqlite3* db, sqlite::StatementCache& stmts, const RunRecord& r) {
+  Statement update(stmts, update_run_sql());
   bind_run(update, r);
   update.run();
   if (sqlite3_changes(db) > 0) return true;
-  Statement insert(db, path, insert_run_sql());
+  Statement insert(stmts, insert_run_sql());
   bind_run(insert, r);
   insert.run();
   return false;
 }
 
 // One stage row of run_key (replaces the same stage).
-void insert_stage(sqlite3* db, const std::string& path, const std::string& run_key, const StageRecord& s) {
-  Statement st(db, path,
+void insert_stage(sqlite::StatementCache& stmts, const std::string& run_key, const StageRecord& s) {
+  Statement st(stmts,
                "INSERT OR REPLACE INTO stages(run_key, stage, ordinal, epochs, test_loss, test_acc, "
                "sparsity) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   st.bind(1, run_key);
@@ -242,7 +247,8 @@ void refuse_newer(const std::string& path, int version) {
 // Brings a read-write DB to kSchemaVersion. Re-reads the version under the write lock, so
 // two processes opening a fresh file do not both create the schema.
 void migrate(sqlite3* db, const std::string& path) {
-  WriteScope scope(db, path);
+  sqlite::StatementCache stmts(db, path);
+  WriteScope scope(db, stmts);
   const int version = read_user_version(db, path);
   refuse_newer(path, version);
   if (version == MetricsDb::kSchemaVersion) return;  // another process migrated it meanwhile
@@ -274,6 +280,9 @@ int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
     // committed row, only a power cut can lose the last commits (never corrupt the DB). Six
     // fsyncs per run capped the coordinator near 100 runs/s.
     sqlite::exec(db, path, "PRAGMA synchronous = NORMAL");
+    // Statement journals of writes inside the coordinator's batched transactions would
+    // otherwise be temporary files, created and deleted for every run.
+    sqlite::exec(db, path, "PRAGMA temp_store = MEMORY");
   }
   // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
   // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
@@ -313,6 +322,7 @@ MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
   try {
     const int version = configure(db_, path_, mode);
     if (mode == Mode::kReadOnly && version < kSchemaVersion) read_upgraded_copy(version);
+    stmts_ = std::make_unique<sqlite::StatementCache>(db_, path_);
   } catch (...) {
     sqlite3_close_v2(db_);  // the destructor does not run for a throwing constructor
     db_ = nullptr;
@@ -333,7 +343,10 @@ void MetricsDb::read_upgraded_copy(int version) {
   file_version_ = version;
 }
 
-MetricsDb::~MetricsDb() { sqlite3_close_v2(db_); }
+MetricsDb::~MetricsDb() {
+  stmts_.reset();  // a connection with unfinalized statements would stay open
+  sqlite3_close_v2(db_);
+}
 
 int MetricsDb::schema_version() const {
   if (copy_) return file_version_;
@@ -356,11 +369,11 @@ std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
 }
 
 void MetricsDb::start_run(const RunRecord& r) {
-  WriteScope scope(db_, path_);
-  if (upsert_run(db_, path_, r)) {
+  WriteScope scope(db_, *stmts_);
+  if (upsert_run(db_, *stmts_, r)) {
     for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1",
                             "DELETE FROM stages WHERE run_key = ?1"}) {
-      Statement del(db_, path_, sql);
+      Statement del(*stmts_, sql);
       del.bind(1, r.run_key);
       del.run();
     }
@@ -369,7 +382,7 @@ void MetricsDb::start_run(const RunRecord& r) {
 }
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
-  Statement st(db_, path_,
+  Statement st(*stmts_,
                "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
                "test_acc, sparsity, seconds, stage, lr, test_acc_continuous, test_loss_continuous, "
                "reg_penalty) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
@@ -389,7 +402,7 @@ void MetricsDb::add_epoch(const EpochRecord& e) {
   st.run();
 }
 
-void MetricsDb::add_stage(const StageRecord& s) { insert_stage(db_, path_, s.run_key, s); }
+void MetricsDb::add_stage(const StageRecord& s) { insert_stage(*stmts_, s.run_key, s); }
 
 void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers) {
   finish_run(r, layers, {});
@@ -397,9 +410,9 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
 
 void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers,
                            const std::vector<StageRecord>& stages) {
-  WriteScope scope(db_, path_);
-  upsert_run(db_, path_, r);
-  Statement st(db_, path_,
+  WriteScope scope(db_, *stmts_);
+  upsert_run(db_, *stmts_, r);
+  Statement st(*stmts_,
                "INSERT OR REPLACE INTO layers(run_key, layer, precision, rows, cols, n, n_zero, "
                "n_pos, n_neg, sparsity, scale, delta, bits, n_scales, bits_fp32, bits_binary, "
                "bits_ternary_2bit, bits_ternary_base3, bits_bitmap, bits_relative_index, "
@@ -440,7 +453,7 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
       throw StorageError(path_ + ": finish_run(" + r.run_key + "): stage " + s.stage +
                          " belongs to run " + s.run_key);
     }
-    insert_stage(db_, path_, r.run_key, s);
+    insert_stage(*stmts_, r.run_key, s);
   }
   scope.commit();
 }

@@ -41,26 +41,70 @@ void exec(sqlite3* db, const std::string& path, std::string_view sql) {
   throw StorageError(path + ": " + short_sql(sql) + ": " + msg);
 }
 
-Statement::Statement(sqlite3* db, const std::string& path, std::string_view sql)
-    : db_(db), path_(path), sql_(sql) {
-  check(db_, sqlite3_prepare_v2(db_, sql_.c_str(), static_cast<int>(sql_.size()), &stmt_, nullptr),
-        path_, short_sql(sql_));
+StatementCache::~StatementCache() {
+  for (auto& [sql, stmts] : idle_) {
+    for (sqlite3_stmt* st : stmts) sqlite3_finalize(st);
+  }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+sqlite3_stmt* StatementCache::take(const std::string& sql) {
+  if (auto it = idle_.find(sql); it != idle_.end() && !it->second.empty()) {
+    sqlite3_stmt* st = it->second.back();
+    it->second.pop_back();
+    return st;
+  }
+  sqlite3_stmt* st = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &st, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(st);
+    fail(db_, path_, short_sql(sql));
+  }
+  return st;
+}
+
+void StatementCache::give_back(const std::string& sql, sqlite3_stmt* st) noexcept {
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  try {
+    idle_[sql].push_back(st);
+  } catch (...) {  // out of memory: the statement is simply not kept
+    sqlite3_finalize(st);
+  }
+}
+
+Statement::Statement(sqlite3* db, const std::string& path, std::string_view sql)
+    : db_(db), path_(path), sql_(sql) {
+  check_rc(sqlite3_prepare_v2(db_, sql_.c_str(), static_cast<int>(sql_.size()), &stmt_, nullptr));
+}
+
+Statement::Statement(StatementCache& cache, std::string_view sql)
+    : cache_(&cache), db_(cache.db_), path_(cache.path_), sql_(sql) {
+  stmt_ = cache.take(sql_);
+}
+
+Statement::~Statement() {
+  if (cache_ != nullptr) {
+    cache_->give_back(sql_, stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
+void Statement::check_rc(int rc) const {
+  if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db_, path_, short_sql(sql_));
+}
 
 void Statement::bind(int i, std::string_view v) {
-  check(db_, sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT),
-        path_, short_sql(sql_));
+  check_rc(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
 }
 
 void Statement::bind(int i, double v) {
-  const int rc = std::isnan(v) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, v);
-  check(db_, rc, path_, short_sql(sql_));
+  check_rc(std::isnan(v) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, v));
 }
 
 void Statement::bind(int i, std::int64_t v) {
-  check(db_, sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)), path_, short_sql(sql_));
+  check_rc(sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)));
 }
 
 void Statement::bind(int i, std::optional<std::int64_t> v) {
@@ -68,7 +112,7 @@ void Statement::bind(int i, std::optional<std::int64_t> v) {
     bind(i, *v);
     return;
   }
-  check(db_, sqlite3_bind_null(stmt_, i), path_, short_sql(sql_));
+  check_rc(sqlite3_bind_null(stmt_, i));
 }
 
 void Statement::bind(int i, const SqlValue& v) {
@@ -84,7 +128,7 @@ void Statement::bind(int i, const SqlValue& v) {
       rc = sqlite3_bind_blob(stmt_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
       break;
   }
-  check(db_, rc, path_, short_sql(sql_));
+  check_rc(rc);
 }
 
 void Statement::bind_text_or_null(int i, std::string_view v) {
@@ -92,12 +136,12 @@ void Statement::bind_text_or_null(int i, std::string_view v) {
     bind(i, v);
     return;
   }
-  check(db_, sqlite3_bind_null(stmt_, i), path_, short_sql(sql_));
+  check_rc(sqlite3_bind_null(stmt_, i));
 }
 
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
-  check(db_, rc, path_, short_sql(sql_));
+  check_rc(rc);
   return rc == SQLITE_ROW;
 }
 
@@ -106,8 +150,8 @@ void Statement::run() {
 }
 
 void Statement::reset() {
-  check(db_, sqlite3_reset(stmt_), path_, short_sql(sql_));
-  check(db_, sqlite3_clear_bindings(stmt_), path_, short_sql(sql_));
+  check_rc(sqlite3_reset(stmt_));
+  check_rc(sqlite3_clear_bindings(stmt_));
 }
 
 std::string Statement::text(int col) const {

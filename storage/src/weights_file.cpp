@@ -1,10 +1,6 @@
 #include "ternbench/storage/weights_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -12,6 +8,7 @@
 #include "hdf5_util.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
+#include "ternbench/storage/atomic_file.hpp"
 
 namespace ternbench::storage {
 namespace {
@@ -121,13 +118,17 @@ Handle untimed(hid_t cls, const std::string& path) {
   return p;
 }
 
-void write_file(const std::string& tmp, const std::string& path, const WeightsMeta& meta,
-                const std::vector<Tensor>& tensors) {
+// The whole file as bytes: HDF5's core driver without a backing store keeps it in memory,
+// so publishing it costs one write and one fsync, and its hash is taken from the bytes
+// written instead of by reading the file back.
+std::string file_image(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors) {
   Handle fcpl = untimed(H5P_FILE_CREATE, path);
   Handle gcpl = untimed(H5P_GROUP_CREATE, path);
   Handle dcpl = untimed(H5P_DATASET_CREATE, path);
-  Handle file = h5::make(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, path,
-                         "H5Fcreate(" + tmp + ")");
+  Handle fapl = h5::make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, path, "H5Pcreate");
+  h5::check(H5Pset_fapl_core(fapl.get(), 64 * 1024, 0), path, "H5Pset_fapl_core");
+  Handle file = h5::make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, path,
+                         "H5Fcreate(in memory)");
   for (const Tensor& t : tensors) {
     // Groups on the way ("dense0" of "dense0/W") are made here so they get the untimed gcpl.
     for (std::size_t slash = t.name.find('/'); slash != std::string::npos; slash = t.name.find('/', slash + 1)) {
@@ -175,18 +176,14 @@ void write_file(const std::string& tmp, const std::string& path, const WeightsMe
   write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
   if (meta.epoch >= 0) write_int_attr(file.get(), path, "epoch", meta.epoch);
   write_string_attr(file.get(), path, kChecksumAttr, content_checksum(tensors));
-  file.close(path, "H5Fclose(" + tmp + ")");
-}
-
-// The rename must not publish a file whose blocks are still only in the page cache.
-void sync_file(const std::string& tmp, const std::string& path) {
-  const int fd = ::open(tmp.c_str(), O_RDONLY);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const std::string why = std::generic_category().message(errno);
-    if (fd >= 0) ::close(fd);
-    throw StorageError(path + ": fsync(" + tmp + ") failed: " + why);
-  }
-  ::close(fd);
+  h5::check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), path, "H5Fflush(in memory)");
+  const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+  h5::check(size < 0 ? -1 : 0, path, "H5Fget_file_image");
+  std::string image(static_cast<std::size_t>(size), '\0');
+  h5::check(H5Fget_file_image(file.get(), image.data(), image.size()) != size ? -1 : 0, path,
+            "H5Fget_file_image");
+  file.close(path, "H5Fclose(in memory)");
+  return image;
 }
 
 std::string read_string_attr(hid_t obj, const std::string& path, const char* name) {
@@ -334,36 +331,20 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
 
 }  // namespace
 
-void write_weights(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors) {
+std::string write_weights(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors) {
   if (meta.schema_version != kWeightsSchemaVersion) {
     throw StorageError(path + ": cannot write weights schema version " + std::to_string(meta.schema_version) +
                        "; this ternbench writes version " + std::to_string(kWeightsSchemaVersion));
   }
   validate(path, tensors);
-  std::error_code ec;
-  if (const fs::path dir = fs::path(path).parent_path(); !dir.empty()) {
-    fs::create_directories(dir, ec);
-    if (ec) throw StorageError(path + ": cannot create directory " + dir.string() + ": " + ec.message());
-  }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  fs::remove(tmp, ec);  // left by a killed attempt of this same pid; H5F_ACC_EXCL would refuse it
+  std::string image;
   {
     const std::lock_guard<std::mutex> lock(h5::library_mutex());
     h5::silence_library_errors();
-    try {
-      write_file(tmp, path, meta, tensors);
-      sync_file(tmp, path);
-    } catch (...) {
-      fs::remove(tmp, ec);
-      throw;
-    }
+    image = file_image(path, meta, tensors);
   }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw StorageError(path + ": cannot rename " + tmp + " into place: " + ec.message());
-  }
+  write_file_atomically(path, image);
+  return sha256_hex(image);
 }
 
 WeightsContent read_weights(const std::string& path) {

@@ -25,13 +25,35 @@ namespace {
 class RecordingSink final : public tb::orchestrator::ResultSink {
  public:
   void started(const WorkItem& w, int worker) override {
+    note_call();
     started_[w.run_key] += 1;
     order_.push_back(w.run_key);
     workers_.insert(worker);
   }
-  void epoch(const tb::storage::EpochRecord& e) override { epochs_[e.run_key] += 1; }
-  void finished(const RunResult& r) override { finished_[r.run.run_key] = r.run.status; }
+  void epoch(const tb::storage::EpochRecord& e) override {
+    note_call();
+    epochs_[e.run_key] += 1;
+  }
+  void finished(const RunResult& r) override {
+    note_call();
+    finished_[r.run.run_key] = r.run.status;
+  }
+  void begin_batch() override {
+    if (in_batch_) ++misplaced_;
+    in_batch_ = true;
+    ++batches_;
+  }
+  void end_batch() override {
+    if (!in_batch_) ++misplaced_;
+    in_batch_ = false;
+  }
+  void note_call() {
+    ++calls_;
+    if (!in_batch_) ++misplaced_;
+  }
 
+  bool in_batch_ = false;
+  int batches_ = 0, calls_ = 0, misplaced_ = 0;  // misplaced: a call outside a batch, or nested batches
   std::map<std::string, int> started_, epochs_;
   std::map<std::string, std::string> finished_;
   std::vector<std::string> order_;  // run keys in hand-out order
@@ -121,6 +143,16 @@ TEST(Scheduler, EveryRunExecutedExactlyOnce) {
   for (const auto& [w, n] : per_worker) total += n;
   EXPECT_EQ(total, 25);
   EXPECT_EQ(s.workers_.count(0), 0u) << "rank 0 coordinates, it never trains";
+}
+
+// Rank 0 writes everything inside begin_batch/end_batch, so DbSink can commit many
+// messages at once; a burst of messages shares batches.
+TEST(Scheduler, EverySinkCallIsInsideABatchAndBurstsShareOne) {
+  const RecordingSink s = run_sweep(4, 60);
+  EXPECT_EQ(s.misplaced_, 0);
+  EXPECT_FALSE(s.in_batch_) << "the last batch was not closed";
+  EXPECT_EQ(s.calls_, 60 * 4);  // started, two epochs, finished
+  EXPECT_LT(s.batches_, s.calls_);
 }
 
 TEST(Scheduler, MoreWorkersThanRunsTerminates) {

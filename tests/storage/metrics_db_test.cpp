@@ -320,6 +320,30 @@ TEST(MetricsDb, EpochOfAnUnknownRunIsRefusedByTheForeignKey) {
   EXPECT_NE(msg.find("FOREIGN KEY constraint failed"), std::string::npos) << msg;
 }
 
+// The writes reuse prepared statements kept per connection. A statement that failed goes
+// back to the cache and works next time, and closing releases them all: otherwise SQLite
+// keeps the connection, and its WAL file, open after the MetricsDb is gone.
+TEST(MetricsDb, CachedStatementsSurviveErrorsAndAreReleasedOnClose) {
+  TmpDir tmp;
+  const std::string path = tmp.file("study.sqlite");
+  {
+    MetricsDb db(path);
+    for (int i = 0; i < 30; ++i) {
+      std::string key = "k";
+      key.append(std::to_string(i));
+      db.start_run(make_run(key));
+      db.add_epoch(make_epoch(key, 1));
+      db.finish_run(make_run(key, "done"), {});
+    }
+    EXPECT_THROW(db.add_epoch(make_epoch("nobody", 1)), StorageError);
+    db.add_epoch(make_epoch("k3", 2));
+    EXPECT_EQ(db.epochs("k3").size(), 2u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal")) << "the connection was not closed";
+  MetricsDb again(path);
+  EXPECT_EQ(again.runs("done").size(), 30u);
+}
+
 TEST(MetricsDb, DeletingARunCascadesToEpochsAndLayers) {
   TmpDir tmp;
   MetricsDb db(tmp.file("study.sqlite"));

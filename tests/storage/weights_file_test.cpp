@@ -22,6 +22,7 @@
 
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 
 namespace {
 
@@ -136,6 +137,15 @@ TEST(WeightsFile, SameContentWrittenTwiceIsByteIdentical) {
   const std::string a = slurp(tmp.file("a.h5"));
   EXPECT_FALSE(a.empty());
   EXPECT_TRUE(a == slurp(tmp.file("b.h5")));
+}
+
+// runs.weights_sha256 comes from the bytes write_weights wrote, not from reading them back.
+TEST(WeightsFile, ReturnsTheSha256OfTheBytesOnDisk) {
+  TmpDir tmp;
+  const std::string path = tmp.file("w.h5");
+  const std::string returned = write_weights(path, make_meta(), make_model());
+  EXPECT_EQ(returned, ternbench::sha256_file_hex(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
 }
 
 TEST(WeightsFile, ScalarAndZeroSizedTensorsRoundTrip) {

@@ -1,10 +1,12 @@
 #pragma once
 // In-process Transport: one mailbox per rank, ranks run as threads. Lets the scheduler be
 // tested without processes.
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ternbench/orchestrator/transport.hpp"
@@ -33,6 +35,14 @@ class LoopbackNetwork {
     b.q.pop_front();
     return m;
   }
+  std::optional<orchestrator::Message> take_for(int rank, std::chrono::microseconds wait) {
+    Box& b = *boxes_.at(static_cast<std::size_t>(rank));
+    std::unique_lock<std::mutex> lock(b.mu);
+    if (!b.cv.wait_for(lock, wait, [&] { return !b.q.empty(); })) return std::nullopt;
+    orchestrator::Message m = std::move(b.q.front());
+    b.q.pop_front();
+    return m;
+  }
 
  private:
   struct Box {
@@ -52,6 +62,9 @@ class LoopbackTransport final : public orchestrator::Transport {
     net_.post(dest, orchestrator::Message{rank_, tag, std::string(payload)});
   }
   orchestrator::Message recv_any() override { return net_.take(rank_); }
+  std::optional<orchestrator::Message> recv_for(std::chrono::microseconds wait) override {
+    return net_.take_for(rank_, wait);
+  }
 
  private:
   LoopbackNetwork& net_;

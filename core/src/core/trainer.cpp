@@ -53,6 +53,7 @@ struct Run {
   Rng shuffle_rng, augment_rng;
   TrainResult result;
   int epochs_done = 0;  // over all stages
+  int last_epoch = 0;   // planned_epochs(cfg)
   std::vector<std::pair<std::string, Rng*>> streams;  // every random stream, for checkpoints
   Checkpointing checkpointing;
   std::optional<Progress> resume;  // where a resumed run continues, until its phase starts
@@ -195,7 +196,7 @@ void train_stage(Run& run, int phase, const Stage& stage, bool inference = false
     m.seconds = seconds_since(t_epoch);
     run.result.epochs.push_back(m);
     // Saved before the epoch is reported: a store that misses it gets it again on resume.
-    if (run.checkpointing.save) {
+    if (run.checkpointing.save && run.epochs_done < run.last_epoch) {
       run.checkpointing.save(capture_state(Progress{run.epochs_done, phase, e}, model, opt, run.streams,
                                            run.result.epochs, run.result.stages));
     }
@@ -259,6 +260,15 @@ void train_faraone(Run& run) {
 
 }  // namespace
 
+int planned_epochs(const TrainConfig& cfg) {
+  if (cfg.method == "sca") return cfg.epochs + cfg.sca_finetune_epochs;
+  if (cfg.method == "faraone") {
+    const FaraoneSchedule plan = faraone_schedule(cfg);
+    return plan.stage1_epochs + plan.retrain_epochs;
+  }
+  return cfg.epochs;
+}
+
 TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch,
                   const Checkpointing& checkpointing) {
   check_config(cfg);
@@ -301,6 +311,7 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
   run.streams = {{"shuffle", &run.shuffle_rng}, {"augment", &run.augment_rng}};
   for (const auto& stream : model_streams(model)) run.streams.push_back(stream);
   run.checkpointing = checkpointing;
+  run.last_epoch = planned_epochs(cfg);
   if (checkpointing.resume != nullptr) {
     const TrainState& state = *checkpointing.resume;
     restore_model_state(state, model, run.streams);

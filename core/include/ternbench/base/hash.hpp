@@ -1,24 +1,27 @@
 #pragma once
 // Content hashes: SHA-256 for file integrity and run identity, FNV-1a for cheap mixing.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace ternbench {
 
+// OpenSSL's SHA-256 (SHA-NI/AVX2 code paths): weights files and checkpoints are hashed on
+// every write and read, so its speed bounds how many small runs a worker finishes per second.
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, std::size_t n);
   void update(std::string_view s) { update(s.data(), s.size()); }
   std::string hex_digest();  // finishes the hash; the object must not be updated afterwards
 
  private:
-  void block(const unsigned char* p);
-  std::uint32_t h_[8];
-  unsigned char buf_[64];
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+  struct Context;
+  std::unique_ptr<Context> ctx_;
 };
 
 std::string sha256_hex(std::string_view data);

@@ -76,13 +76,18 @@ struct TrainState {
 };
 
 struct Checkpointing {
-  // Called after every epoch with the state at its end, before on_epoch sees the epoch.
+  // Called after every epoch but the run's last with the state at its end, before on_epoch
+  // sees the epoch. The last epoch's state is the final model, which the caller stores
+  // right away; saving it too would double a short run's file writes.
   std::function<void(const TrainState&)> save;
   // When set, training continues from this state; the epochs it holds are replayed through
   // on_epoch first (so a store that lost them gets them again). Throws ternbench::Error if
   // the state does not belong to this config's model.
   const TrainState* resume = nullptr;
 };
+
+// Epochs of the whole run over all its stages (sca's fine-tune, faraone's retraining).
+int planned_epochs(const TrainConfig& cfg);
 
 struct TrainResult {
   std::vector<EpochMetrics> epochs;

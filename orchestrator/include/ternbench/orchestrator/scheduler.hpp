@@ -16,6 +16,10 @@ class ResultSink {
   virtual void started(const WorkItem& w, int worker) = 0;
   virtual void epoch(const storage::EpochRecord& e) = 0;
   virtual void finished(const RunResult& r) = 0;
+  // The coordinator brackets the messages that were waiting together with these, so a
+  // sink can write them in one transaction instead of one per message.
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
 };
 
 using EpochEmitter = std::function<void(const storage::EpochRecord&)>;

@@ -1,6 +1,8 @@
 #pragma once
 // Message passing between the coordinator (rank 0) and workers, independent of MPI so the
 // scheduling logic can be tested in one process.
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,8 @@ class Transport {
   virtual void send(int dest, Tag tag, std::string_view payload) = 0;
   // Blocks until a message arrives, without spinning a core.
   virtual Message recv_any() = 0;
+  // The next message if one arrives within `wait` (zero: only one already there).
+  virtual std::optional<Message> recv_for(std::chrono::microseconds wait) = 0;
 };
 
 }  // namespace ternbench::orchestrator

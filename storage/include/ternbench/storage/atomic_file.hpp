@@ -5,8 +5,9 @@
 
 namespace ternbench::storage {
 
-// Writes `content` to `<path>.tmp.<pid>` beside `path`, then renames it over `path`.
-// Throws StorageError naming `path` (the temporary file is removed on failure).
+// Writes `content` to `<path>.tmp.<pid>` beside `path`, fsyncs it and renames it over
+// `path`, creating the parent directory. Throws StorageError naming `path` (the temporary
+// file is removed on failure).
 void write_file_atomically(const std::string& path, std::string_view content);
 
 }  // namespace ternbench::storage

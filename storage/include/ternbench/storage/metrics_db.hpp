@@ -15,6 +15,9 @@ namespace ternbench::storage {
 
 class TempDbFile;
 class Snapshot;
+namespace sqlite {
+class StatementCache;
+}
 
 class MetricsDb {
  public:
@@ -66,6 +69,7 @@ class MetricsDb {
   std::unique_ptr<TempDbFile> copy_;  // read-only mode, file older than this binary
   int file_version_ = 0;
   sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::StatementCache> stmts_;  // the writes' statements, prepared once
 };
 
 // Rolls back unless commit() ran.

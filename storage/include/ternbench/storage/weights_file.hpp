@@ -38,9 +38,10 @@ struct WeightsMeta {
   int epoch = -1;  // checkpoints: epochs completed (attribute "epoch"); -1 = a final weights file
 };
 
-// Writes path atomically: the data goes to "<path>.tmp.<pid>" and is renamed when complete.
-// Creates the parent directory. Throws StorageError naming the path.
-void write_weights(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors);
+// Writes path atomically: the data goes to "<path>.tmp.<pid>", is fsynced and renamed when
+// complete. Creates the parent directory. Returns the SHA-256 (hex) of the file's bytes.
+// Throws StorageError naming the path.
+std::string write_weights(const std::string& path, const WeightsMeta& meta, const std::vector<Tensor>& tensors);
 
 struct WeightsContent {
   WeightsMeta meta;
