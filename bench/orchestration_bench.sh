@@ -2,17 +2,21 @@
 # Orchestration overhead: a sweep of many trivial runs (custom ["dense(10)"], a few
 # images, 1 epoch) through mpirun, so nearly all the time is the coordinator's hand-out
 # and SQLite writes plus the workers' per-run fixed costs. Prints runs/s and the
-# coordinator's CPU share. See bench/RESULTS.md, "Orchestration overhead".
+# coordinator's CPU share. With --coordinator, also runs tb_bench_orchestrator: the runs/s
+# rank 0 handles, SQLite writes included, when workers answer at once.
+# See bench/RESULTS.md, "Orchestration overhead".
 #
 #   bench/orchestration_bench.sh --bin build/release/orchestrator/ternbench \
-#       --fixture build/release/tests/e2e/tb_make_fixture [--runs 10000] [--np 4] [--keep DIR]
+#       --fixture build/release/tests/e2e/tb_make_fixture \
+#       [--coordinator build/release/bench/tb_bench_orchestrator] [--runs 10000] [--np 4] [--keep DIR]
 set -euo pipefail
 
-bin="" fixture="" runs=10000 np=4 keep=""
+bin="" fixture="" coordinator="" runs=10000 np=4 keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=$2; shift 2 ;;
     --fixture) fixture=$2; shift 2 ;;
+    --coordinator) coordinator=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --np) np=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
@@ -21,7 +25,10 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$bin" ] || { echo "orchestration_bench.sh: --bin: '$bin' is not an executable ternbench" >&2; exit 2; }
 [ -x "$fixture" ] || { echo "orchestration_bench.sh: --fixture: '$fixture' is not the tb_make_fixture executable" >&2; exit 2; }
+[ -z "$coordinator" ] || [ -x "$coordinator" ] ||
+  { echo "orchestration_bench.sh: --coordinator: '$coordinator' is not the tb_bench_orchestrator executable" >&2; exit 2; }
 bin=$(realpath "$bin"); fixture=$(realpath "$fixture")
+[ -z "$coordinator" ] || coordinator=$(realpath "$coordinator")
 mpirun=${MPIEXEC:-mpirun}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
@@ -83,3 +90,8 @@ awk -v n="$runs" -v s="$start" -v e="$end" -v f="$first" -v l="$last" -v t="$tic
   printf "\n";
   printf "coordinator CPU: %.2f s (%.0f%% of the wall time)\n", t / hz, 100 * t / hz / wall;
 }'
+
+if [ -n "$coordinator" ]; then
+  echo "coordinator alone (tb_bench_orchestrator, 10,000 runs, 3 in-process workers answering at once):"
+  "$coordinator" --benchmark_counters_tabular=true 2>&1 | grep -E "runs_per_second|BM_" || true
+fi

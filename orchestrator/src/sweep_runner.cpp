@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <set>
 
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/stop.hpp"
+#include "ternbench/orchestrator/db_sink.hpp"
 #include "ternbench/orchestrator/deadline.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
 #include "ternbench/orchestrator/progress.hpp"
@@ -26,76 +26,6 @@ namespace fs = std::filesystem;
 
 namespace ternbench::orchestrator {
 namespace {
-
-// Writes everything rank 0 learns into SQLite and reports progress.
-class DbSink final : public ResultSink {
- public:
-  DbSink(storage::MetricsDb& db, const std::map<std::string, const experiments::RunSpec*>& specs, int total)
-      : db_(db), specs_(specs), progress_(total, stdout, progress_interval()) {}
-
-  void started(const WorkItem& w, int worker) override {
-    const core::TrainConfig& c = specs_.at(w.run_key)->train;
-    storage::RunRecord r;
-    r.run_key = w.run_key;
-    r.sweep = w.sweep;
-    r.config_toml = w.canonical_toml;
-    r.dataset = c.dataset;
-    r.model = c.model;
-    r.method = c.method;
-    r.seed = static_cast<std::int64_t>(c.seed);
-    r.lr = c.lr;
-    r.threads = c.threads;
-    r.status = storage::kStatusRunning;
-    r.rank = worker;
-    r.attempts = w.attempt;
-    r.started_at = utc_now();
-    stamp_provenance(r);
-    db_.start_run(r);
-    progress_.started();
-  }
-
-  void epoch(const storage::EpochRecord& e) override { db_.add_epoch(e); }
-
-  void finished(const RunResult& res) override {
-    const storage::RunRecord& r = res.run;
-    db_.finish_run(r, res.layers, res.stages);
-    const bool ok = r.status == storage::kStatusDone || r.status == storage::kStatusDiverged;
-    if (r.status == storage::kStatusFailed || r.status == storage::kStatusConfigError) ++failed_;
-    ++finished_;
-    char line[512];
-    if (r.status == storage::kStatusDone) {
-      std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: test acc %.2f%%, sparsity %.3f (%.1f s)",
-                    finished_, specs_.size(), r.dataset.c_str(), r.model.c_str(), r.method.c_str(),
-                    static_cast<long long>(r.seed), 100.0 * r.test_acc, r.sparsity, r.train_seconds);
-    } else {
-      std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: %s: %s", finished_, specs_.size(),
-                    r.dataset.c_str(), r.model.c_str(), r.method.c_str(), static_cast<long long>(r.seed),
-                    r.status.c_str(), r.error.c_str());
-    }
-    progress_.finished(ok, line);
-  }
-
-  void begin_batch() override { batch_.emplace(db_); }
-  void end_batch() override {
-    batch_->commit();
-    batch_.reset();
-  }
-
-  int failed() const { return failed_; }
-
- private:
-  // Seconds between summary lines when stdout is not a terminal (Slurm logs).
-  static double progress_interval() {
-    const char* v = std::getenv("TERNBENCH_PROGRESS_INTERVAL");
-    return v ? std::atof(v) : 60.0;
-  }
-
-  storage::MetricsDb& db_;
-  const std::map<std::string, const experiments::RunSpec*>& specs_;
-  Progress progress_;
-  std::optional<storage::Transaction> batch_;  // rolled back if the coordinator throws mid-batch
-  int finished_ = 0, failed_ = 0;
-};
 
 // Registry datasets the sweep needs but the data root lacks are fetched before any run
 // starts, so a missing dataset costs one download instead of a sweep of failed runs.
@@ -166,7 +96,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
       std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file << "`)";
     std::cout << std::endl;
     if (net) {
-      DbSink unused(db, specs, 0);
+      DbSink unused(db, specs, 0, stdout);
       run_coordinator(*net, {}, unused);  // every worker asks once and is told to stop
     }
     return kExitOk;
@@ -221,7 +151,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   };
   int failed = 0;
   {
-    DbSink sink(db, specs, static_cast<int>(work.size()));
+    DbSink sink(db, specs, static_cast<int>(work.size()), stdout);
     if (net) {
       run_coordinator(*net, work, sink, admit, cost);
     } else {
