@@ -381,6 +381,19 @@ TEST(Sca, BackwardIsTheExactTanhGradient) {
   EXPECT_LT(relative_gradient_error(loss, theta, dtheta), kGradTol);
 }
 
+// Weight calls backward_given_output with the forward's q; it must equal backward.
+TEST(Sca, BackwardGivenTheOutputEqualsBackward) {
+  Rng rng(kSeed);
+  const Mat theta = random_matrix(5, 7, rng, -2, 2);
+  const Mat g = random_matrix(5, 7, rng);
+  ScaQuantizer q(false, 0.5);
+  Mat out(5, 7), plain(5, 7), given(5, 7);
+  q.quantize(theta, out);
+  q.backward(theta, g, plain);
+  q.backward_given_output(theta, out, g, given);
+  for (Eigen::Index i = 0; i < g.size(); ++i) EXPECT_NEAR(given(i), plain(i), 1e-6f);
+}
+
 TEST(Sca, InitThetaGivesTanhTheTargetStdAndClips) {
   Rng rng(kSeed);
   Mat w = random_matrix(30, 40, rng, -0.05f, 0.05f);  // like a fan-in-scaled init
@@ -632,6 +645,49 @@ TEST(QuantizeKernels, LaneSumsAndCountsMatchPlainLoopsOnContiguousAndStridedInpu
     EXPECT_EQ(c.neg, neg);
     EXPECT_EQ(c.pos, pos);
     EXPECT_EQ(c.zero, b.size() - nonzero);
+  }
+}
+
+TEST(QuantizeKernels, KeptAbsByHand) {
+  Mat w(2, 3);
+  w << 0.5f, -0.1f, -2.0f,  //
+      0.25f, 0.3f, -0.3f;
+  const kernels::KeptAbs k = kernels::kept_abs(w, 0.3f);  // |w| > 0.3: 0.5, 2.0 (0.3 is not)
+  EXPECT_EQ(k.count, 2);
+  EXPECT_EQ(k.abs_sum, 2.5);
+  EXPECT_EQ(kernels::kept_abs(w, 5.0f).count, 0);
+}
+
+// TWN's scale came from dot(w, codes); kept_abs must give the same bits, so that runs
+// keep their results: over sizes with every chunk and lane tail, contiguous and strided.
+TEST(QuantizeKernels, KeptAbsSumIsBitIdenticalToTheDotWithTheCodes) {
+  Rng rng(13);
+  const Mat big = random_matrix(600, 7, rng);
+  for (Eigen::Index rows : {1, 15, 16, 17, 255, 256, 257, 600}) {
+    const Mat contiguous = big.block(0, 1, rows, 5);
+    for (const bool strided : {false, true}) {
+      const Eigen::Ref<const Mat> w = strided ? Eigen::Ref<const Mat>(big.block(0, 1, rows, 5))
+                                              : Eigen::Ref<const Mat>(contiguous);
+      Mat codes(w.rows(), w.cols());
+      kernels::ternarize(w, 0.4f, 1.0f, codes);
+      const kernels::KeptAbs k = kernels::kept_abs(w, 0.4f);
+      EXPECT_EQ(k.count, kernels::count_nonzero(codes)) << rows;
+      EXPECT_EQ(k.abs_sum, kernels::dot(w, codes)) << rows << (strided ? " strided" : "");
+    }
+  }
+}
+
+TEST(QuantizeKernels, TanhBackwardFromTheOutputEqualsTheOneFromTheInput) {
+  Rng rng(14);
+  const Mat theta = random_matrix(33, 9, rng, -2, 2);
+  const Mat g = random_matrix(33, 9, rng);
+  Mat t(33, 9), from_input(33, 9), from_output(33, 9);
+  kernels::tanh_forward(theta, t);
+  kernels::tanh_backward(theta, g, from_input);
+  kernels::tanh_backward_from_output(t, g, from_output);
+  for (Eigen::Index i = 0; i < t.size(); ++i) {
+    EXPECT_NEAR(from_output(i), g(i) * (1.0f - std::tanh(theta(i)) * std::tanh(theta(i))), 1e-6f);
+    EXPECT_NEAR(from_output(i), from_input(i), 1e-6f);
   }
 }
 

@@ -195,6 +195,29 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
   return total;
 }
 
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
+  double acc[kLanes] = {};
+  std::int64_t count = 0;
+  alignas(64) float buf[kChunk];
+  const float* p = w.data();
+  // Chunks are multiples of kLanes, so element i lands in lane i % kLanes and the tail in
+  // lane 0, as in lane_sum: the sum is the one dot(w, codes) gave.
+  for_each_run(w, w, [&](Eigen::Index o, Eigen::Index, Eigen::Index n) {
+    for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, n - i0);
+      std::int32_t kept = 0;
+      for (Eigen::Index i = 0; i < m; ++i) {
+        const float a = std::fabs(p[o + i0 + i]);
+        buf[i] = a > delta ? a : 0.0f;
+        kept += a > delta ? 1 : 0;
+      }
+      accumulate(buf, m, acc);
+      count += kept;
+    }
+  });
+  return {count, lane_total(acc)};
+}
+
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q) {
   TB_CHECK(w.rows() == q.rows() && w.cols() == q.cols(), "ternarize: shape mismatch");
   map2(w, w, q, [=](float x, float) { return std::fabs(x) > delta ? std::copysign(scale, x) : 0.0f; });
@@ -404,6 +427,13 @@ void tanh_backward(const Eigen::Ref<const Mat>& theta, const Eigen::Ref<const Ma
     float* o = dtheta.col(j).data() + i0;
     for (Eigen::Index i = 0; i < n; ++i) o[i] = d[i] * (1.0f - t[i] * t[i]);
   });
+}
+
+void tanh_backward_from_output(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq,
+                               Eigen::Ref<Mat> dtheta) {
+  check_same_shape(dq, t.rows(), t.cols(), "tanh_backward_from_output");
+  check_same_shape(dtheta, t.rows(), t.cols(), "tanh_backward_from_output");
+  map2(t, dq, dtheta, [](float x, float d) { return d * (1.0f - x * x); });
 }
 
 double round_support_mean_abs(const Eigen::Ref<const Mat>& t) {

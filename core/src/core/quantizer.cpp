@@ -117,12 +117,11 @@ void TwnQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
   }
   const double mean_abs = kernels::abs_sum(w) / static_cast<double>(w.size());
   delta_ = static_cast<float>(delta_factor_ * mean_abs);
-  // Codes first: then the kept |w| sum is a plain dot product and the kept count a
-  // non-zero count, both branch-free passes (a masked sum is ~50x slower here).
-  kernels::ternarize(w, delta_, 1.0f, q);
-  const std::int64_t kept = kernels::count_nonzero(q);
-  scale_ = kept > 0 ? static_cast<float>(kernels::dot(w, q) / static_cast<double>(kept)) : 0.0f;
-  q *= scale_;
+  // Three passes over w (|w| sum, kept statistics, codes): the step is bound by memory
+  // traffic here, and each pass over a large layer costs as much as a small GEMM.
+  const kernels::KeptAbs kept = kernels::kept_abs(w, delta_);
+  scale_ = kept.count > 0 ? static_cast<float>(kept.abs_sum / static_cast<double>(kept.count)) : 0.0f;
+  kernels::ternarize(w, delta_, scale_, q);
 }
 
 void TwnQuantizer::backward(const Eigen::Ref<const Mat>& /*w*/, const Eigen::Ref<const Mat>& dq,
@@ -183,6 +182,12 @@ void ScaQuantizer::deploy(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
 
 void ScaQuantizer::backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
   kernels::tanh_backward(w, dq, dw);
+}
+
+void ScaQuantizer::backward_given_output(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+  check_shape(w, q, "ScaQuantizer");
+  kernels::tanh_backward_from_output(q, dq, dw);
 }
 
 void ScaQuantizer::init_latent(Eigen::Ref<Mat> w) { sca_init_theta(w, init_std_); }

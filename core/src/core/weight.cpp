@@ -53,7 +53,8 @@ const Mat& Weight::inference() const {
 }
 
 void Weight::to_latent_gradient() {
-  if (quantizer_) quantizer_->backward(latent_.value, latent_.grad, latent_.grad);
+  // deployed_ holds the last quantize(latent): refresh() runs before every forward.
+  if (quantizer_) quantizer_->backward_given_output(latent_.value, deployed_, latent_.grad, latent_.grad);
 }
 
 void Weight::after_step() {

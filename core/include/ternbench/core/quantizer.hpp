@@ -36,6 +36,12 @@ class Quantizer {
   // those of that call). Sets (not accumulates) the grad of every params() entry. dw may
   // alias dq (the rules are element-wise).
   virtual void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) = 0;
+  // The same, also given q, the output of that last quantize(w): a rule that is a function
+  // of q (SCA's tanh) then costs no second evaluation. Must equal backward(w, dq, dw).
+  virtual void backward_given_output(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& /*q*/,
+                                     const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+    backward(w, dq, dw);
+  }
   // Called on the latent weights after each optimizer step (BinaryConnect clips to [-H, H];
   // Faraone stage 3 keeps pruned weights at exactly 0).
   virtual void after_step(Eigen::Ref<Mat> /*w*/) {}
@@ -169,6 +175,8 @@ class ScaQuantizer final : public Quantizer {
   void deploy(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) override;
   bool deploy_differs() const override { return true; }
   void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
+  void backward_given_output(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                             const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
   void init_latent(Eigen::Ref<Mat> w) override;
   double scale() const override { return scale_; }
   double delta() const override { return 0.5; }  // the rounding threshold on |tanh(theta)|

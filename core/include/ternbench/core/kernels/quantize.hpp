@@ -25,6 +25,14 @@ double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b);
 // Number of entries != 0.           w: any shape
 std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w);
 
+// Entries with |w| > delta: how many, and the sum of their |w| (one pass; the sum in the
+// same lane order as dot(w, ternarize(w, delta, 1))).   w: any shape
+struct KeptAbs {
+  std::int64_t count = 0;
+  double abs_sum = 0;
+};
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta);
+
 // q = scale * sign(w) where |w| > delta, else 0.   w, q: same shape (q may alias w)
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q);
 
@@ -119,6 +127,10 @@ void tanh_forward(const Eigen::Ref<const Mat>& theta, Eigen::Ref<Mat> q);
 
 // dtheta = dq * (1 - tanh(theta)^2)               all: same shape (dtheta may alias dq)
 void tanh_backward(const Eigen::Ref<const Mat>& theta, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dtheta);
+// The same from the forward's output t = tanh(theta): dtheta = dq .* (1 - t^2), without
+// evaluating tanh again.   t, dq, dtheta: same shape (dtheta may alias dq)
+void tanh_backward_from_output(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq,
+                               Eigen::Ref<Mat> dtheta);
 
 // Least-squares scale of round(t): mean of |t| over entries with |t| >= 0.5 (0 when none).
 double round_support_mean_abs(const Eigen::Ref<const Mat>& t);
