@@ -5,6 +5,7 @@
 #include <string>
 #include <system_error>
 
+#include "epoch_layers.hpp"
 #include "schema.hpp"
 #include "snapshot.hpp"
 #include "sqlite_util.hpp"
@@ -358,8 +359,8 @@ std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
 void MetricsDb::start_run(const RunRecord& r) {
   WriteScope scope(db_, path_);
   if (upsert_run(db_, path_, r)) {
-    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1",
-                            "DELETE FROM stages WHERE run_key = ?1"}) {
+    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM epoch_layers WHERE run_key = ?1",
+                            "DELETE FROM layers WHERE run_key = ?1", "DELETE FROM stages WHERE run_key = ?1"}) {
       Statement del(db_, path_, sql);
       del.bind(1, r.run_key);
       del.run();
@@ -369,6 +370,7 @@ void MetricsDb::start_run(const RunRecord& r) {
 }
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
+  WriteScope scope(db_, path_);
   Statement st(db_, path_,
                "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
                "test_acc, sparsity, seconds, stage, lr, test_acc_continuous, test_loss_continuous, "
@@ -387,6 +389,8 @@ void MetricsDb::add_epoch(const EpochRecord& e) {
   st.bind(12, e.test_loss_continuous);
   st.bind(13, e.reg_penalty);
   st.run();
+  epoch_layers::write(db_, path_, e);
+  scope.commit();
 }
 
 void MetricsDb::add_stage(const StageRecord& s) { insert_stage(db_, path_, s.run_key, s); }
@@ -488,6 +492,7 @@ std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
     e.reg_penalty = st.real(12);
     out.push_back(std::move(e));
   }
+  epoch_layers::read(db_, path_, run_key, out);
   return out;
 }
 
