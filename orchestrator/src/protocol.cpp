@@ -167,7 +167,11 @@ std::string encode(const storage::EpochRecord& e) {
   Writer out;
   out.str(e.run_key).i64(e.epoch).f64(e.train_loss).f64(e.train_acc).f64(e.test_loss).f64(e.test_acc);
   out.f64(e.sparsity).f64(e.seconds).str(e.stage).f64(e.lr).f64(e.test_acc_continuous).f64(e.test_loss_continuous);
-  out.f64(e.reg_penalty);
+  out.f64(e.reg_penalty).i64(static_cast<std::int64_t>(e.layers.size()));
+  for (const auto& l : e.layers) {
+    out.str(l.layer).str(l.precision).i64(l.n).i64(l.n_zero).i64(l.n_pos).i64(l.n_neg);
+    out.f64(l.sparsity).f64(l.scale).f64(l.delta);
+  }
   return out.take();
 }
 
@@ -187,6 +191,21 @@ storage::EpochRecord decode_epoch(const std::string& payload) {
   e.test_acc_continuous = in.f64();
   e.test_loss_continuous = in.f64();
   e.reg_penalty = in.f64();
+  const std::int64_t n = in.i64();
+  if (n < 0 || n > 100000) throw CommError("malformed epoch message: layer count " + std::to_string(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    storage::EpochLayerRecord l;
+    l.layer = in.str();
+    l.precision = in.str();
+    l.n = in.i64();
+    l.n_zero = in.i64();
+    l.n_pos = in.i64();
+    l.n_neg = in.i64();
+    l.sparsity = in.f64();
+    l.scale = in.f64();
+    l.delta = in.f64();
+    e.layers.push_back(std::move(l));
+  }
   in.finish();
   return e;
 }

@@ -68,6 +68,19 @@ storage::EpochRecord to_record(const std::string& key, const core::EpochMetrics&
   e.test_acc_continuous = m.test_acc_continuous;
   e.test_loss_continuous = m.test_loss_continuous;
   e.reg_penalty = m.reg_penalty;
+  for (const core::LayerStats& s : m.layers) {
+    storage::EpochLayerRecord l;
+    l.layer = s.name;
+    l.precision = s.precision;
+    l.n = s.n;
+    l.n_zero = s.n_zero;
+    l.n_pos = s.n_pos;
+    l.n_neg = s.n_neg;
+    l.sparsity = s.sparsity;
+    l.scale = s.scale;
+    l.delta = s.delta;
+    e.layers.push_back(std::move(l));
+  }
   return e;
 }
 

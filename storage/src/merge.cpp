@@ -39,7 +39,7 @@ struct ChildTable {
 
 struct Layout {
   std::vector<std::string> run_columns;
-  std::vector<ChildTable> children;  // epochs, layers, stages
+  std::vector<ChildTable> children;  // epochs, epoch_layers, layers, stages
 };
 
 // One run as one input holds it.
@@ -54,6 +54,7 @@ const std::set<std::string> kNothing;
 Layout make_layout() {
   Layout l;
   l.children = {{"epochs", {"stage", "epoch"}, &kTimingEpochColumns, {}},
+                {"epoch_layers", {"stage", "epoch", "layer"}, &kNothing, {}},
                 {"layers", {"layer"}, &kNothing, {}},
                 {"stages", {"stage"}, &kNothing, {}}};
   return l;

@@ -5,6 +5,7 @@
 #include <string>
 #include <system_error>
 
+#include "epoch_layers.hpp"
 #include "schema.hpp"
 #include "snapshot.hpp"
 #include "sqlite_util.hpp"
@@ -371,8 +372,8 @@ std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
 void MetricsDb::start_run(const RunRecord& r) {
   WriteScope scope(db_, *stmts_);
   if (upsert_run(db_, *stmts_, r)) {
-    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM layers WHERE run_key = ?1",
-                            "DELETE FROM stages WHERE run_key = ?1"}) {
+    for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM epoch_layers WHERE run_key = ?1",
+                            "DELETE FROM layers WHERE run_key = ?1", "DELETE FROM stages WHERE run_key = ?1"}) {
       Statement del(*stmts_, sql);
       del.bind(1, r.run_key);
       del.run();
@@ -382,6 +383,7 @@ void MetricsDb::start_run(const RunRecord& r) {
 }
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
+  WriteScope scope(db_, *stmts_);
   Statement st(*stmts_,
                "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
                "test_acc, sparsity, seconds, stage, lr, test_acc_continuous, test_loss_continuous, "
@@ -400,6 +402,8 @@ void MetricsDb::add_epoch(const EpochRecord& e) {
   st.bind(12, e.test_loss_continuous);
   st.bind(13, e.reg_penalty);
   st.run();
+  epoch_layers::write(*stmts_, e);
+  scope.commit();
 }
 
 void MetricsDb::add_stage(const StageRecord& s) { insert_stage(*stmts_, s.run_key, s); }
@@ -501,6 +505,7 @@ std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
     e.reg_penalty = st.real(12);
     out.push_back(std::move(e));
   }
+  epoch_layers::read(db_, path_, run_key, out);
   return out;
 }
 

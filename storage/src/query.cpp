@@ -276,7 +276,7 @@ QueryResult run_query(const std::string& db_path, const std::string& sql, const 
 }
 
 const std::vector<std::string>& exportable_views() {
-  static const std::vector<std::string> kViews = {"results", "run_epochs", "run_layers"};
+  static const std::vector<std::string> kViews = {"results", "run_epochs", "run_layers", "run_epoch_layers"};
   return kViews;
 }
 
@@ -286,7 +286,10 @@ QueryResult read_view(const std::string& db_path, const std::string& view) {
   }
   if (view == "run_epochs") return run_query(db_path, "SELECT * FROM run_epochs ORDER BY run_key, stage, epoch");
   if (view == "run_layers") return run_query(db_path, "SELECT * FROM run_layers ORDER BY run_key, layer");
-  throw QueryError("export: unknown view " + view + " (use results, run_epochs or run_layers)");
+  if (view == "run_epoch_layers") {
+    return run_query(db_path, "SELECT * FROM run_epoch_layers ORDER BY run_key, stage, epoch, layer");
+  }
+  throw QueryError("export: unknown view " + view + " (use results, run_epochs, run_layers or run_epoch_layers)");
 }
 
 }  // namespace ternbench::storage

@@ -183,6 +183,25 @@ CREATE INDEX runs_by_method_dataset_status ON runs(method, dataset, status);
 CREATE INDEX epochs_by_run ON epochs(run_key);
 )sql";
 
+// Version 4: each weight matrix's statistics at the end of every epoch, so that a layer's
+// sparsity can be followed through training (the layers table holds the finished model's).
+constexpr std::string_view kMigrateV3ToV4 = R"sql(
+CREATE TABLE epoch_layers(
+  run_key TEXT NOT NULL REFERENCES runs(run_key) ON DELETE CASCADE,
+  stage TEXT NOT NULL CHECK(stage <> ''),
+  epoch INTEGER NOT NULL,
+  layer TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  n_zero INTEGER NOT NULL,
+  n_pos INTEGER NOT NULL,
+  n_neg INTEGER NOT NULL,
+  sparsity REAL,
+  scale REAL,
+  delta REAL,
+  PRIMARY KEY(run_key, stage, epoch, layer));
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -190,6 +209,7 @@ constexpr std::string_view kDropViews = R"sql(
 DROP VIEW IF EXISTS results;
 DROP VIEW IF EXISTS run_epochs;
 DROP VIEW IF EXISTS run_layers;
+DROP VIEW IF EXISTS run_epoch_layers;
 )sql";
 
 constexpr std::string_view kViews = R"sql(
@@ -247,6 +267,13 @@ SELECT
   l.bits_fp32 / l.bits_bitmap AS ratio_bitmap,
   l.bits_fp32 / l.bits_relative_index AS ratio_relative_index
 FROM layers l JOIN runs r ON r.run_key = l.run_key;
+CREATE VIEW run_epoch_layers AS
+SELECT
+  l.run_key, r.sweep, r.dataset, r.model, r.method, r.seed,
+  json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
+  l.stage, l.epoch, l.layer, l.precision, l.n, l.n_zero, l.n_pos, l.n_neg, l.sparsity,
+  l.scale, l.delta
+FROM epoch_layers l JOIN runs r ON r.run_key = l.run_key;
 )sql";
 
 }  // namespace
@@ -258,6 +285,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
   sqlite::exec(db, path, kDropViews);
   if (from_version < 2) sqlite::exec(db, path, kMigrateV1ToV2);
   if (from_version < 3) sqlite::exec(db, path, kMigrateV2ToV3);
+  if (from_version < 4) sqlite::exec(db, path, kMigrateV3ToV4);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,27 @@ TrainConfig config(const std::string& method) {
   return cfg;
 }
 
+void expect_same_layers(const std::vector<LayerStats>& a, const std::vector<LayerStats>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const LayerStats &x = a[i], &y = b[i];
+    const std::string where = what + " " + x.name;
+    EXPECT_EQ(x.name, y.name) << where;
+    EXPECT_EQ(x.precision, y.precision) << where;
+    EXPECT_EQ(x.rows, y.rows) << where;
+    EXPECT_EQ(x.cols, y.cols) << where;
+    EXPECT_EQ(x.n, y.n) << where;
+    EXPECT_EQ(x.n_zero, y.n_zero) << where;
+    EXPECT_EQ(x.n_pos, y.n_pos) << where;
+    EXPECT_EQ(x.n_neg, y.n_neg) << where;
+    EXPECT_EQ(x.sparsity, y.sparsity) << where;
+    EXPECT_EQ(x.scale, y.scale) << where;
+    EXPECT_EQ(x.delta, y.delta) << where;
+    EXPECT_EQ(x.bits, y.bits) << where;
+    EXPECT_EQ(x.n_scales, y.n_scales) << where;
+  }
+}
+
 void expect_same(const TrainResult& a, const TrainResult& b, const std::string& what) {
   ASSERT_EQ(a.epochs.size(), b.epochs.size()) << what;
   for (std::size_t i = 0; i < a.epochs.size(); ++i) {
@@ -49,6 +71,7 @@ void expect_same(const TrainResult& a, const TrainResult& b, const std::string& 
     if (!std::isnan(x.reg_penalty)) {
       EXPECT_EQ(x.reg_penalty, y.reg_penalty) << what;
     }
+    expect_same_layers(x.layers, y.layers, what + " epoch " + std::to_string(x.epoch));
   }
   ASSERT_EQ(a.stages.size(), b.stages.size()) << what;
   for (std::size_t i = 0; i < a.stages.size(); ++i) {
@@ -102,6 +125,91 @@ TEST(Checkpoint, AugmentedImagesResumeBitIdentical) {
   Checkpointing resume;
   resume.resume = &states[0];
   expect_same(full, train(cfg, data, {}, resume), "twn resumed after epoch 1");
+}
+
+// Resuming replays the restored epochs with their layer statistics, as first reported.
+TEST(Checkpoint, ReplayedEpochsCarryTheirLayerStatistics) {
+  const DataSplit data = toy_data(100, 40);
+  const TrainConfig cfg = config("faraone");  // two stages: pruning changes the layers between them
+  std::vector<TrainState> states;
+  std::vector<EpochMetrics> first;
+  Checkpointing save;
+  save.save = [&](const TrainState& s) { states.push_back(s); };
+  (void)train(cfg, data, [&](const EpochMetrics& m) { first.push_back(m); }, save);
+  ASSERT_EQ(states.size(), 4u);
+  ASSERT_EQ(first.size(), 4u);
+  std::vector<EpochMetrics> replayed;
+  Checkpointing resume;
+  resume.resume = &states[2];
+  (void)train(cfg, data, [&](const EpochMetrics& m) { replayed.push_back(m); }, resume);
+  ASSERT_EQ(replayed.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(replayed[i].layers.size(), 3u);
+    expect_same_layers(first[i].layers, replayed[i].layers, "epoch " + std::to_string(i + 1));
+  }
+}
+
+TrainState without(TrainState s, const std::string& name) {
+  std::erase_if(s.tensors, [&](const NamedTensor& t) { return t.name == name; });
+  return s;
+}
+
+// A checkpoint written before per-epoch layer statistics still resumes: its epochs come
+// back without layers, the epochs trained after it have them, and training ends the same.
+TEST(Checkpoint, OlderStateWithoutLayerHistoryResumesWithoutTheirLayers) {
+  const DataSplit data = toy_data(100, 40);
+  const TrainConfig cfg = config("twn");
+  std::vector<TrainState> states;
+  Checkpointing save;
+  save.save = [&](const TrainState& s) { states.push_back(s); };
+  const TrainResult full = train(cfg, data, {}, save);
+  const TrainState old = without(without(states[0], "history/epoch_layers"), "history/epoch_layer_names");
+  Checkpointing resume;
+  resume.resume = &old;
+  const TrainResult r = train(cfg, data, {}, resume);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  EXPECT_TRUE(r.epochs[0].layers.empty());
+  expect_same_layers(full.epochs[1].layers, r.epochs[1].layers, "epoch 2");
+  expect_same_layers(full.epochs[2].layers, r.epochs[2].layers, "epoch 3");
+  ASSERT_EQ(full.weights.size(), r.weights.size());
+  for (std::size_t i = 0; i < r.weights.size(); ++i) EXPECT_EQ(full.weights[i].data, r.weights[i].data);
+}
+
+std::string resume_error(const TrainConfig& cfg, const DataSplit& data, const TrainState& s) {
+  Checkpointing resume;
+  resume.resume = &s;
+  try {
+    (void)train(cfg, data, {}, resume);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Checkpoint, DamagedLayerHistoryIsRefusedNotReadPastItsEnd) {
+  const DataSplit data = toy_data(50, 20);
+  TrainConfig cfg = config("twn");
+  cfg.epochs = 2;
+  std::vector<TrainState> states;
+  Checkpointing save;
+  save.save = [&](const TrainState& s) { states.push_back(s); };
+  (void)train(cfg, data, {}, save);
+  const TrainState& good = states[1];
+  auto edited = [&](const std::function<void(NamedTensor&)>& edit) {
+    TrainState s = good;
+    for (NamedTensor& t : s.tensors) {
+      if (t.name == "history/epoch_layers") edit(t);
+    }
+    return s;
+  };
+  EXPECT_NE(resume_error(cfg, data, edited([](NamedTensor& t) { t.f64.pop_back(); })).find("epoch_layers"),
+            std::string::npos);
+  EXPECT_NE(resume_error(cfg, data, edited([](NamedTensor& t) { t.f64[0] = 2; })).find("epoch_layers"),
+            std::string::npos);  // epoch index past the history
+  EXPECT_NE(resume_error(cfg, data, edited([](NamedTensor& t) { t.f64[1] = 7; })).find("epoch_layers"),
+            std::string::npos);  // no such name
+  EXPECT_NE(resume_error(cfg, data, without(good, "history/epoch_layer_names")).find("layer history"),
+            std::string::npos);
 }
 
 TEST(Checkpoint, StateOfAnotherModelIsRefusedNamingTheTensor) {

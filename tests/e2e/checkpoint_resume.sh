@@ -43,6 +43,10 @@ grep -q "resuming from its checkpoint after epoch $done_before" run2.log ||
 [ ! -e "results/one-weights/$key.ckpt.h5" ] || fail "the checkpoint must go once the run is done"
 metrics="select epoch, stage, quote(train_loss), quote(test_loss), quote(test_acc), quote(sparsity) from epochs order by epoch"
 [ "$(q straight/one.sqlite "$metrics")" = "$(q results/one.sqlite "$metrics")" ] || fail "resumed epochs differ"
+layers="select stage, epoch, layer, precision, n, n_zero, n_pos, n_neg, quote(sparsity), quote(scale), quote(delta)
+  from epoch_layers order by stage, epoch, layer"
+[ "$(q results/one.sqlite "select count(*) from epoch_layers")" = 24 ] || fail "expected 8 epochs x 3 layer rows"
+[ "$(q straight/one.sqlite "$layers")" = "$(q results/one.sqlite "$layers")" ] || fail "resumed epoch layers differ"
 stages="select stage, quote(test_acc), quote(sparsity) from stages order by ordinal"
 [ "$(q straight/one.sqlite "$stages")" = "$(q results/one.sqlite "$stages")" ] || fail "resumed stages differ"
 cmp "straight/one-weights/$key.h5" "results/one-weights/$key.h5" || fail "resumed weights file differs"

@@ -74,4 +74,19 @@ layers = list(csv.DictReader(open(sys.argv[3])))
 assert len(layers) == 12 and sum(l["precision"] == "ternary" for l in layers) == 4, layers
 PY
 [ "$(sha256sum "$db" | cut -d' ' -f1)" = "$hash_before" ] || fail "export changed the DB"
+
+# Per-epoch layer rows, through the sqlite3 shell: every weight matrix of every epoch, and the
+# last epoch's rows are the finished model's.
+[ "$(q "$db" "select count(*) from run_epoch_layers")" = 24 ] || fail "expected 4 runs x 2 epochs x 3 layers"
+[ "$(q "$db" "select count(*) from run_epoch_layers where n_zero + n_pos + n_neg <> n")" = 0 ] \
+  || fail "epoch layer counts do not add up to n"
+last=$(q "$db" "select count(*) from run_layers l join run_epoch_layers e on e.run_key = l.run_key
+  and e.layer = l.layer and e.epoch = 2 where e.precision = l.precision and e.n = l.n
+  and e.n_zero = l.n_zero and e.n_pos = l.n_pos and e.n_neg = l.n_neg and e.sparsity = l.sparsity
+  and e.scale = l.scale and e.delta = l.delta")
+[ "$last" = 12 ] || fail "last epoch's layer rows differ from the final layers ($last of 12 agree)"
+"$TB_BIN" export --db "$db" --view run_epoch_layers > epoch_layers.csv
+[ "$(head -1 epoch_layers.csv | cut -d, -f8-12)" = "stage,epoch,layer,precision,n" ] \
+  || fail "run_epoch_layers header: $(head -1 epoch_layers.csv)"
+[ "$(wc -l < epoch_layers.csv)" = 25 ] || fail "run_epoch_layers export: $(wc -l < epoch_layers.csv) lines"
 echo "e2e query/export: OK"

@@ -40,6 +40,43 @@ TEST(Protocol, EpochDoublesSurviveBitForBit) {
   EXPECT_TRUE(std::isinf(back.seconds));
 }
 
+TEST(Protocol, EpochLayerRowsRoundTripInOrder) {
+  tb::storage::EpochRecord e;
+  e.run_key = "k";
+  e.stage = "stage3";
+  e.epoch = 2;
+  tb::storage::EpochLayerRecord l;
+  l.layer = "conv0/W";
+  l.precision = "ternary";
+  l.n = 1LL << 40;  // beyond 32 bits
+  l.n_zero = 3;
+  l.n_pos = 5;
+  l.n_neg = 7;
+  l.sparsity = 1.0 / 3.0;
+  l.scale = std::numeric_limits<double>::denorm_min();
+  l.delta = std::nan("");
+  tb::storage::EpochLayerRecord fp = l;
+  fp.layer = "dense1/W";
+  fp.precision = "fp32";
+  e.layers = {l, fp};
+  const auto back = orch::decode_epoch(orch::encode(e));
+  ASSERT_EQ(back.layers.size(), 2u);
+  EXPECT_EQ(back.layers[0].layer, "conv0/W");
+  EXPECT_EQ(back.layers[0].precision, "ternary");
+  EXPECT_EQ(back.layers[0].n, 1LL << 40);
+  EXPECT_EQ(back.layers[0].n_zero, 3);
+  EXPECT_EQ(back.layers[0].n_pos, 5);
+  EXPECT_EQ(back.layers[0].n_neg, 7);
+  EXPECT_TRUE(same_bits(back.layers[0].sparsity, l.sparsity));
+  EXPECT_TRUE(same_bits(back.layers[0].scale, l.scale));
+  EXPECT_TRUE(std::isnan(back.layers[0].delta));
+  EXPECT_EQ(back.layers[1].layer, "dense1/W");
+  EXPECT_EQ(back.layers[1].precision, "fp32");
+  // An epoch without layer rows stays without.
+  e.layers.clear();
+  EXPECT_TRUE(orch::decode_epoch(orch::encode(e)).layers.empty());
+}
+
 TEST(Protocol, ResultWithLayersRoundTrips) {
   orch::RunResult r;
   r.run.run_key = "k";
@@ -67,4 +104,8 @@ TEST(Protocol, TruncatedPayloadIsACommError) {
   EXPECT_THROW(orch::decode_work(p.substr(0, p.size() - 1)), tb::CommError);
   EXPECT_THROW(orch::decode_work(p + "1:x"), tb::CommError);
   EXPECT_THROW(orch::decode_epoch("garbage"), tb::CommError);
+  tb::storage::EpochRecord e;
+  e.layers.resize(1);
+  const std::string epoch = orch::encode(e);
+  EXPECT_THROW(orch::decode_epoch(epoch.substr(0, epoch.size() - 1)), tb::CommError);
 }

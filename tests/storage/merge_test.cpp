@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ternbench::ConfigError;
+using ternbench::storage::EpochLayerRecord;
 using ternbench::storage::EpochRecord;
 using ternbench::storage::LayerRecord;
 using ternbench::storage::merge_dbs;
@@ -33,8 +34,23 @@ using ternbench::testing::db_hash;
 using ternbench::testing::full_run;
 using ternbench::testing::TmpDir;
 
-// Records a run the way a sweep does: start, epochs 1..epochs_done, finish with a layer and
-// a stage.
+// dense0/W at the end of epoch i: sparser with every epoch.
+EpochLayerRecord epoch_layer(int i) {
+  EpochLayerRecord l;
+  l.layer = "dense0/W";
+  l.precision = "ternary";
+  l.n = 100;
+  l.n_zero = 30 + 5 * i;
+  l.n_pos = (l.n - l.n_zero) / 2;
+  l.n_neg = l.n - l.n_zero - l.n_pos;
+  l.sparsity = static_cast<double>(l.n_zero) / 100.0;
+  l.scale = 0.5;
+  l.delta = 0.05;
+  return l;
+}
+
+// Records a run the way a sweep does: start, epochs 1..epochs_done with their layer rows,
+// finish with a layer and a stage.
 void record(MetricsDb& db, const RunRecord& r) {
   RunRecord started = r;
   started.status = "running";
@@ -45,6 +61,7 @@ void record(MetricsDb& db, const RunRecord& r) {
     e.epoch = i;
     e.test_acc = r.test_acc - 0.01 * (r.epochs_done - i);
     e.seconds = 1.0 + r.train_seconds;  // timing: allowed to differ between copies
+    e.layers = {epoch_layer(i)};
     db.add_epoch(e);
   }
   LayerRecord l;
@@ -110,6 +127,9 @@ TEST(Merge, IdenticalCopiesAreKeptOnceWithTheirEpochsLayersAndStages) {
   EXPECT_EQ(db.stages("k1").size(), 1u);
   EXPECT_EQ(db.epochs("kb").size(), 2u);
   EXPECT_EQ(one(out, "SELECT count(*) FROM run_epochs"), SqlValue::of_integer(6));
+  EXPECT_EQ(one(out, "SELECT count(*) FROM run_epoch_layers"), SqlValue::of_integer(6));
+  ASSERT_EQ(db.epochs("k1").at(1).layers.size(), 1u);
+  EXPECT_EQ(db.epochs("k1").at(1).layers[0].n_zero, 40);
   EXPECT_FALSE(fs::exists(out + ".tmp." + std::to_string(getpid())));
 }
 
@@ -152,6 +172,16 @@ TEST(Merge, TwoDoneRunsThatDifferAreAConflictAndNothingIsWritten) {
             "differ between " + a + " and " + b);
   EXPECT_EQ(rep.runs_written, 0);
   EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Merge, EpochLayerRowsAreComparedLikeEveryOtherMetric) {
+  TmpDir tmp;
+  const std::string a = make_db(tmp, "a.sqlite", {full_run("k1")});
+  const std::string b = make_db(tmp, "b.sqlite", {elsewhere(full_run("k1"))});
+  MetricsDb(b).exec("UPDATE epoch_layers SET n_zero = n_zero + 1 WHERE epoch = 2");
+  const MergeReport rep = merge_dbs({a, b}, tmp.file("all.sqlite"), {});
+  ASSERT_EQ(rep.conflicts.size(), 1u);
+  EXPECT_EQ(rep.conflicts[0].fields, (std::vector<std::string>{"epoch_layers[train 2 dense0/W].n_zero"}));
 }
 
 TEST(Merge, PreferFirstOrNewestSettlesAConflict) {

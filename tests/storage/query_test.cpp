@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -114,7 +115,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Query, ReadingPragmasFunctionsAndRecursionAreAllowed) {
   TmpDir tmp;
   const std::string db = make_db(tmp);
-  EXPECT_EQ(run_query(db, "PRAGMA user_version").rows.at(0).at(0), SqlValue::of_integer(3));
+  EXPECT_EQ(run_query(db, "PRAGMA user_version").rows.at(0).at(0), SqlValue::of_integer(MetricsDb::kSchemaVersion));
   EXPECT_FALSE(run_query(db, "PRAGMA table_info(results)").rows.empty());
   EXPECT_FALSE(run_query(db, "SELECT name FROM pragma_table_info('results')").rows.empty());
   const QueryResult r = run_query(db,
@@ -179,6 +180,35 @@ TEST(Query, ReadViewListsEveryRowOfAView) {
   EXPECT_EQ(r.columns.at(0), "run_key");
   EXPECT_EQ(r.rows[0][0], SqlValue::of_text("k1"));  // by dataset, model, method, seed
   EXPECT_THROW(ternbench::storage::read_view(db, "runs; DROP TABLE runs"), QueryError);
+}
+
+TEST(Query, ReadViewExportsEpochLayersInEpochOrder) {
+  TmpDir tmp;
+  const std::string db = make_db(tmp);
+  {
+    MetricsDb m(db);
+    for (int epoch : {2, 1}) {
+      ternbench::storage::EpochRecord e;
+      e.run_key = "k2";
+      e.epoch = epoch;
+      e.layers = {{"dense1/W", "fp32", 10, 0, 5, 5, 0.0, 0.0, 0.0},
+                  {"dense0/W", "ternary", 10, epoch, 4, 6 - epoch, epoch / 10.0, 0.5, 0.25}};
+      m.add_epoch(e);
+    }
+  }
+  const auto& views = ternbench::storage::exportable_views();
+  EXPECT_NE(std::find(views.begin(), views.end(), "run_epoch_layers"), views.end());
+  const QueryResult r = ternbench::storage::read_view(db, "run_epoch_layers");
+  ASSERT_EQ(r.rows.size(), 4u);
+  const auto col = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(r.columns.begin(), r.columns.end(), name) - r.columns.begin());
+  };
+  ASSERT_LT(col("n_zero"), r.columns.size());
+  EXPECT_EQ(r.rows[0][col("epoch")], SqlValue::of_integer(1));
+  EXPECT_EQ(r.rows[0][col("layer")], SqlValue::of_text("dense0/W"));
+  EXPECT_EQ(r.rows[0][col("n_zero")], SqlValue::of_integer(1));
+  EXPECT_EQ(r.rows[3][col("layer")], SqlValue::of_text("dense1/W"));
+  EXPECT_EQ(r.rows[3][col("method")], SqlValue::of_text("twn"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Schema version 3: migrations from versions 1 and 2 keep every row, the views answer, and
-// the new record fields round-trip exactly.
+// Schema versions 3 and 4: migrations from versions 1 and 2 keep every row, the views
+// answer, and the new record fields round-trip exactly (epoch_layers_test.cpp: version 4's
+// table and the migration from version 3).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -48,7 +49,7 @@ TEST(Schema, VersionTwoDbIsMigratedInPlaceKeepingEveryRow) {
   load_sql_fixture(path, "results_v2.sql");
   {
     MetricsDb db(path);
-    EXPECT_EQ(db.schema_version(), 3);
+    EXPECT_EQ(db.schema_version(), MetricsDb::kSchemaVersion);
     const auto runs = db.runs();
     ASSERT_EQ(runs.size(), 3u);
     EXPECT_EQ(runs[0].run_key, "5b0e8d0c2a91f7e3");
@@ -120,13 +121,13 @@ TEST(Schema, ReadOnlyOpenOfAnOlderDbReadsAMigratedCopyAndLeavesTheFileAlone) {
   EXPECT_EQ(ternbench::testing::db_hash(path), before);
 }
 
-TEST(Schema, VersionOneDbIsMigratedThroughTwoToThree) {
+TEST(Schema, VersionOneDbIsMigratedThroughEveryVersion) {
   TmpDir tmp;
   const std::string path = tmp.file("v1.sqlite");
   load_sql_fixture(path, "results_v1.sql");
   {
     MetricsDb db(path);
-    EXPECT_EQ(db.schema_version(), 3);
+    EXPECT_EQ(db.schema_version(), MetricsDb::kSchemaVersion);
     const auto runs = db.runs();
     ASSERT_EQ(runs.size(), 1u);
     EXPECT_EQ(runs[0].attempts, 1);  // the version-2 default
@@ -142,19 +143,25 @@ TEST(Schema, MigratedAndFreshDbsHaveTheSameSchema) {
   TmpDir tmp;
   const std::string fresh = tmp.file("fresh.sqlite");
   const std::string old = tmp.file("old.sqlite");
+  const std::string v3 = tmp.file("v3.sqlite");
   { MetricsDb db(fresh); }
   load_sql_fixture(old, "results_v2.sql");
   { MetricsDb db(old); }
+  load_sql_fixture(v3, "results_v3.sql");
+  { MetricsDb db(v3); }
   const std::string sql =
       "SELECT group_concat(name || ':' || type, ' ') FROM (SELECT m.name || '.' || p.name AS name, "
       "p.type AS type FROM sqlite_master m JOIN pragma_table_info(m.name) p "
       "WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid)";
   EXPECT_EQ(one(fresh, sql), one(old, sql));
+  EXPECT_EQ(one(fresh, sql), one(v3, sql));
+  EXPECT_NE(one(fresh, sql).bytes.find("run_epoch_layers.delta:"), std::string::npos);
   const std::string indices = "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
                               "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)";
   EXPECT_EQ(one(fresh, indices).bytes,
             "epochs_by_run runs_by_dataset_method runs_by_method_dataset_status runs_by_status runs_by_sweep");
   EXPECT_EQ(one(old, indices), one(fresh, indices));
+  EXPECT_EQ(one(v3, indices), one(fresh, indices));
 }
 
 TEST(Schema, NewFieldsRoundTripExactlyAndFeedTheViews) {

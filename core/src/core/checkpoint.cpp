@@ -15,19 +15,20 @@ namespace {
 const std::array<const char*, 4> kEpochStages = {"train", "finetune", "stage1", "stage3"};
 const std::array<const char*, 7> kStageNames = {"final", "continuous", "rounded", "finetuned",
                                                 "stage1", "stage2",     "stage3"};
-constexpr std::size_t kEpochRow = 12, kStageRow = 5;
+const std::array<const char*, 3> kPrecisions = {"fp32", "binary", "ternary"};
+constexpr std::size_t kEpochRow = 12, kStageRow = 5, kLayerRow = 14;
 
 template <std::size_t N>
 double index_of(const std::array<const char*, N>& names, const std::string& name) {
   for (std::size_t i = 0; i < N; ++i) {
     if (name == names[i]) return static_cast<double>(i);
   }
-  throw Error("checkpoint: unknown stage name " + name);
+  throw Error("checkpoint: unknown stage or precision name " + name);
 }
 
 template <std::size_t N>
 std::string name_at(const std::array<const char*, N>& names, double i) {
-  if (!(i >= 0 && i < static_cast<double>(N))) throw Error("checkpoint: bad stage index in the history");
+  if (!(i >= 0 && i < static_cast<double>(N))) throw Error("checkpoint: bad stage or precision index in the history");
   return names[static_cast<std::size_t>(i)];
 }
 
@@ -53,6 +54,90 @@ NamedTensor reals(std::string name, std::vector<double> v, std::int64_t row) {
   t.shape = {static_cast<std::int64_t>(v.size()) / row, row};
   t.f64 = std::move(v);
   return t;
+}
+
+// Layer statistics of every epoch: one f64 row per (epoch, weight), keyed by the epoch's
+// position in the history and the weight's index in a names tensor stored once, since every
+// epoch of a run has the same weights. Rows carry their epoch so that a history resumed
+// from a checkpoint without them (epochs with no rows) still round-trips.
+void put_layer_history(std::vector<NamedTensor>& ts, const std::vector<EpochMetrics>& epochs) {
+  std::vector<std::string> names;
+  std::vector<double> rows;
+  for (std::size_t i = 0; i < epochs.size(); ++i) {
+    for (const LayerStats& l : epochs[i].layers) {
+      const auto it = std::find(names.begin(), names.end(), l.name);
+      const auto name = static_cast<double>(it - names.begin());
+      if (it == names.end()) names.push_back(l.name);
+      rows.insert(rows.end(), {static_cast<double>(i), name, index_of(kPrecisions, l.precision),
+                               static_cast<double>(l.rows), static_cast<double>(l.cols), static_cast<double>(l.n),
+                               static_cast<double>(l.n_zero), static_cast<double>(l.n_pos),
+                               static_cast<double>(l.n_neg), l.sparsity, l.scale, l.delta, l.bits,
+                               static_cast<double>(l.n_scales)});
+    }
+  }
+  NamedTensor joined;
+  joined.name = "history/epoch_layer_names";
+  for (const std::string& n : names) {
+    if (n.find('\n') != std::string::npos) throw Error("checkpoint: weight name with a newline: " + n);
+    joined.u8.insert(joined.u8.end(), n.begin(), n.end());
+    joined.u8.push_back('\n');
+  }
+  joined.shape = {static_cast<std::int64_t>(joined.u8.size())};
+  ts.push_back(std::move(joined));
+  ts.push_back(reals("history/epoch_layers", std::move(rows), kLayerRow));
+}
+
+std::vector<std::string> split_names(const std::vector<std::uint8_t>& bytes) {
+  std::vector<std::string> names;
+  std::string cur;
+  for (const std::uint8_t b : bytes) {
+    if (b == '\n') {
+      names.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(static_cast<char>(b));
+    }
+  }
+  return names;
+}
+
+std::size_t index_in(double v, std::size_t n, const char* what) {
+  if (!(v >= 0 && v < static_cast<double>(n))) {
+    std::string msg = "checkpoint's history/epoch_layers is damaged (bad ";
+    msg.append(what).append(" index)");
+    throw Error(msg);
+  }
+  return static_cast<std::size_t>(v);
+}
+
+// Checkpoints written before per-epoch layer statistics have neither tensor: their epochs
+// come back without layers.
+void get_layer_history(const TrainState& s, std::vector<EpochMetrics>& epochs) {
+  const NamedTensor* names_t = find_tensor(s.tensors, "history/epoch_layer_names");
+  const NamedTensor* rows_t = find_tensor(s.tensors, "history/epoch_layers");
+  if (names_t == nullptr && rows_t == nullptr) return;
+  if (names_t == nullptr || rows_t == nullptr) throw Error("checkpoint has only half of its layer history");
+  const std::vector<std::string> names = split_names(names_t->u8);
+  const std::vector<double>& r = rows_t->f64;
+  if (r.size() % kLayerRow != 0) throw Error("checkpoint's history/epoch_layers is damaged (ragged rows)");
+  for (std::size_t i = 0; i < r.size(); i += kLayerRow) {
+    LayerStats l;
+    const std::size_t epoch = index_in(r[i], epochs.size(), "epoch");
+    l.name = names[index_in(r[i + 1], names.size(), "name")];
+    l.precision = name_at(kPrecisions, r[i + 2]);
+    l.rows = static_cast<std::int64_t>(r[i + 3]);
+    l.cols = static_cast<std::int64_t>(r[i + 4]);
+    l.n = static_cast<std::int64_t>(r[i + 5]);
+    l.n_zero = static_cast<std::int64_t>(r[i + 6]);
+    l.n_pos = static_cast<std::int64_t>(r[i + 7]);
+    l.n_neg = static_cast<std::int64_t>(r[i + 8]);
+    l.sparsity = r[i + 9];
+    l.scale = r[i + 10];
+    l.delta = r[i + 11];
+    l.bits = r[i + 12];
+    l.n_scales = static_cast<std::int64_t>(r[i + 13]);
+    epochs[epoch].layers.push_back(std::move(l));
+  }
 }
 
 const NamedTensor& get(const TrainState& s, const std::string& name) {
@@ -116,6 +201,7 @@ TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
                              e.reg_penalty, e.sparsity, e.lr, e.seconds});
   }
   ts.push_back(reals("history/epochs", std::move(rows), kEpochRow));
+  put_layer_history(ts, epochs);
   rows.clear();
   for (const StageMetrics& m : stages) {
     rows.insert(rows.end(), {index_of(kStageNames, m.stage), static_cast<double>(m.epochs), m.test_loss, m.test_acc,
@@ -174,6 +260,7 @@ void restore_history(const TrainState& s, std::vector<EpochMetrics>& epochs, std
     m.seconds = e[i + 11];
     epochs.push_back(m);
   }
+  get_layer_history(s, epochs);
   const std::vector<double>& st = get(s, "history/stages").f64;
   stages.clear();
   for (std::size_t i = 0; i + kStageRow <= st.size(); i += kStageRow) {

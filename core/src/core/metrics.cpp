@@ -102,15 +102,21 @@ std::int64_t float_param_count(Model& model) {
   return n;
 }
 
+std::vector<LayerStats> layer_stats(Model& model) {
+  std::vector<LayerStats> out;
+  for (const Weight* w : model.weights()) out.push_back(weight_stats(*w));
+  return out;
+}
+
 void summarize_weights(Model& model, TrainResult& result) {
-  result.layers.clear();
+  result.layers = layer_stats(model);
+  const std::vector<Weight*> weights = model.weights();
   std::vector<LayerSizes> sizes;
   double bits = 0;
   std::int64_t n = 0, zeros = 0;
-  for (const Weight* w : model.weights()) {
-    result.layers.push_back(weight_stats(*w));
-    const LayerStats& s = result.layers.back();
-    sizes.push_back(layer_sizes(s.name, s.precision, w->inference(), s.n_scales));
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const LayerStats& s = result.layers[i];
+    sizes.push_back(layer_sizes(s.name, s.precision, weights[i]->inference(), s.n_scales));
     bits += s.bits;
     n += s.n;
     zeros += s.n_zero;

@@ -192,6 +192,7 @@ void train_stage(Run& run, int phase, const Stage& stage, bool inference = false
     m.test_acc = test.accuracy;
     m.reg_penalty = penalty(stage.reg, quantized);
     m.sparsity = deployed_sparsity(model);
+    m.layers = layer_stats(model);
     m.lr = epoch_lr;
     m.seconds = seconds_since(t_epoch);
     run.result.epochs.push_back(m);

@@ -7,6 +7,9 @@
 //   rng/<stream>              u64 x4: shuffle, augment, each dropout layer, each stochastic quantizer
 //   mask/<weight>, mask_threshold/<weight>   f32 Faraone mask, f64 {threshold}
 //   history/epochs, history/stages           f64 rows (metrics of the epochs and stages so far)
+//   history/epoch_layers, history/epoch_layer_names   f64 rows {epoch index, name index,
+//                             precision, LayerStats numbers} and u8 newline-terminated names
+//                             (absent in older checkpoints: their epochs restore without layers)
 #include <string>
 #include <utility>
 #include <vector>

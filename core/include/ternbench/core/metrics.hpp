@@ -24,6 +24,9 @@ Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index
 // Statistics of one deployed weight matrix (precision, sign counts, scale, threshold, bits).
 LayerStats weight_stats(const Weight& w);
 
+// weight_stats of every weight matrix, in Model::weights() order.
+std::vector<LayerStats> layer_stats(Model& model);
+
 // Fraction of exact zeros over all deployed weight matrices.
 double deployed_sparsity(Model& model);
 

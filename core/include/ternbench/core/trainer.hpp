@@ -16,18 +16,6 @@ namespace ternbench::core {
 
 inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
-struct EpochMetrics {
-  int epoch = 0;  // 1-based, counted over all stages of the run
-  std::string stage = "train";           // faraone: "stage1" | "stage3"; sca fine-tune: "finetune"
-  double train_loss = 0, train_acc = 0;  // averaged over the epoch's mini-batches (as trained)
-  double test_loss = 0, test_acc = 0;    // deployed (quantized) model on the test split
-  double test_loss_continuous = kNoValue, test_acc_continuous = kNoValue;  // sca: tanh(theta) net
-  double reg_penalty = kNoValue;         // regularizer term at the epoch's end (sca, faraone stage 1)
-  double sparsity = 0;                   // fraction of zeros over all deployed weight matrices
-  double lr = 0;                         // learning rate of the epoch's first step (schedule.hpp)
-  double seconds = 0;                    // wall time of the epoch (not part of determinism)
-};
-
 // Statistics of one weight matrix as deployed.
 struct LayerStats {
   std::string name;         // HDF5 path of the weight, e.g. "dense0/W"
@@ -39,6 +27,19 @@ struct LayerStats {
   double delta = 0;         // ternary threshold (0 for fp32)
   double bits = 0;          // storage as deployed: 32n (fp32), binary (n + 32 S) or dense ternary (2n + 32 S)
   std::int64_t n_scales = 0;  // float scales stored with the codes
+};
+
+struct EpochMetrics {
+  int epoch = 0;  // 1-based, counted over all stages of the run
+  std::string stage = "train";           // faraone: "stage1" | "stage3"; sca fine-tune: "finetune"
+  double train_loss = 0, train_acc = 0;  // averaged over the epoch's mini-batches (as trained)
+  double test_loss = 0, test_acc = 0;    // deployed (quantized) model on the test split
+  double test_loss_continuous = kNoValue, test_acc_continuous = kNoValue;  // sca: tanh(theta) net
+  double reg_penalty = kNoValue;         // regularizer term at the epoch's end (sca, faraone stage 1)
+  double sparsity = 0;                   // fraction of zeros over all deployed weight matrices
+  double lr = 0;                         // learning rate of the epoch's first step (schedule.hpp)
+  double seconds = 0;                    // wall time of the epoch (not part of determinism)
+  std::vector<LayerStats> layers;        // each deployed weight matrix at the epoch's end
 };
 
 // A named evaluation of the finished (or staged) model: "final"; sca: "continuous" and

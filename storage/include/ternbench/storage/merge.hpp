@@ -26,8 +26,8 @@ struct MergeReport {
   int runs_written = 0;
 };
 
-// Copies every run of `inputs`, with its epochs, layers and stages, into a new DB at
-// `output` (written to a temporary file beside it, then renamed). The same run_key in
+// Copies every run of `inputs`, with its epochs, epoch layers, layers and stages, into a new
+// DB at `output` (written to a temporary file beside it, then renamed). The same run_key in
 // several inputs is kept once when every stored metric is identical (timings and
 // provenance such as host or started_at do not count); a finished run (done, diverged) wins
 // over one that is not; two finished runs that differ are a conflict unless `opt.prefer`

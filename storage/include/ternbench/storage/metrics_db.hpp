@@ -21,7 +21,7 @@ class StatementCache;
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (creating the file and its directory in read-write mode) and migrates to
@@ -43,9 +43,10 @@ class MetricsDb {
   std::optional<RunRecord> run(const std::string& run_key) const;
 
   // Records that a run started: inserts it, or resets a previous failed/running attempt
-  // (its epochs, layers and stages are deleted in the same transaction).
+  // (its epochs, epoch layers, layers and stages are deleted in the same transaction).
   void start_run(const RunRecord& r);
-  // One epoch's metrics (replaces an existing row for the same stage and epoch).
+  // One epoch's metrics and its layer rows, in one transaction (each replaces an existing
+  // row for the same stage, epoch and layer: a resumed run replays its epochs).
   void add_epoch(const EpochRecord& e);
   // One named evaluation of a run (replaces an existing row for the same stage).
   void add_stage(const StageRecord& s);
@@ -55,7 +56,7 @@ class MetricsDb {
                   const std::vector<StageRecord>& stages);
 
   std::vector<RunRecord> runs(const std::string& where_status = "") const;  // "" = all
-  std::vector<EpochRecord> epochs(const std::string& run_key) const;
+  std::vector<EpochRecord> epochs(const std::string& run_key) const;  // with their layers
   std::vector<LayerRecord> layers(const std::string& run_key) const;
   std::vector<StageRecord> stages(const std::string& run_key) const;  // by ordinal
 

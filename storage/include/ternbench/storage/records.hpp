@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ternbench::storage {
 
@@ -62,6 +63,15 @@ struct RunRecord {
   std::string weights_sha256;                  // SHA-256 of the HDF5 file, hex ("" = NULL)
 };
 
+// Schema 4: one weight matrix as deployed at the end of an epoch (the finished model's are
+// LayerRecords). Its run, stage and epoch are those of the EpochRecord that holds it.
+struct EpochLayerRecord {
+  std::string layer;      // weight path, e.g. "dense0/W"
+  std::string precision;  // "fp32" | "binary" | "ternary"
+  std::int64_t n = 0, n_zero = 0, n_pos = 0, n_neg = 0;
+  double sparsity = 0, scale = 0, delta = 0;
+};
+
 struct EpochRecord {
   std::string run_key;
   int epoch = 0;
@@ -74,6 +84,7 @@ struct EpochRecord {
   // SCA's continuous (un-rounded) network; not recorded for other methods.
   double test_acc_continuous = kNotRecorded, test_loss_continuous = kNotRecorded;
   double reg_penalty = kNotRecorded;  // the regularizer's term in the loss; not recorded if none
+  std::vector<EpochLayerRecord> layers;  // schema 4; empty when not recorded
 };
 
 struct LayerRecord {
