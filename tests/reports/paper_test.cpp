@@ -286,7 +286,7 @@ TEST(PaperSql, ExpressionsAndQueriesRunOnTheViews) {
   const std::string path = tmp.file("p.sqlite");
   {
     ternbench::storage::MetricsDb db(path);
-    std::ifstream f(std::string(TB_SOURCE_DIR) + "/tests/data/reports/fixture.sql");
+    std::ifstream f(std::string(TB_SOURCE_DIR) + "/tests/fixtures/reports/fixture.sql");
     std::ostringstream ss;
     ss << f.rdbuf();
     db.exec(ss.str());

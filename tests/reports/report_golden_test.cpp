@@ -1,4 +1,4 @@
-// The default report on a fixed DB (tests/data/reports/fixture.sql loaded into a DB made by
+// The default report on a fixed DB (tests/fixtures/reports/fixture.sql loaded into a DB made by
 // storage::MetricsDb, read through the real views): Markdown and LaTeX compared with golden
 // files, HTML checked for structure. Regenerate the goldens after an intended change with
 // TB_UPDATE_GOLDEN=1 and review the diff.
@@ -21,7 +21,7 @@ using ternbench::testing::TmpDir;
 
 namespace {
 
-const std::string kDataDir = std::string(TB_SOURCE_DIR) + "/tests/data/reports/";
+const std::string kDataDir = std::string(TB_SOURCE_DIR) + "/tests/fixtures/reports/";
 
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -469,7 +469,7 @@ TEST(MetricsDb, VersionOneDbIsMigratedInPlaceKeepingEveryRow) {
   TmpDir tmp;
   const std::string path = tmp.file("v1.sqlite");
   {
-    std::ifstream in(std::string(TB_SOURCE_DIR) + "/tests/data/results_v1.sql");
+    std::ifstream in(std::string(TB_SOURCE_DIR) + "/tests/fixtures/results_v1.sql");
     const std::string sql((std::istreambuf_iterator<char>(in)), {});
     ASSERT_FALSE(sql.empty());
     sqlite3* raw = nullptr;

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the results-DB tests: DBs built from the SQL fixtures in tests/data, and
+// Helpers of the results-DB tests: DBs built from the SQL fixtures in tests/fixtures, and
 // records with every schema-3 field set.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -14,9 +14,9 @@
 
 namespace ternbench::testing {
 
-// Writes the DB an older ternbench left behind, from tests/data/<fixture> (raw C API).
+// Writes the DB an older ternbench left behind, from tests/fixtures/<fixture> (raw C API).
 inline void load_sql_fixture(const std::string& db_path, const std::string& fixture) {
-  std::ifstream in(std::string(TB_SOURCE_DIR) + "/tests/data/" + fixture);
+  std::ifstream in(std::string(TB_SOURCE_DIR) + "/tests/fixtures/" + fixture);
   const std::string sql((std::istreambuf_iterator<char>(in)), {});
   ASSERT_FALSE(sql.empty()) << fixture;
   sqlite3* raw = nullptr;
