@@ -34,9 +34,12 @@ std::string utc_now() {
 }
 
 std::string host_name() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+  // Once per process: provenance is stamped for every run, on rank 0 and on the workers.
+  static const std::string name = [] {
+    char buf[256] = {0};
+    return gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
+  }();
+  return name;
 }
 
 RunExecutor::RunExecutor(int rank) : rank_(rank) {}

@@ -11,6 +11,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/model.hpp"
+#include "ternbench/core/trainer.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace ternbench::orchestrator {
@@ -59,10 +60,12 @@ double macs_per_image(const core::TrainConfig& cfg) {
 }
 
 // The lines of a canonical TOML that static_cost_seconds() depends on. The canonical form
-// has one "key = value" line per key (experiments/src/canonical.cpp).
+// has one "key = value" line per key (experiments/src/canonical.cpp); the method and its
+// stage lengths set how many epochs the run trains (core::planned_epochs).
 std::string cost_lines(const std::string& canonical) {
   std::string lines;
-  for (const char* key : {"\ndataset = ", "\nepochs = ", "\nlayers = ", "\nmodel = ", "\ntest_limit = ",
+  for (const char* key : {"\ndataset = ", "\nepochs = ", "\nfaraone_retrain_epochs = ", "\nfaraone_stage1_epochs = ",
+                          "\nlayers = ", "\nmethod = ", "\nmodel = ", "\nsca_finetune_epochs = ", "\ntest_limit = ",
                           "\ntrain_limit = "}) {
     const std::size_t at = canonical.find(key);
     if (at == std::string::npos) continue;
@@ -74,9 +77,31 @@ std::string cost_lines(const std::string& canonical) {
 // The similar runs of a finished run: same (dataset, model, method), else same (dataset, model).
 using Similar = std::tuple<std::string, std::string, std::string>;
 
-int epochs_of(const std::string& canonical) {
-  const std::size_t at = canonical.find("\nepochs = ");
-  return at == std::string::npos ? 1 : std::atoi(canonical.c_str() + at + 10);
+struct TextCost {
+  double seconds = 0;  // static_cost_seconds of the config; 0 if it does not parse
+  int epochs = 1;      // core::planned_epochs of the config
+};
+
+// Parsing a config costs more than the plan's other work, so configs with the same cost
+// lines share one parse.
+TextCost text_cost(const std::string& canonical_toml) {
+  static std::mutex mu;
+  static std::map<std::string, TextCost> cache;
+  const std::string key = cost_lines(canonical_toml);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  TextCost cost;
+  try {
+    const core::TrainConfig cfg = experiments::parse_run(canonical_toml).train;
+    cost = {static_cost_seconds(cfg), std::max(1, core::planned_epochs(cfg))};
+  } catch (const Error&) {
+    cost = {};
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  cache.emplace(key, cost);
+  return cost;
 }
 
 // Measured CPU-seconds over static_cost_seconds() of finished runs, averaged per
@@ -91,7 +116,8 @@ struct Rates {
   void add(const storage::RunRecord& r) {
     if (r.status != storage::kStatusDone || r.epochs_done <= 0 || r.train_seconds <= 0) return;
     // Per epoch, as the run may have stopped early (diverged runs are not counted).
-    const double per_epoch = static_cost_seconds(r.config_toml) / std::max(1, epochs_of(r.config_toml));
+    const TextCost cost = text_cost(r.config_toml);
+    const double per_epoch = cost.seconds / cost.epochs;
     if (per_epoch <= 0) return;  // written by a ternbench with other keys: no measure for this one
     const double ratio = r.train_seconds * std::max(1, r.threads) / (per_epoch * r.epochs_done);
     auto& e = exact[{r.dataset, r.model, r.method}];
@@ -123,29 +149,12 @@ double static_cost_seconds(const core::TrainConfig& cfg) {
   const DataShape d = data_shape(cfg.dataset);
   const double train = cfg.train_limit > 0 ? std::min(cfg.train_limit, d.train) : d.train;
   const double test = cfg.test_limit > 0 ? std::min(cfg.test_limit, d.test) : d.test;
-  const double epochs = std::max(cfg.epochs, 1);
+  const double epochs = std::max(core::planned_epochs(cfg), 1);
   // Training is a forward and two gradient products per image; each epoch ends with a test pass.
   return macs_per_image(cfg) * epochs * (3.0 * train + test) / kAssumedMacsPerSecond;
 }
 
-double static_cost_seconds(const std::string& canonical_toml) {
-  static std::mutex mu;
-  static std::map<std::string, double> cache;
-  const std::string key = cost_lines(canonical_toml);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (const auto it = cache.find(key); it != cache.end()) return it->second;
-  }
-  double cost = 0;
-  try {
-    cost = static_cost_seconds(experiments::parse_run(canonical_toml).train);
-  } catch (const Error&) {
-    cost = 0;
-  }
-  std::lock_guard<std::mutex> lock(mu);
-  cache.emplace(key, cost);
-  return cost;
-}
+double static_cost_seconds(const std::string& canonical_toml) { return text_cost(canonical_toml).seconds; }
 
 int Plan::count(const std::string& state) const {
   int n = 0;

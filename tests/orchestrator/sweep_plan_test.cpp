@@ -143,6 +143,14 @@ TEST(SweepPlan, StaticCostGrowsWithModelImagesAndEpochs) {
   tb::core::TrainConfig lenet300;
   lenet300.model = "lenet300";
   EXPECT_GT(orch::static_cost_seconds(lenet5), orch::static_cost_seconds(lenet300));
+  // Every epoch of the run counts: SCA's fine-tune and Faraone's retraining too.
+  tb::core::TrainConfig sca = small;
+  sca.method = "sca";
+  sca.sca_finetune_epochs = 2;
+  EXPECT_DOUBLE_EQ(orch::static_cost_seconds(sca), 3 * base);
+  tb::core::TrainConfig faraone = small;
+  faraone.method = "faraone";  // stage 3 defaults to `epochs` more
+  EXPECT_DOUBLE_EQ(orch::static_cost_seconds(faraone), 2 * base);
 }
 
 TEST(SweepPlan, CostIsTheMeasuredEstimateElseTheCalibratedStaticCost) {
