@@ -150,6 +150,21 @@ Check layer_texts() {
   return {"layer texts such as \"conv(32, kernel=5)\", \"relu\"", std::move(fn), {}};
 }
 
+// A run key: the first 16 hex digits of a SHA-256, as make_run() writes them; "" = none.
+Check run_key_or_empty() {
+  ProblemFn fn = [](const ParamValue& v) -> Problem {
+    const auto& s = std::get<std::string>(v);
+    if (s.empty()) return std::nullopt;
+    const bool hex = s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (hex) return std::nullopt;
+    return "expected a run key (16 lowercase hex digits, e.g. \"3f2a9c0d1e4b5a67\") or a table of the keys "
+           "that make the source run, e.g. init_from = { method = \"fp\" }; got " + quoted(s);
+  };
+  return {"a run key, or a table of keys (docs/sweep-format.md)", std::move(fn), {}};
+}
+
 Check any_bool() {
   return {"true or false", [](const ParamValue&) -> Problem { return std::nullopt; }, {}};
 }
@@ -228,7 +243,7 @@ void add(std::vector<TrainParam>& table, const std::string& name, T core::TrainC
 std::vector<TrainParam> build_train_table() {
   using TC = core::TrainConfig;
   std::vector<TrainParam> t;
-  add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "fashion-mnist", "cifar10"}, "dataset"),
+  add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "mnist-10k", "fashion-mnist", "cifar10"}, "dataset"),
       kEveryMethod, "Dataset to train and test on (cifar10: the official binary files in $TERNBENCH_DATA/cifar10).");
   add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}, "method"), kEveryMethod,
       "Training method: fp (full precision), binaryconnect, bwn, twn, ttq, sca, faraone "
@@ -327,6 +342,9 @@ std::vector<TrainParam> build_train_table() {
       "Faraone: epochs of stage 3, ternary retraining with the frozen mask (0 = epochs).");
   add(t, "faraone_retrain_quantizer", &TC::faraone_retrain_quantizer, Need::kOptional, one_of({"twn", "ttq"}, "style"),
       {"faraone"}, "Faraone stage 3: twn (scale = mean|W| on the mask) or ttq (learned Wp, Wn).");
+  add(t, "init_from", &TC::init_from, Need::kOptional, run_key_or_empty(), kEveryMethod,
+      "Warm start from a full-precision run's weights: its run key, or a table of the keys that "
+      "differ from this run, e.g. { method = \"fp\" } (the source is trained first).");
   add(t, "train_limit", &TC::train_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
       "Use only the first N training images (0 = all).");
   add(t, "test_limit", &TC::test_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
@@ -345,6 +363,8 @@ std::string_view article_type(ParamType type) {
   }
   return "a value";
 }
+
+}  // namespace
 
 ParamValue read_value(const toml::node& node, const TrainParam& p, const std::string& path,
                       const std::string& file) {
@@ -398,6 +418,8 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
   if (auto problem = p.problem(*v)) throw ConfigError(file, path, line_of(node), *problem);
   return *v;
 }
+
+namespace {
 
 std::size_t index_of(const std::string& name) {
   const auto& defs = train_param_defs();

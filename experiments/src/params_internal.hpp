@@ -41,6 +41,10 @@ struct TrainAxes {
 };
 TrainAxes read_train_table(const toml::table& train, const std::string& file, bool single_values);
 
+// One value of parameter p from node, type-checked and validated (a flat list for a
+// list-typed key). Throws ConfigError naming path and the node's line.
+ParamValue read_value(const toml::node& node, const TrainParam& p, const std::string& path, const std::string& file);
+
 // TOML text of a value as the canonical form writes it: quoted and escaped strings,
 // shortest round-trip doubles that always read back as floats.
 std::string format_toml_value(const ParamValue& value);

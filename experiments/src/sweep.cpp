@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
@@ -86,11 +87,20 @@ std::size_t param_index(const std::string& name) {
 
 // --- Reading one grid -------------------------------------------------------------------
 
+// `init_from = { method = "fp", ... }`: the source of each run of the grid is the run itself
+// with these keys replaced (and no warm start of its own unless the table gives one).
+struct InitFromTable {
+  std::vector<std::pair<std::size_t, detail::ParamValue>> overrides;  // parameter index, value
+  std::string path;  // "train.init_from", "train.block[1].init_from"
+  int line = 0;
+};
+
 // One grid: every [train] key's values, and the keys that move together.
 struct Grid {
   detail::TrainAxes values;
   std::vector<std::vector<std::size_t>> zips;  // parameter indices, ascending
   int line = 0;                                // of the table the grid comes from
+  std::optional<InitFromTable> init_from;
 };
 
 // A [train.zip] table (or one entry of [[train.zip]]) as found in the file.
@@ -107,6 +117,39 @@ std::vector<std::string> keys_in_file_order(const toml::table& t) {
   std::vector<std::string> keys;
   for (auto& [line, k] : keyed) keys.push_back(std::move(k));
   return keys;
+}
+
+// Takes a table-valued init_from out of t (a string value, a run key, stays for the
+// parameter table to read). Each key of the table takes one value: a source is one run.
+std::optional<InitFromTable> take_init_from(toml::table& t, const std::string& path, const std::string& file) {
+  toml::node* node = t.get("init_from");
+  if (node == nullptr || !node->is_table()) return std::nullopt;
+  const toml::table& table = *node->as_table();
+  const auto& defs = detail::train_param_defs();
+  detail::reject_unknown_keys(table, file, path, names_of(train_params()));
+  if (table.empty()) {
+    throw ConfigError(file, path, detail::line_of(*node),
+                      "empty table; give the keys in which the source run differs from this one, e.g. "
+                      "init_from = { method = \"fp\" }");
+  }
+  InitFromTable out;
+  out.path = path;
+  out.line = detail::line_of(*node);
+  for (const std::string& key : keys_in_file_order(table)) {
+    const toml::node& value = *table.get(key);
+    const std::size_t i = param_index(key);
+    const ParamType type = defs[i].info.type;
+    const bool list_type = type == ParamType::kIntList || type == ParamType::kStringList;
+    if (key == "init_from" && value.is_table())
+      throw ConfigError(file, path + "." + key, detail::line_of(value),
+                        "a source given as a table cannot itself take a table; give its init_from as a run key");
+    if (value.is_array() && (!list_type || (!value.as_array()->empty() && value.as_array()->get(0)->is_array())))
+      throw ConfigError(file, path + "." + key, detail::line_of(value),
+                        "the source is one run, so each of its keys takes one value, not a list");
+    out.overrides.emplace_back(i, detail::read_value(value, defs[i], path + "." + key, file));
+  }
+  t.erase("init_from");
+  return out;
 }
 
 // [train.zip] is one zip; [[train.zip]] is several, each its own axis.
@@ -268,6 +311,8 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
     throw ConfigError(file, (block ? levels.back().second : std::string("train")) + "." + p.info.name,
                       grid.line, fix);
   }
+  if (const auto it = where.find("init_from"); it != where.end())
+    grid.init_from = take_init_from(merged, it->second + ".init_from", file);
   try {
     grid.values = detail::read_train_table(merged, file, /*single_values=*/false);
   } catch (const ConfigError& e) {
@@ -297,9 +342,12 @@ bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
   return applies_to(p.info, cfg.method);
 }
 
+// The data shape class of a dataset: a warm start needs the source's input shape.
+std::string input_shape(const std::string& dataset) { return dataset == "cifar10" ? "3x32x32" : "1x28x28"; }
+
 class Expander {
  public:
-  Expander(const Grid& grid, const std::string& file) : grid_(grid) {
+  Expander(const Grid& grid, const std::string& file) : grid_(grid), file_(file) {
     const auto& defs = detail::train_param_defs();
     std::vector<bool> zipped(defs.size(), false);
     for (const auto& z : grid.zips) {
@@ -360,6 +408,19 @@ class Expander {
 
   void visit(std::size_t a, core::TrainConfig& cfg) {
     if (a == axes_.size()) {
+      if (grid_.init_from) {
+        // The source comes first, so the file order is also an order that trains it first.
+        RunSpec source = source_of(cfg);
+        cfg.init_from = source.run_key;
+        RunSpec run = make_run(cfg);
+        cfg.init_from.clear();
+        if (seen_.insert(source.run_key).second) {
+          source.implied = true;
+          out_.push_back(std::move(source));
+        }
+        if (seen_.insert(run.run_key).second) out_.push_back(std::move(run));
+        return;
+      }
       RunSpec run = make_run(cfg);
       if (seen_.insert(run.run_key).second) out_.push_back(std::move(run));
       return;
@@ -372,7 +433,24 @@ class Expander {
     }
   }
 
+  RunSpec source_of(const core::TrainConfig& cfg) const {
+    const InitFromTable& t = *grid_.init_from;
+    core::TrainConfig src = cfg;
+    src.init_from.clear();
+    const auto& defs = detail::train_param_defs();
+    for (const auto& [i, v] : t.overrides) defs[i].set(src, v);
+    RunSpec source;
+    try {
+      source = make_run(src);
+    } catch (const ConfigError& e) {
+      throw ConfigError(file_, t.path, t.line, std::string("the source run is not a valid run: ") + e.what());
+    }
+    if (auto problem = warm_start_problem(source.train, cfg)) throw ConfigError(file_, t.path, t.line, *problem);
+    return source;
+  }
+
   const Grid& grid_;
+  std::string file_;
   std::vector<Axis> axes_;
   std::size_t method_axis_ = 0, model_axis_ = 0;
   std::vector<RunSpec> out_;
@@ -380,6 +458,21 @@ class Expander {
 };
 
 }  // namespace
+
+std::optional<std::string> warm_start_problem(const core::TrainConfig& source, const core::TrainConfig& run) {
+  if (source.method != "fp")
+    return "the source run has method \"" + source.method +
+           "\"; a warm start starts from a full-precision run: set method = \"fp\" in init_from";
+  if (source.model != run.model)
+    return "the source run is model \"" + source.model + "\" but this run is \"" + run.model +
+           "\"; a warm start needs the same network: remove model from init_from";
+  if (source.model == "custom" && source.layers != run.layers)
+    return "the source run's layers differ from this run's; a warm start needs the same network";
+  if (input_shape(source.dataset) != input_shape(run.dataset))
+    return "the source run trains on " + source.dataset + " (" + input_shape(source.dataset) + " images) but this run on " +
+           run.dataset + " (" + input_shape(run.dataset) + "); a warm start needs the same input shape";
+  return std::nullopt;
+}
 
 Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   const toml::table root = detail::parse_toml(text, file_name);
@@ -417,7 +510,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
 
   const toml::node* blocks = train->get("block");
   if (blocks == nullptr) {
-    if (!train->get("zip")) {
+    const toml::node* init = train->get("init_from");
+    if (!train->get("zip") && !(init && init->is_table())) {
       // The plain grid: [train] is read as it stands.
       Grid grid;
       grid.values = detail::read_train_table(*train, file_name, /*single_values=*/false);
@@ -426,6 +520,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     } else {
       sweep.runs = Expander(read_grid(text, file_name, std::nullopt), file_name).runs();
     }
+    for (const RunSpec& r : sweep.runs) sweep.implied_sources += r.implied ? 1 : 0;
     return sweep;
   }
 
@@ -441,15 +536,21 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     detail::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
                                 block_keys);
   sweep.blocks = list->size();
-  std::unordered_set<std::string> seen;
+  std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs
   for (std::size_t b = 0; b < list->size(); ++b) {
     for (RunSpec& run : Expander(read_grid(text, file_name, b), file_name).runs()) {
-      if (seen.insert(run.run_key).second)
+      const auto [it, added] = seen.emplace(run.run_key, sweep.runs.size());
+      if (added) {
         sweep.runs.push_back(std::move(run));
-      else
-        ++sweep.duplicates_across_blocks;
+        continue;
+      }
+      // A source that a block also lists is a run of the file, and sharing one is no duplicate.
+      RunSpec& kept = sweep.runs[it->second];
+      if (!run.implied && !kept.implied) ++sweep.duplicates_across_blocks;
+      if (!run.implied) kept.implied = false;
     }
   }
+  for (const RunSpec& r : sweep.runs) sweep.implied_sources += r.implied ? 1 : 0;
   return sweep;
 }
 

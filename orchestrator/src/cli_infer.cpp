@@ -47,11 +47,23 @@ int run_infer(const InferOptions& opt) {
                        e.what() + ")");
   }
   core::TrainConfig cfg = spec.train;
+  // A file without data_sha256 predates datasets named by content: its "mnist" was the
+  // 10,000-image subset that is now "mnist-10k" (docs/data.md).
+  const bool legacy_mnist = content.meta.data_sha256.empty() && cfg.dataset == "mnist";
+  if (legacy_mnist) cfg.dataset = "mnist-10k";
   if (!opt.dataset.empty()) cfg.dataset = opt.dataset;
+  if (legacy_mnist && opt.dataset.empty())
+    std::cerr << opt.weights << ": written before datasets were named by content; its \"mnist\" is the "
+              << "10,000-image subset now called \"mnist-10k\", which it is evaluated on" << std::endl;
   if (opt.all) cfg.test_limit = 0;
   const std::string root = opt.data_root.empty() ? core::data_root() : opt.data_root;
   core::fetch_if_missing(cfg.dataset, root, std::cerr);
   const core::DataSplit data = core::load_dataset(cfg.dataset, root);
+  if (opt.dataset.empty() && !content.meta.data_sha256.empty() && content.meta.data_sha256 != data.fingerprint)
+    throw DataError(core::dataset_dir(root, cfg.dataset) + ": holds data with fingerprint " +
+                    data.fingerprint.substr(0, 16) + ", but " + opt.weights + " was trained on " +
+                    content.meta.data_sha256.substr(0, 16) + "; restore the files it was trained on, or pass "
+                    "--dataset to evaluate on other data on purpose");
   const core::Dataset& tr = data.train;
   try {
     (void)core::model_shape(cfg, tr.channels, tr.height, tr.width, tr.num_classes);

@@ -32,6 +32,7 @@ void DbSink::started(const WorkItem& w, int worker) {
   r.seed = static_cast<std::int64_t>(c.seed);
   r.lr = c.lr;
   r.threads = c.threads;
+  r.init_from = c.init_from;
   r.status = storage::kStatusRunning;
   r.rank = worker;
   r.attempts = w.attempt;
@@ -60,6 +61,35 @@ void DbSink::finished(const RunResult& res) {
                   r.status.c_str(), r.error.c_str());
   }
   progress_.finished(ok, line);
+}
+
+void DbSink::blocked(const WorkItem& w, const std::string& reason) {
+  const core::TrainConfig& c = specs_.at(w.run_key)->train;
+  storage::RunRecord r;
+  r.run_key = w.run_key;
+  r.sweep = w.sweep;
+  r.config_toml = w.canonical_toml;
+  r.dataset = c.dataset;
+  r.model = c.model;
+  r.method = c.method;
+  r.seed = static_cast<std::int64_t>(c.seed);
+  r.lr = c.lr;
+  r.threads = c.threads;
+  r.init_from = c.init_from;
+  r.status = storage::kStatusBlocked;
+  r.error = reason + "; it starts once its source is done (fix the source, e.g. `--retry-failed`)";
+  r.attempts = w.attempt - 1;  // never started: a blocked run costs no attempt
+  r.started_at = utc_now();
+  r.finished_at = r.started_at;
+  stamp_provenance(r);
+  db_.start_run(r);
+  ++blocked_;
+  ++finished_;
+  char line[512];
+  std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: blocked: %s", finished_, specs_.size(),
+                r.dataset.c_str(), r.model.c_str(), r.method.c_str(), static_cast<long long>(r.seed), reason.c_str());
+  progress_.started();  // counted as a run that ended at once
+  progress_.finished(false, line);
 }
 
 void DbSink::begin_batch() { batch_.emplace(db_); }

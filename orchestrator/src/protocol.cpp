@@ -90,7 +90,7 @@ void put_run(Writer& w, const storage::RunRecord& r) {
   w.i64(r.attempts).str(r.slurm_job_id).i64(r.slurm_restart_count).str(r.versions);
   w.str(r.config_json).f64(r.size_fp32_bits).f64(r.size_binary_bits).f64(r.size_ternary_2bit_bits);
   w.f64(r.size_ternary_base3_bits).f64(r.size_bitmap_bits).f64(r.size_relative_index_bits);
-  w.opt_i64(r.n_float_params).f64(r.float_param_bits).str(r.weights_sha256);
+  w.opt_i64(r.n_float_params).f64(r.float_param_bits).str(r.weights_sha256).str(r.init_from).str(r.data_sha256);
 }
 
 storage::RunRecord get_run(Reader& in) {
@@ -137,6 +137,8 @@ storage::RunRecord get_run(Reader& in) {
   r.n_float_params = in.opt_i64();
   r.float_param_bits = in.f64();
   r.weights_sha256 = in.str();
+  r.init_from = in.str();
+  r.data_sha256 = in.str();
   return r;
 }
 
@@ -145,7 +147,7 @@ storage::RunRecord get_run(Reader& in) {
 std::string encode(const WorkItem& w) {
   Writer out;
   out.str(w.run_key).str(w.sweep).str(w.canonical_toml).str(w.weights_path).str(w.weights_ref).str(w.data_root);
-  out.i64(w.attempt);
+  out.i64(w.attempt).str(w.init_from).str(w.init_weights);
   return out.take();
 }
 
@@ -159,6 +161,8 @@ WorkItem decode_work(const std::string& payload) {
   w.weights_ref = in.str();
   w.data_root = in.str();
   w.attempt = in.i32();
+  w.init_from = in.str();
+  w.init_weights = in.str();
   in.finish();
   return w;
 }

@@ -133,13 +133,15 @@ std::string checkpoint_path(const std::string& weights_path) {
 
 // The state saved by an earlier attempt of this exact run, if any. A checkpoint that is
 // damaged or belongs to another config is removed (with a log line) and the run starts over.
-std::optional<core::TrainState> load_checkpoint(const std::string& path, const WorkItem& w) {
+std::optional<core::TrainState> load_checkpoint(const std::string& path, const WorkItem& w,
+                                                const std::string& data_sha256) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   try {
     storage::WeightsContent c = storage::read_weights(path);
     if (c.meta.run_key != w.run_key || c.meta.config_toml != w.canonical_toml || c.meta.epoch < 1)
       throw StorageError(path + ": checkpoint of another run or config");
+    if (c.meta.data_sha256 != data_sha256) throw StorageError(path + ": checkpoint of a run on other data");
     core::TrainState s;
     s.epochs_done = c.meta.epoch;
     s.tensors = to_core(std::move(c.tensors));
@@ -149,6 +151,18 @@ std::optional<core::TrainState> load_checkpoint(const std::string& path, const W
     fs::remove(path, ec);
     return std::nullopt;
   }
+}
+
+// The stored tensors of the run's init_from source. A missing or damaged file fails the
+// attempt (it may be restored); a file of another run is a config error of this sweep.
+std::vector<core::NamedTensor> load_source(const WorkItem& w, const core::TrainConfig& cfg) {
+  if (w.init_weights.empty())
+    throw Error("run " + w.run_key + ": init_from " + cfg.init_from + " has no weights file; the coordinator sent none");
+  storage::WeightsContent c = storage::read_weights(w.init_weights);
+  if (c.meta.run_key != cfg.init_from || c.meta.epoch >= 0)
+    throw StorageError(w.init_weights + ": is not the finished weights file of run " + cfg.init_from +
+                       " (init_from); restore that run's <run_key>.h5 or train it again");
+  return to_core(std::move(c.tensors));
 }
 
 }  // namespace
@@ -183,8 +197,10 @@ RunResult RunExecutor::execute(const WorkItem& w,
     r.seed = static_cast<std::int64_t>(cfg.seed);
     r.lr = cfg.lr;
     r.threads = cfg.threads;
+    r.init_from = cfg.init_from;
     core::check_config(cfg);
     data = &dataset(cfg.dataset, w.data_root);
+    r.data_sha256 = data->fingerprint;
     core::check_data(cfg, *data);
     ready = true;
   } catch (const DataError& e) {
@@ -199,7 +215,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
   }
   const std::string ckpt_path = checkpoint_path(w.weights_path);
   try {
-    const std::optional<core::TrainState> saved = load_checkpoint(ckpt_path, w);
+    const std::optional<core::TrainState> saved = load_checkpoint(ckpt_path, w, r.data_sha256);
     core::Checkpointing checkpointing;
     checkpointing.resume = saved ? &*saved : nullptr;
     if (saved) log_info("run " + w.run_key + ": resuming from its checkpoint after epoch " + std::to_string(saved->epochs_done));
@@ -208,21 +224,32 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.run_key = w.run_key;
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
+      meta.data_sha256 = r.data_sha256;
       meta.epoch = s.epochs_done;
       storage::write_weights(ckpt_path, meta, to_storage(std::vector<core::NamedTensor>(s.tensors)));
     };
     const core::EpochCallback report = [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
     };
+    std::vector<core::NamedTensor> source;
+    core::WarmStart warm;
+    if (!cfg.init_from.empty() && !saved) {
+      source = load_source(w, cfg);
+      warm = {&source, w.init_weights};
+    }
     core::TrainResult t;
     try {
-      t = core::train(cfg, *data, report, checkpointing);
+      t = core::train(cfg, *data, report, checkpointing, warm);
     } catch (const Error& e) {
       if (!saved) throw;
       // A state this binary cannot restore (another model layout): start over without it.
       log_info(std::string("checkpoint ") + ckpt_path + " not restorable (" + e.what() + "); starting over");
       checkpointing.resume = nullptr;
-      t = core::train(cfg, *data, report, checkpointing);
+      if (!cfg.init_from.empty()) {
+        source = load_source(w, cfg);
+        warm = {&source, w.init_weights};
+      }
+      t = core::train(cfg, *data, report, checkpointing, warm);
     }
 
     r.epochs_done = static_cast<int>(t.epochs.size());
@@ -264,6 +291,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.run_key = w.run_key;
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
+      meta.data_sha256 = r.data_sha256;
       r.weights_sha256 = storage::write_weights(w.weights_path, meta, to_storage(std::move(t.weights)));
       r.weights_path = w.weights_ref;
       r.status = storage::kStatusDone;

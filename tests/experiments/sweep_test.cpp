@@ -402,7 +402,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TrainNotATable", "train = 1\n[sweep]\nname = \"t\"\n", "train", 1,
                 "expected a table ([train]), got integer"},
         BadCase{"UnknownDataset", "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"cifar\"\nmethod = \"fp\"\n",
-                "train.dataset", 5, "unknown dataset \"cifar\"; did you mean \"cifar10\"? valid datasets: mnist, fashion-mnist, cifar10"},
+                "train.dataset", 5, "unknown dataset \"cifar\"; did you mean \"cifar10\"? valid datasets: mnist, mnist-10k, fashion-mnist, cifar10"},
         BadCase{"UnknownMethodSuggests",
                 "[sweep]\nname = \"t\"\n\n[train]\ndataset = \"mnist\"\nmethod = [\"fp\", \"tw\"]\n",
                 "train.method[1]", 6, "did you mean \"twn\"? valid methods: fp, "},

@@ -16,10 +16,14 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 }  // namespace
 
 TEST(Protocol, WorkItemRoundTripsStringsWithAnyBytes) {
-  orch::WorkItem w{"abc123", "sweep", "[train]\nlr = 0.05\n", "/tmp/w 1.h5", "w/1.h5", "/data:1"};
+  orch::WorkItem w{"abc123", "sweep", "[train]\nlr = 0.05\n", "/tmp/w 1.h5", "w/1.h5", "/data:1", 2,
+                   "0123456789abcdef", "/tmp/src 1.h5"};
   const orch::WorkItem back = orch::decode_work(orch::encode(w));
   EXPECT_EQ(back.run_key, w.run_key);
   EXPECT_EQ(back.canonical_toml, w.canonical_toml);
+  EXPECT_EQ(back.attempt, 2);
+  EXPECT_EQ(back.init_from, w.init_from);
+  EXPECT_EQ(back.init_weights, w.init_weights);
   EXPECT_EQ(back.weights_path, w.weights_path);
   EXPECT_EQ(back.data_root, w.data_root);
 }
@@ -100,7 +104,7 @@ TEST(Protocol, ResultWithLayersRoundTrips) {
 }
 
 TEST(Protocol, TruncatedPayloadIsACommError) {
-  const std::string p = orch::encode(orch::WorkItem{"a", "b", "c", "d", "e", "f"});
+  const std::string p = orch::encode(orch::WorkItem{"a", "b", "c", "d", "e", "f", 1, "g", "h"});
   EXPECT_THROW(orch::decode_work(p.substr(0, p.size() - 1)), tb::CommError);
   EXPECT_THROW(orch::decode_work(p + "1:x"), tb::CommError);
   EXPECT_THROW(orch::decode_epoch("garbage"), tb::CommError);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -38,6 +39,10 @@ class RecordingSink final : public tb::orchestrator::ResultSink {
     note_call();
     finished_[r.run.run_key] = r.run.status;
   }
+  void blocked(const WorkItem& w, const std::string& reason) override {
+    note_call();
+    blocked_[w.run_key] = reason;
+  }
   void begin_batch() override {
     if (in_batch_) ++misplaced_;
     in_batch_ = true;
@@ -55,7 +60,7 @@ class RecordingSink final : public tb::orchestrator::ResultSink {
   bool in_batch_ = false;
   int batches_ = 0, calls_ = 0, misplaced_ = 0;  // misplaced: a call outside a batch, or nested batches
   std::map<std::string, int> started_, epochs_;
-  std::map<std::string, std::string> finished_;
+  std::map<std::string, std::string> finished_, blocked_;
   std::vector<std::string> order_;  // run keys in hand-out order
   std::set<int> workers_;
 };
@@ -66,6 +71,7 @@ class KeepingSink final : public tb::orchestrator::ResultSink {
   void started(const WorkItem& w, int /*worker*/) override { order_.push_back(w.run_key); }
   void epoch(const tb::storage::EpochRecord& e) override { epochs_[e.run_key].push_back(e); }
   void finished(const RunResult& r) override { results_[r.run.run_key] = r; }
+  void blocked(const WorkItem&, const std::string&) override {}
   std::vector<std::string> order_;
   std::map<std::string, std::vector<tb::storage::EpochRecord>> epochs_;
   std::map<std::string, RunResult> results_;
@@ -320,5 +326,49 @@ TEST(Scheduler, ResultsAreBitIdenticalWhateverTheWorkerCount) {
         EXPECT_EQ(std::memcmp(&ea[i].test_acc, &eb[i].test_acc, sizeof(double)), 0) << key;
       }
     }
+  }
+}
+
+// Runs with an init_from source in the work list go out only after it is done, even when
+// idle workers ask first; a failed source blocks its dependents and theirs, and the sweep
+// ends (no worker waits forever).
+TEST(Scheduler, DependentRunsWaitForTheirSourceAndAFailedSourceBlocksThem) {
+  std::vector<WorkItem> work = make_work(6);
+  work[1].init_from = "run0";
+  work[2].init_from = "run0";
+  work[3].init_from = "run2";  // two levels
+  work[4].init_from = "run5";  // run5 fails
+  for (const int ranks : {1, 2, 4}) {
+    RecordingSink sink;
+    const tb::orchestrator::Executor exec = [](const WorkItem& w, const tb::orchestrator::EpochEmitter& emit) {
+      if (w.run_key == "run0") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return fake_training(w, emit, "run5");
+    };
+    if (ranks == 1) {
+      tb::orchestrator::run_embedded(work, exec, sink);
+    } else {
+      tb::testing::LoopbackNetwork net(ranks);
+      std::vector<std::thread> workers;
+      for (int r = 1; r < ranks; ++r) {
+        workers.emplace_back([&, r] {
+          tb::testing::LoopbackTransport t(net, r);
+          tb::orchestrator::run_worker(t, exec);
+        });
+      }
+      tb::testing::LoopbackTransport coord(net, 0);
+      tb::orchestrator::run_coordinator(coord, work, sink);
+      for (auto& t : workers) t.join();
+    }
+    auto pos = [&](const std::string& k) {
+      return std::find(sink.order_.begin(), sink.order_.end(), k) - sink.order_.begin();
+    };
+    EXPECT_EQ(sink.finished_.size(), 5u) << ranks;
+    EXPECT_EQ(sink.finished_["run5"], "failed");
+    ASSERT_EQ(sink.blocked_.count("run4"), 1u) << ranks;
+    EXPECT_NE(sink.blocked_["run4"].find("run5 ended failed"), std::string::npos) << sink.blocked_["run4"];
+    EXPECT_EQ(sink.started_.count("run4"), 0u);
+    EXPECT_LT(pos("run0"), pos("run1"));
+    EXPECT_LT(pos("run0"), pos("run2"));
+    EXPECT_LT(pos("run2"), pos("run3"));
   }
 }

@@ -141,7 +141,7 @@ TEST(EpochLayers, VersionThreeDbIsMigratedInPlaceKeepingEveryRow) {
   load_sql_fixture(path, "results_v3.sql");
   {
     MetricsDb db(path);
-    EXPECT_EQ(db.schema_version(), 4);
+    EXPECT_EQ(db.schema_version(), MetricsDb::kSchemaVersion);
     ASSERT_EQ(db.runs().size(), 2u);
     const auto epochs = db.epochs("a1f0c3d2e4b59687");
     ASSERT_EQ(epochs.size(), 4u);

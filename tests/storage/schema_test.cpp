@@ -14,6 +14,7 @@
 #include "results_fixtures.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 #include "ternbench/storage/query.hpp"
 
@@ -136,7 +137,7 @@ TEST(Schema, VersionOneDbIsMigratedThroughEveryVersion) {
   }
   EXPECT_EQ(one(path, "SELECT test_acc FROM results"), SqlValue::of_real(0.9654));
   EXPECT_EQ(count(path, "SELECT count(*) FROM run_epochs WHERE method = 'fp' AND stage = 'train'"), 2);
-  EXPECT_EQ(count(path, "SELECT count(*) FROM run_layers WHERE dataset = 'mnist'"), 1);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM run_layers WHERE dataset = 'mnist-10k'"), 1);
 }
 
 TEST(Schema, MigratedAndFreshDbsHaveTheSameSchema) {
@@ -159,7 +160,8 @@ TEST(Schema, MigratedAndFreshDbsHaveTheSameSchema) {
   const std::string indices = "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
                               "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)";
   EXPECT_EQ(one(fresh, indices).bytes,
-            "epochs_by_run runs_by_dataset_method runs_by_method_dataset_status runs_by_status runs_by_sweep");
+            "epochs_by_run runs_by_dataset_method runs_by_init_from runs_by_method_dataset_status runs_by_status "
+            "runs_by_sweep");
   EXPECT_EQ(one(old, indices), one(fresh, indices));
   EXPECT_EQ(one(v3, indices), one(fresh, indices));
 }
@@ -303,3 +305,60 @@ TEST(Schema, InvalidConfigJsonAndEmptyStageAreRefused) {
 }
 
 }  // namespace
+
+// Schema 5: runs on "mnist" before it named the standard MNIST were on the 10,000-image
+// subset; they become "mnist-10k", and a key that is the hash of the config becomes the
+// hash of the new config, with every row of the run following it.
+TEST(Schema, VersionFiveRenamesTheMnistSubsetRunsAndRekeysThem) {
+  TmpDir tmp;
+  const std::string path = tmp.file("v3.sqlite");
+  load_sql_fixture(path, "results_v3.sql");
+  const std::string config = "[train]\nbatch_size = 64\ndataset = \"mnist\"\nmethod = \"fp\"\nseed = 3\n";
+  const std::string old_key = ternbench::sha256_hex(config).substr(0, 16);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "INSERT INTO runs(run_key, sweep, config_toml, dataset, model, method, seed, lr, status, git_commit, "
+        "git_dirty, host, rank, threads, epochs_done, n_weights, n_nonzero, config_json) VALUES('" + old_key +
+        "', 'q', '" + config + "', 'mnist', 'mlp', 'fp', 3, 0.05, 'done', 'abc', 0, 'h', 0, 1, 1, 10, 10, "
+        "'{\"dataset\":\"mnist\",\"seed\":3}');"
+        "INSERT INTO epochs(run_key, epoch, test_acc) VALUES('" + old_key + "', 1, 0.5);";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::string new_config = config;
+  new_config.replace(new_config.find("\"mnist\""), 7, "\"mnist-10k\"");
+  const std::string new_key = ternbench::sha256_hex(new_config).substr(0, 16);
+  {
+    MetricsDb db(path);
+    EXPECT_FALSE(db.run(old_key).has_value());
+    const auto r = db.run(new_key);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->dataset, "mnist-10k");
+    EXPECT_EQ(r->config_toml, new_config);
+    EXPECT_EQ(r->config_json, "{\"dataset\":\"mnist-10k\",\"seed\":3}");
+    EXPECT_EQ(r->data_sha256, "");  // unknown: recorded before fingerprints
+    ASSERT_EQ(db.epochs(new_key).size(), 1u);
+    EXPECT_EQ(db.epochs(new_key)[0].test_acc, 0.5);
+  }
+  EXPECT_EQ(count(path, "SELECT count(*) FROM runs WHERE dataset = 'mnist'"), 0);
+  // Hand-made keys of the fixture are not hashes of their configs: kept, renamed only.
+  EXPECT_EQ(one(path, "SELECT dataset FROM runs WHERE run_key = 'b2e1d4c3f5a60798'"), SqlValue::of_text("mnist-10k"));
+  EXPECT_EQ(one(path, "SELECT count(*) FROM pragma_foreign_key_check"), SqlValue::of_integer(0));
+}
+
+TEST(Schema, BlockedStatusAndTheWarmStartColumnsRoundTrip) {
+  TmpDir tmp;
+  MetricsDb db(tmp.file("r.sqlite"));
+  RunRecord r = full_run("dep");
+  r.status = ternbench::storage::kStatusBlocked;
+  r.init_from = "0123456789abcdef";
+  r.data_sha256 = std::string(64, 'a');
+  db.start_run(r);
+  const auto back = db.run("dep");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->status, "blocked");
+  EXPECT_EQ(back->init_from, "0123456789abcdef");
+  EXPECT_EQ(back->data_sha256, std::string(64, 'a'));
+}

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 
 namespace ternbench::core {
 namespace {
@@ -146,6 +147,14 @@ Dataset read_cifar10_file(const std::string& path) {
   return to_dataset(parts);
 }
 
+std::string cifar10_fingerprint(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw DataError(dir + ": no such directory; " + fix_missing(dir));
+  std::vector<std::string> hashes;
+  for (const auto& name : cifar10_train_files()) hashes.push_back(sha256_file_hex(find_file(dir, name)));
+  hashes.push_back(sha256_file_hex(find_file(dir, cifar10_test_file())));
+  return combine_fingerprint(hashes);
+}
+
 DataSplit load_cifar10_dir(const std::string& dir) {
   if (!fs::is_directory(dir)) throw DataError(dir + ": no such directory; " + fix_missing(dir));
   // Every path is resolved first, so a missing file is reported before minutes of reading.
@@ -160,6 +169,7 @@ DataSplit load_cifar10_dir(const std::string& dir) {
     s.train = to_dataset(parts);
   }
   s.test = read_cifar10_file(test_path);
+  s.fingerprint = cifar10_fingerprint(dir);
   return s;
 }
 

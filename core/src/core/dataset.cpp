@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
+#include "ternbench/core/data_fetch.hpp"
 #include "ternbench/core/cifar.hpp"
 #include "ternbench/core/idx.hpp"
 
@@ -12,7 +14,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_known(const std::string& name) { return name == "mnist" || name == "fashion-mnist"; }
+bool is_known(const std::string& name) { return name == "mnist" || name == "mnist-10k" || name == "fashion-mnist"; }
+
+// SHA-256 of the IDX file's bytes as they decompress: the header rebuilt from the dims
+// (read_idx accepted exactly header + payload) followed by the payload.
+std::string idx_sha256(const IdxArray& a) {
+  std::string header = {0, 0, 0x08, static_cast<char>(a.dims.size())};
+  for (const std::uint32_t d : a.dims)
+    for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<char>((d >> shift) & 0xff));
+  Sha256 h;
+  h.update(header);
+  h.update(a.data.data(), a.data.size());
+  return h.hex_digest();
+}
 
 // What the user can do about a missing file depends on whether ternbench can fetch it.
 std::string fix_missing(const std::string& name) {
@@ -30,11 +44,14 @@ std::string find_file(const std::string& dir, const std::string& base, const std
   throw DataError(plain.string() + ": missing (also looked for " + base + ".gz); " + fix_missing(name));
 }
 
-Dataset load_pair(const std::string& dir, const std::string& prefix, const std::string& name) {
+Dataset load_pair(const std::string& dir, const std::string& prefix, const std::string& name,
+                  std::vector<std::string>& hashes) {
   const std::string img_path = find_file(dir, prefix + "-images-idx3-ubyte", name);
   const std::string lab_path = find_file(dir, prefix + "-labels-idx1-ubyte", name);
   const IdxArray img = read_idx(img_path);
   const IdxArray lab = read_idx(lab_path);
+  hashes.push_back(idx_sha256(img));
+  hashes.push_back(idx_sha256(lab));
   if (img.dims.size() != 3)
     throw DataError(img_path + ": has " + std::to_string(img.dims.size()) +
                     " dimensions, images need 3 (count, rows, columns); is this a labels file?");
@@ -75,13 +92,21 @@ std::string dataset_dir(const std::string& root, const std::string& name) {
   return (fs::path(root) / name).string();
 }
 
+std::string combine_fingerprint(const std::vector<std::string>& file_hashes) {
+  std::string text;
+  for (const auto& h : file_hashes) text.append(h).append("\n");
+  return sha256_hex(text);
+}
+
 DataSplit load_idx_dir(const std::string& dir, const std::string& name) {
   if (!fs::is_directory(dir))
     throw DataError(dir + ": no such directory; " + fix_missing(name));
   DataSplit s;
   s.name = name;
-  s.train = load_pair(dir, "train", name);
-  s.test = load_pair(dir, "t10k", name);
+  std::vector<std::string> hashes;
+  s.train = load_pair(dir, "train", name, hashes);
+  s.test = load_pair(dir, "t10k", name, hashes);
+  s.fingerprint = combine_fingerprint(hashes);
   if (s.train.height != s.test.height || s.train.width != s.test.width)
     throw DataError(dir + ": train images are " + std::to_string(s.train.height) + "x" +
                     std::to_string(s.train.width) + " but t10k images are " + std::to_string(s.test.height) +
@@ -92,8 +117,26 @@ DataSplit load_idx_dir(const std::string& dir, const std::string& name) {
 DataSplit load_dataset(const std::string& name, const std::string& root) {
   if (name == "cifar10") return load_cifar10_dir(dataset_dir(root, name));
   if (!is_known(name))
-    throw DataError("unknown dataset '" + name + "'; known: mnist, fashion-mnist, cifar10");
-  return load_idx_dir(dataset_dir(root, name), name);
+    throw DataError("unknown dataset '" + name + "'; known: mnist, mnist-10k, fashion-mnist, cifar10");
+  DataSplit s = load_idx_dir(dataset_dir(root, name), name);
+  if (name == "mnist" && s.fingerprint == pinned_fingerprint("mnist-10k")) throw subset_in_mnist_dir(dataset_dir(root, name));
+  return s;
+}
+
+std::string dataset_fingerprint(const std::string& name, const std::string& root) {
+  const std::string dir = dataset_dir(root, name);
+  if (name == "cifar10") return cifar10_fingerprint(dir);
+  if (!is_known(name))
+    throw DataError("unknown dataset '" + name + "'; known: mnist, mnist-10k, fashion-mnist, cifar10");
+  if (!fs::is_directory(dir)) throw DataError(dir + ": no such directory; " + fix_missing(name));
+  std::vector<std::string> hashes;
+  for (const char* prefix : {"train", "t10k"}) {
+    hashes.push_back(idx_sha256(read_idx(find_file(dir, std::string(prefix) + "-images-idx3-ubyte", name))));
+    hashes.push_back(idx_sha256(read_idx(find_file(dir, std::string(prefix) + "-labels-idx1-ubyte", name))));
+  }
+  const std::string fp = combine_fingerprint(hashes);
+  if (name == "mnist" && fp == pinned_fingerprint("mnist-10k")) throw subset_in_mnist_dir(dir);
+  return fp;
 }
 
 bool limited_subset(const Dataset& d, int limit, Dataset& out) {

@@ -24,7 +24,7 @@ constexpr std::uint8_t kTypeUbyte = 0x08;
 // fetch command rebuilds it; anywhere else only the user knows where an intact copy is.
 std::string fix_for(const std::string& path) {
   const std::string parent = fs::path(path).parent_path().filename().string();
-  if (parent == "mnist" || parent == "fashion-mnist")
+  if (parent == "mnist" || parent == "mnist-10k" || parent == "fashion-mnist")
     return "delete the file and run `ternbench data fetch " + parent + "`";
   return "replace it with an intact copy of the file";
 }

@@ -46,6 +46,19 @@ Mat decode_weight(const NamedTensor& codes, const std::vector<NamedTensor>& ts, 
 
 }  // namespace
 
+void load_stored_tensors(Model& model, const std::vector<NamedTensor>& tensors, const std::string& source) {
+  for (const auto& layer : model.layers()) {
+    std::vector<Param*> all = layer->params();
+    for (Param* b : layer->buffers()) all.push_back(b);
+    for (Param* p : all) {
+      const NamedTensor* t = find_tensor(tensors, p->name);
+      if (t == nullptr) throw Error(source + ": no tensor " + p->name + "; the file belongs to another model");
+      load_into(*p, *t, source);
+    }
+  }
+  model.refresh();
+}
+
 Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::vector<NamedTensor>& tensors,
                     const std::string& source) {
   const Dataset& tr = data.train;

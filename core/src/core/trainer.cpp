@@ -20,6 +20,7 @@
 #include "ternbench/core/model.hpp"
 #include "ternbench/core/optimizer.hpp"
 #include "ternbench/core/regularizer.hpp"
+#include "ternbench/core/restore.hpp"
 #include "ternbench/core/schedule.hpp"
 
 namespace ternbench::core {
@@ -271,7 +272,7 @@ int planned_epochs(const TrainConfig& cfg) {
 }
 
 TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch,
-                  const Checkpointing& checkpointing) {
+                  const Checkpointing& checkpointing, const WarmStart& warm_start) {
   check_config(cfg);
   check_data(cfg, data);
   // Process-wide, so set for every run. With 1 Eigen never enters an OpenMP region, and the
@@ -284,6 +285,8 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
   Rng init_rng(derive_seed(cfg.seed, "init"));
   Model model =
       make_model(cfg, train_set.channels, train_set.height, train_set.width, train_set.num_classes, init_rng);
+  if (warm_start.tensors != nullptr && checkpointing.resume == nullptr)
+    load_stored_tensors(model, *warm_start.tensors, warm_start.source);
   apply_method(model, cfg);
 
   const std::size_t n_train = train_set.size();

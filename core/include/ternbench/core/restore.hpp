@@ -19,6 +19,11 @@ namespace ternbench::core {
 Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::vector<NamedTensor>& tensors,
                     const std::string& source);
 
+// Sets every parameter and buffer of model from the tensor of the same name in tensors
+// (float values, row-major). Throws ternbench::Error naming source and the tensor that is
+// missing or has another size.
+void load_stored_tensors(Model& model, const std::vector<NamedTensor>& tensors, const std::string& source);
+
 // Test split evaluation as train() does it: the test_limit subset, normalized with the
 // statistics of the train_limit subset when cfg.normalize, with cfg.threads threads.
 Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model);

@@ -9,7 +9,7 @@
 namespace ternbench::core {
 
 struct TrainConfig {
-  std::string dataset = "mnist";   // "mnist" | "fashion-mnist" | "cifar10"
+  std::string dataset = "mnist";   // "mnist" | "mnist-10k" | "fashion-mnist" | "cifar10"
   std::string model = "mlp";       // see model_names(); "custom" builds `layers`
   std::vector<LayerSpec> layers;   // model = "custom": the stack, input to output
   std::string method = "fp";       // "fp" | "twn"
@@ -69,6 +69,10 @@ struct TrainConfig {
   int faraone_retrain_epochs = 0;  // faraone stage 3 length; 0 = epochs
   std::string faraone_retrain_quantizer = "twn";  // faraone stage 3: "twn" (alpha = mean|W| on
                                                   // the mask) | "ttq" (learned Wp, Wn)
+
+  // Warm start: the run key of the full-precision run whose stored weights replace the random
+  // init ("" = none). Each method maps them into its latent parameters (docs/methods.md).
+  std::string init_from;
 
   int train_limit = 0;             // use only the first N training images (0 = all)
   int test_limit = 0;              // use only the first N test images (0 = all)

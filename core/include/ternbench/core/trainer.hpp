@@ -87,6 +87,16 @@ struct Checkpointing {
   const TrainState* resume = nullptr;
 };
 
+// A warm start (TrainConfig::init_from): the source run's stored tensors, named as the
+// weights file names them. They replace the random init of every parameter and buffer
+// before the method maps the weights into its own latent parameters (apply_method), so SCA
+// gets theta = atanh(clip(sca_init_std * W / std(W), +-0.99)) of the source's W. Ignored
+// when resuming: the checkpoint holds the run's own state.
+struct WarmStart {
+  const std::vector<NamedTensor>* tensors = nullptr;
+  std::string source;  // where they came from, for messages
+};
+
 // Epochs of the whole run over all its stages (sca's fine-tune, faraone's retraining).
 int planned_epochs(const TrainConfig& cfg);
 
@@ -109,6 +119,6 @@ using EpochCallback = std::function<void(const EpochMetrics&)>;
 // Trains cfg on data. Deterministic for a given cfg (and thread count): every random
 // stream derives from cfg.seed. Throws ternbench::Error on a bad config value.
 TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch = {},
-                  const Checkpointing& checkpointing = {});
+                  const Checkpointing& checkpointing = {}, const WarmStart& warm_start = {});
 
 }  // namespace ternbench::core

@@ -3,6 +3,7 @@
 // A file is one grid ([train]) or a union of grids ([[train.block]] entries over a shared
 // [train]); [train.zip] tables make several keys one grid axis (docs/sweep-format.md).
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ struct RunSpec {
   core::TrainConfig train;
   std::string canonical_toml;  // sorted keys, every default written, only keys the method uses
   std::string run_key;         // first 16 hex digits of SHA-256(canonical_toml)
+  // Not a grid point of the file: the source of another run's `init_from = { ... }` table.
+  bool implied = false;
 };
 
 struct Sweep {
@@ -26,6 +29,8 @@ struct Sweep {
   std::size_t blocks = 0;   // [[train.block]] entries; 0 when [train] is the only grid
   // Runs a block produced that an earlier block had already produced; each is run once.
   std::size_t duplicates_across_blocks = 0;
+  // Runs added as the source of an `init_from = { ... }` table (RunSpec::implied).
+  std::size_t implied_sources = 0;
 };
 
 // Parses and expands a sweep file. Throws ConfigError "<file>:<line>: <key.path>: <what>;
@@ -42,5 +47,9 @@ RunSpec parse_run(const std::string& canonical_toml);
 // the others. Throws ConfigError (file
 // "<config>") for a value a sweep file would be refused for.
 RunSpec make_run(const core::TrainConfig& cfg);
+
+// Why `source` cannot warm-start `run` (its weights do not fit, or it is not a
+// full-precision run), or nothing. One sentence with the fix, for a ConfigError.
+std::optional<std::string> warm_start_problem(const core::TrainConfig& source, const core::TrainConfig& run);
 
 }  // namespace ternbench::experiments

@@ -24,17 +24,19 @@ class DbSink final : public ResultSink {
   void started(const WorkItem& w, int worker) override;
   void epoch(const storage::EpochRecord& e) override;
   void finished(const RunResult& res) override;
+  void blocked(const WorkItem& w, const std::string& reason) override;
   void begin_batch() override;
   void end_batch() override;
 
   int failed() const { return failed_; }
+  int blocked() const { return blocked_; }
 
  private:
   storage::MetricsDb& db_;
   const std::map<std::string, const experiments::RunSpec*>& specs_;
   Progress progress_;
   std::optional<storage::Transaction> batch_;  // rolled back if the coordinator throws mid-batch
-  int finished_ = 0, failed_ = 0;
+  int finished_ = 0, failed_ = 0, blocked_ = 0;
 };
 
 }  // namespace ternbench::orchestrator

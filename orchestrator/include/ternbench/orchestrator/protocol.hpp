@@ -16,6 +16,11 @@ struct WorkItem {
   std::string weights_ref;    // the same file as recorded in the DB (relative to the DB)
   std::string data_root;
   int attempt = 1;            // 1 for the first try; retries and resumes count up
+  // The run's init_from source (its run key, also in canonical_toml) and that run's weights
+  // file (absolute); "" without a warm start. The coordinator hands the run out once the
+  // source is done.
+  std::string init_from;
+  std::string init_weights;
 };
 
 struct RunResult {

@@ -29,6 +29,9 @@ struct PlannedRun {
   // CPU-seconds expected for ordering the hand-out, never unknown: estimate_seconds when
   // known, else static_cost_seconds() scaled by the DB's measured/static ratio (1 without one).
   double cost_seconds = 0;
+  // Dependency level among the runs that will run: 0 = may start at once; a run with an
+  // init_from source that will run is one level above it.
+  int level = 0;
 };
 
 struct Plan {
@@ -50,7 +53,9 @@ double static_cost_seconds(const core::TrainConfig& cfg);
 // ...) share one parse, so costing thousands of runs takes milliseconds.
 double static_cost_seconds(const std::string& canonical_toml);
 
-// db may be null (no DB yet: every run is new).
+// db may be null (no DB yet: every run is new). Throws ConfigError (file sweep.file, key
+// train.init_from) for an init_from run key that is neither a run of the sweep nor in the
+// DB, or whose run cannot warm-start the run naming it.
 Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, const PlanOptions& opt);
 
 // cost_seconds of the runs that will run, by run key (for the scheduler's CostModel).

@@ -18,6 +18,9 @@ inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusDiverged = "diverged";
 inline constexpr const char* kStatusInterrupted = "interrupted";
 inline constexpr const char* kStatusConfigError = "config_error";
+// Schema 5: the run's init_from source did not finish (failed, diverged, config_error,
+// blocked itself); it is tried again once its source is done, and costs no attempt.
+inline constexpr const char* kStatusBlocked = "blocked";
 
 // New metrics (schema 3 on) default to "not recorded": NaN and nullopt are stored as NULL.
 inline constexpr double kNotRecorded = std::numeric_limits<double>::quiet_NaN();
@@ -61,6 +64,11 @@ struct RunRecord {
   std::optional<std::int64_t> n_float_params;  // parameters kept in fp32
   double float_param_bits = kNotRecorded;      // their share of each size_* total
   std::string weights_sha256;                  // SHA-256 of the HDF5 file, hex ("" = NULL)
+  // Schema 5. The run key whose weights the run started from ("" = NULL: a fresh init), and
+  // the fingerprint of the data it trained on (core::DataSplit::fingerprint; "" = NULL:
+  // recorded before schema 5).
+  std::string init_from;
+  std::string data_sha256;
 };
 
 // Schema 4: one weight matrix as deployed at the end of an epoch (the finished model's are

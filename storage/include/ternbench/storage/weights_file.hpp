@@ -36,6 +36,10 @@ struct WeightsMeta {
   std::string git_commit;
   int schema_version = kWeightsSchemaVersion;
   int epoch = -1;  // checkpoints: epochs completed (attribute "epoch"); -1 = a final weights file
+  // Fingerprint of the data the run trained on (attribute "data_sha256", docs/data.md); ""
+  // in files written before datasets were identified by content, whose "mnist" is the
+  // 10,000-image subset now named "mnist-10k".
+  std::string data_sha256;
 };
 
 // Writes path atomically: the data goes to "<path>.tmp.<pid>", is fsynced and renamed when
