@@ -89,7 +89,7 @@ std::vector<Cell> make_cells(const std::vector<RunRow>& runs) {
   for (const auto& [key, members] : groups) {
     Cell c;
     c.cell_key = key;
-    c.id = sha256_hex(key).substr(0, 8);
+    c.id = cell_id(key);
     c.config = members.front()->config;
     c.config.erase("seed");
     c.dataset = config_text(c.config, "dataset");

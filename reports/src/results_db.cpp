@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "ternbench/base/error.hpp"
@@ -95,6 +96,8 @@ std::vector<RunRow> ResultsDb::runs(const std::vector<ExpectedRun>& expected) co
       "SELECT results.*, runs.config_toml AS tb_config_toml FROM results JOIN runs USING (run_key) "
       "ORDER BY results.run_key");
   std::vector<RunRow> out;
+  std::vector<std::string> tomls;
+  std::map<std::string, std::string> toml_of;  // run key -> canonical config, for init_from
   std::set<std::string> seen;
   for (const auto& row : t.rows) {
     RunRow r;
@@ -107,7 +110,8 @@ std::vector<RunRow> ResultsDb::runs(const std::vector<ExpectedRun>& expected) co
       else r.metrics[c] = row[i];
     }
     r.config = parse_canonical_toml(toml, path_ + ": run " + r.run_key + " config_toml");
-    r.cell_key = cell_key_of(toml);
+    toml_of[r.run_key] = toml;
+    tomls.push_back(toml);
     seen.insert(r.run_key);
     out.push_back(std::move(r));
   }
@@ -117,9 +121,24 @@ std::vector<RunRow> ResultsDb::runs(const std::vector<ExpectedRun>& expected) co
     r.run_key = e.run_key;
     r.status = kStatusNotStarted;
     r.config = parse_canonical_toml(e.canonical_toml, "run " + e.run_key);
-    r.cell_key = cell_key_of(e.canonical_toml);
+    toml_of[r.run_key] = e.canonical_toml;
+    tomls.push_back(e.canonical_toml);
     seen.insert(e.run_key);
     out.push_back(std::move(r));
+  }
+  const SourceLookup source_of = [&toml_of](const std::string& key) {
+    const auto it = toml_of.find(key);
+    return it == toml_of.end() ? std::string() : it->second;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].cell_key = cell_key_of(tomls[i], source_of);
+    // Shown as the source's cell, which is what the seeds of a cell share.
+    if (auto it = out[i].config.find("init_from"); it != out[i].config.end()) {
+      const std::string source = source_of(it->second.str());
+      if (!source.empty()) {
+        it->second = Value::of_text("cell " + cell_id(cell_key_of(source, source_of)));
+      }
+    }
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/hash.hpp"
 
 namespace ternbench::reports {
 
@@ -95,15 +96,27 @@ std::map<std::string, Value> parse_canonical_toml(const std::string& text, const
   return out;
 }
 
-std::string cell_key_of(const std::string& canonical_toml) {
+std::string cell_key_of(const std::string& canonical_toml, const SourceLookup& source_of) {
   std::string out;
   std::istringstream in(canonical_toml);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("seed = ", 0) == 0) continue;
+    // Each seed's run starts from the source of its own seed: the cell is the source's
+    // cell, not its run key.
+    constexpr std::string_view kInit = "init_from = \"";
+    if (source_of && line.rfind(kInit, 0) == 0 && line.size() > kInit.size() + 1) {
+      const std::string key = line.substr(kInit.size(), line.size() - kInit.size() - 1);
+      if (const std::string source = source_of(key); !source.empty()) {
+        out.append("init_from = \"cell ").append(cell_id(cell_key_of(source, source_of))).append("\"\n");
+        continue;
+      }
+    }
     out.append(line).append("\n");
   }
   return out;
 }
+
+std::string cell_id(const std::string& cell_key) { return sha256_hex(cell_key).substr(0, 8); }
 
 }  // namespace ternbench::reports

@@ -4,6 +4,7 @@
 // groups runs differing only by seed.
 #include <map>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ struct ExpectedRun {
 std::map<std::string, Value> parse_canonical_toml(const std::string& text, const std::string& origin);
 
 // The canonical TOML without the `seed = ...` line: equal for runs that differ only by seed.
-std::string cell_key_of(const std::string& canonical_toml);
+// The canonical config of a run (source_of(run key) returns it; "" when unknown).
+using SourceLookup = std::function<std::string(const std::string& run_key)>;
+// A warm-started run's init_from line names its source's cell ("cell <id>") when
+// source_of knows the source, so the seeds of one recipe share a cell.
+std::string cell_key_of(const std::string& canonical_toml, const SourceLookup& source_of = {});
+// The short id of a cell key (the cells' `cell` column).
+std::string cell_id(const std::string& cell_key);
 
 }  // namespace ternbench::reports
