@@ -154,7 +154,7 @@ std::optional<core::TrainState> load_checkpoint(const std::string& path, const W
 }
 
 // The stored tensors of the run's init_from source. A missing or damaged file fails the
-// attempt (it may be restored); a file of another run is a config error of this sweep.
+// attempt: the file may be restored, or its source trained again.
 std::vector<core::NamedTensor> load_source(const WorkItem& w, const core::TrainConfig& cfg) {
   if (w.init_weights.empty())
     throw Error("run " + w.run_key + ": init_from " + cfg.init_from + " has no weights file; the coordinator sent none");

@@ -35,6 +35,8 @@ std::string format_status(const std::vector<storage::RunRecord>& runs, int total
   std::string out = name + ": " + format_progress(c);
   if (by_status[storage::kStatusInterrupted] > 0)
     out += ", " + std::to_string(by_status[storage::kStatusInterrupted]) + " interrupted";
+  if (by_status[storage::kStatusBlocked] > 0)
+    out += ", " + std::to_string(by_status[storage::kStatusBlocked]) + " blocked (their init_from source did not finish)";
   return out;
 }
 

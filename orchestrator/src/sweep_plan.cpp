@@ -33,9 +33,15 @@ DataShape data_shape(const std::string& dataset) {
 
 // A warm start by run key must name a run this job can find, and one whose weights fit.
 void check_init_from(const experiments::Sweep& sweep, const experiments::RunSpec& spec,
-                     const std::set<std::string>& in_sweep, const std::map<std::string, storage::RunRecord>& known) {
+                     const std::map<std::string, const experiments::RunSpec*>& in_sweep,
+                     const std::map<std::string, storage::RunRecord>& known) {
   const std::string& source = spec.train.init_from;
-  if (source.empty() || in_sweep.count(source)) return;
+  if (source.empty()) return;
+  if (const auto s = in_sweep.find(source); s != in_sweep.end()) {
+    if (auto problem = experiments::warm_start_problem(s->second->train, spec.train))
+      throw ConfigError(sweep.file, "train.init_from", 0, "run " + source + ": " + *problem);
+    return;
+  }
   const auto it = known.find(source);
   if (it == known.end()) {
     throw ConfigError(sweep.file, "train.init_from", 0,
@@ -232,9 +238,13 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
     }
   }
   std::set<std::string> named;
-  for (const auto& spec : sweep.runs) named.insert(spec.run_key);
+  std::map<std::string, const experiments::RunSpec*> by_key;
   for (const auto& spec : sweep.runs) {
-    check_init_from(sweep, spec, named, known);
+    named.insert(spec.run_key);
+    by_key.emplace(spec.run_key, &spec);
+  }
+  for (const auto& spec : sweep.runs) {
+    check_init_from(sweep, spec, by_key, known);
     PlannedRun p;
     p.spec = &spec;
     const auto it = known.find(spec.run_key);

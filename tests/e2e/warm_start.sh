@@ -145,3 +145,14 @@ bad not_fp "a warm start starts from a full-precision run" 'init_from = { method
 bad list_value "each of its keys takes one value" 'init_from = { method = "fp", seed = [1, 2] }'
 bad typo "did you mean \"epochs\"" 'init_from = { method = "fp", epoch = 2 }'
 echo "warm start: bad init_from values refused with one line"
+
+# --- other data under a dataset name is refused before anything trains -----------------
+"$TB_FIXTURE" "$TERNBENCH_DATA/mnist" 600 200 > /dev/null   # other bytes in data/mnist
+sed 's/^seed = 1$/seed = 2/' cold.toml > cold2.toml
+set +e; "$TB_BIN" run cold2.toml --db cold/cold.sqlite > cold2.out 2> cold2.err; rc=$?; set -e
+[ $rc = 2 ] || { cat cold2.err; fail "other data under the same name must exit 2, got $rc"; }
+[ "$(wc -l < cold2.err)" = 1 ] || { cat cold2.err; fail "expected one line"; }
+grep -q "holds data with fingerprint [0-9a-f]*, but 1 finished mnist runs in cold/cold.sqlite were trained on" cold2.err ||
+  { cat cold2.err; fail "the refusal must name both fingerprints and the DB"; }
+[ "$(q cold/cold.sqlite "select count(*) from runs")" = 1 ] || fail "a refused job must not add runs"
+echo "warm start: data of another content under the same name refused"

@@ -103,3 +103,12 @@ TEST(InitFrom, BadValuesGiveOneLineNamingTheKey) {
                 .find("train.block[0].init_from: the source run trains on cifar10 (3x32x32 images)"),
             std::string::npos);
 }
+
+// A dataset name stands for one content: the standard MNIST and the 10k subset are
+// different runs, whatever else they share.
+TEST(DatasetIdentity, StandardMnistAndTheSubsetAreDifferentRuns) {
+  const ex::Sweep s = parse("[sweep]\nname = \"d\"\n[train]\ndataset = [\"mnist\", \"mnist-10k\"]\nmethod = \"fp\"\n");
+  ASSERT_EQ(s.runs.size(), 2u);
+  EXPECT_NE(s.runs[0].run_key, s.runs[1].run_key);
+  EXPECT_NE(s.runs[1].canonical_toml.find("dataset = \"mnist-10k\"\n"), std::string::npos);
+}
