@@ -93,9 +93,7 @@ RunSpec make_run(const core::TrainConfig& cfg) {
     const detail::ParamValue v = ignored_stack ? p.default_value : p.get(cfg);
     if (auto problem = p.problem(v)) throw ConfigError(file, "train." + p.info.name, 0, *problem);
     p.set(run.train, v);
-    // Written only when set, so the runs that start from a random init keep the keys they
-    // had before warm starts existed.
-    if (p.info.name == "init_from" && std::get<std::string>(v).empty()) continue;
+    if (p.info.omitted_at_default && v == p.default_value) continue;
     lines.emplace_back(p.info.name, detail::format_toml_value(v));
   }
   std::sort(lines.begin(), lines.end());

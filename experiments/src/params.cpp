@@ -345,6 +345,7 @@ std::vector<TrainParam> build_train_table() {
   add(t, "init_from", &TC::init_from, Need::kOptional, run_key_or_empty(), kEveryMethod,
       "Warm start from a full-precision run's weights: its run key, or a table of the keys that "
       "differ from this run, e.g. { method = \"fp\" } (the source is trained first).");
+  t.back().info.omitted_at_default = true;  // a warm start is rare; the others keep their keys
   add(t, "train_limit", &TC::train_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
       "Use only the first N training images (0 = all).");
   add(t, "test_limit", &TC::test_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,

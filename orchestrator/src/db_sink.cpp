@@ -20,7 +20,8 @@ DbSink::DbSink(storage::MetricsDb& db, const std::map<std::string, const experim
                std::FILE* out)
     : db_(db), specs_(specs), progress_(total, out, progress_interval()) {}
 
-void DbSink::started(const WorkItem& w, int worker) {
+// The run's row as the coordinator knows it before any result: its config columns.
+storage::RunRecord DbSink::record_of(const WorkItem& w) const {
   const core::TrainConfig& c = specs_.at(w.run_key)->train;
   storage::RunRecord r;
   r.run_key = w.run_key;
@@ -33,11 +34,16 @@ void DbSink::started(const WorkItem& w, int worker) {
   r.lr = c.lr;
   r.threads = c.threads;
   r.init_from = c.init_from;
+  stamp_provenance(r);
+  return r;
+}
+
+void DbSink::started(const WorkItem& w, int worker) {
+  storage::RunRecord r = record_of(w);
   r.status = storage::kStatusRunning;
   r.rank = worker;
   r.attempts = w.attempt;
   r.started_at = utc_now();
-  stamp_provenance(r);
   db_.start_run(r);
   progress_.started();
 }
@@ -64,24 +70,12 @@ void DbSink::finished(const RunResult& res) {
 }
 
 void DbSink::blocked(const WorkItem& w, const std::string& reason) {
-  const core::TrainConfig& c = specs_.at(w.run_key)->train;
-  storage::RunRecord r;
-  r.run_key = w.run_key;
-  r.sweep = w.sweep;
-  r.config_toml = w.canonical_toml;
-  r.dataset = c.dataset;
-  r.model = c.model;
-  r.method = c.method;
-  r.seed = static_cast<std::int64_t>(c.seed);
-  r.lr = c.lr;
-  r.threads = c.threads;
-  r.init_from = c.init_from;
+  storage::RunRecord r = record_of(w);
   r.status = storage::kStatusBlocked;
   r.error = reason + "; it starts once its source is done (fix the source, e.g. `--retry-failed`)";
   r.attempts = w.attempt - 1;  // never started: a blocked run costs no attempt
   r.started_at = utc_now();
   r.finished_at = r.started_at;
-  stamp_provenance(r);
   db_.start_run(r);
   ++blocked_;
   ++finished_;

@@ -231,12 +231,15 @@ RunResult RunExecutor::execute(const WorkItem& w,
     const core::EpochCallback report = [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
     };
+    // The source is read only for a fresh start: a resumed run restores its own state.
     std::vector<core::NamedTensor> source;
     core::WarmStart warm;
-    if (!cfg.init_from.empty() && !saved) {
+    const auto warm_start_from_source = [&] {
+      if (cfg.init_from.empty()) return;
       source = load_source(w, cfg);
       warm = {&source, w.init_weights};
-    }
+    };
+    if (!saved) warm_start_from_source();
     core::TrainResult t;
     try {
       t = core::train(cfg, *data, report, checkpointing, warm);
@@ -245,10 +248,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       // A state this binary cannot restore (another model layout): start over without it.
       log_info(std::string("checkpoint ") + ckpt_path + " not restorable (" + e.what() + "); starting over");
       checkpointing.resume = nullptr;
-      if (!cfg.init_from.empty()) {
-        source = load_source(w, cfg);
-        warm = {&source, w.init_weights};
-      }
+      warm_start_from_source();
       t = core::train(cfg, *data, report, checkpointing, warm);
     }
 

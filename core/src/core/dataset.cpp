@@ -1,5 +1,6 @@
 #include "ternbench/core/dataset.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -14,7 +15,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_known(const std::string& name) { return name == "mnist" || name == "mnist-10k" || name == "fashion-mnist"; }
+bool is_known(const std::string& name) {
+  const auto names = fetchable_datasets();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The IDX datasets ternbench fetches, and cifar10; anything else is a typo.
+void require_known(const std::string& name) {
+  if (name == "cifar10" || is_known(name)) return;
+  std::string known;
+  for (const auto& n : fetchable_datasets()) known += n + ", ";
+  throw DataError("unknown dataset '" + name + "'; known: " + known + "cifar10");
+}
+
+// A <root>/mnist that still holds the subset would train "mnist" runs on it.
+const std::string& refuse_subset_as_mnist(const std::string& name, const std::string& dir, const std::string& fp) {
+  if (name == "mnist" && fp == pinned_fingerprint("mnist-10k")) throw subset_in_mnist_dir(dir);
+  return fp;
+}
 
 // SHA-256 of the IDX file's bytes as they decompress: the header rebuilt from the dims
 // (read_idx accepted exactly header + payload) followed by the payload.
@@ -115,28 +133,25 @@ DataSplit load_idx_dir(const std::string& dir, const std::string& name) {
 }
 
 DataSplit load_dataset(const std::string& name, const std::string& root) {
-  if (name == "cifar10") return load_cifar10_dir(dataset_dir(root, name));
-  if (!is_known(name))
-    throw DataError("unknown dataset '" + name + "'; known: mnist, mnist-10k, fashion-mnist, cifar10");
-  DataSplit s = load_idx_dir(dataset_dir(root, name), name);
-  if (name == "mnist" && s.fingerprint == pinned_fingerprint("mnist-10k")) throw subset_in_mnist_dir(dataset_dir(root, name));
+  require_known(name);
+  const std::string dir = dataset_dir(root, name);
+  if (name == "cifar10") return load_cifar10_dir(dir);
+  DataSplit s = load_idx_dir(dir, name);
+  refuse_subset_as_mnist(name, dir, s.fingerprint);
   return s;
 }
 
 std::string dataset_fingerprint(const std::string& name, const std::string& root) {
+  require_known(name);
   const std::string dir = dataset_dir(root, name);
   if (name == "cifar10") return cifar10_fingerprint(dir);
-  if (!is_known(name))
-    throw DataError("unknown dataset '" + name + "'; known: mnist, mnist-10k, fashion-mnist, cifar10");
   if (!fs::is_directory(dir)) throw DataError(dir + ": no such directory; " + fix_missing(name));
   std::vector<std::string> hashes;
   for (const char* prefix : {"train", "t10k"}) {
     hashes.push_back(idx_sha256(read_idx(find_file(dir, std::string(prefix) + "-images-idx3-ubyte", name))));
     hashes.push_back(idx_sha256(read_idx(find_file(dir, std::string(prefix) + "-labels-idx1-ubyte", name))));
   }
-  const std::string fp = combine_fingerprint(hashes);
-  if (name == "mnist" && fp == pinned_fingerprint("mnist-10k")) throw subset_in_mnist_dir(dir);
-  return fp;
+  return refuse_subset_as_mnist(name, dir, combine_fingerprint(hashes));
 }
 
 bool limited_subset(const Dataset& d, int limit, Dataset& out) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/data_fetch.hpp"
 
 namespace ternbench::core {
 namespace {
@@ -24,7 +26,8 @@ constexpr std::uint8_t kTypeUbyte = 0x08;
 // fetch command rebuilds it; anywhere else only the user knows where an intact copy is.
 std::string fix_for(const std::string& path) {
   const std::string parent = fs::path(path).parent_path().filename().string();
-  if (parent == "mnist" || parent == "mnist-10k" || parent == "fashion-mnist")
+  const auto fetchable = fetchable_datasets();
+  if (std::find(fetchable.begin(), fetchable.end(), parent) != fetchable.end())
     return "delete the file and run `ternbench data fetch " + parent + "`";
   return "replace it with an intact copy of the file";
 }

@@ -21,6 +21,9 @@ struct ParamInfo {
   std::vector<std::string> choices;  // allowed values of a string key; empty = any string
   std::string check;                 // the rule a value must satisfy: "> 0", "[0, 1)", ...
   std::string description;
+  // Left out of the canonical config at its default, so that a key added later (init_from)
+  // does not change the run keys of the runs that do not use it.
+  bool omitted_at_default = false;
 };
 
 // [train] keys in grid order: the expansion's last key varies fastest.

@@ -32,6 +32,8 @@ class DbSink final : public ResultSink {
   int blocked() const { return blocked_; }
 
  private:
+  storage::RunRecord record_of(const WorkItem& w) const;
+
   storage::MetricsDb& db_;
   const std::map<std::string, const experiments::RunSpec*>& specs_;
   Progress progress_;
