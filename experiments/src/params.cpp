@@ -324,6 +324,19 @@ std::vector<TrainParam> build_train_table() {
   add(t, "sca_finetune_epochs", &TC::sca_finetune_epochs, Need::kOptional, int_at_least<int>(0), {"sca"},
       "SCA: after rounding, train the float parameters (biases, batch norm, fp layers) this many "
       "epochs with the ternary weights frozen (0 = none).");
+  // Added after the first SCA sweeps: left out of the canonical config at their defaults,
+  // so the runs trained before them keep their keys.
+  add(t, "sca_theta_lr_scale", &TC::sca_theta_lr_scale, Need::kOptional, float_range(0.0, true), {"sca"},
+      "SCA: theta's learning rate is lr * sca_theta_lr_scale (the other parameters keep lr).");
+  t.back().info.omitted_at_default = true;
+  add(t, "sca_lambda_final", &TC::sca_lambda_final, Need::kOptional, float_range(0.0, false), {"sca"},
+      "SCA: lambda grows geometrically from sca_lambda to this value at the end of training "
+      "(0 = constant).");
+  t.back().info.omitted_at_default = true;
+  add(t, "fp_init_std", &TC::fp_init_std, Need::kOptional, float_range(0.0, false), {"fp"},
+      "fp: the weight matrices a quantized method would quantize start at "
+      "clip(fp_init_std * W0 / std(W0), +-0.99), SCA's tanh(theta) at init (0 = standard init).");
+  t.back().info.omitted_at_default = true;
   add(t, "faraone_threshold", &TC::faraone_threshold, Need::kOptional, one_of({"max", "mean"}, "rule"),
       {"faraone"}, "Faraone: threshold rule, D = faraone_t * max|W| (max) or faraone_mean_factor * mean|W| (mean).");
   add(t, "faraone_t", &TC::faraone_t, Need::kOptional, float_range(0.0, false, 1.0), {"faraone"},

@@ -174,7 +174,7 @@ std::string encode(const storage::EpochRecord& e) {
   out.f64(e.reg_penalty).i64(static_cast<std::int64_t>(e.layers.size()));
   for (const auto& l : e.layers) {
     out.str(l.layer).str(l.precision).i64(l.n).i64(l.n_zero).i64(l.n_pos).i64(l.n_neg);
-    out.f64(l.sparsity).f64(l.scale).f64(l.delta);
+    out.f64(l.sparsity).f64(l.scale).f64(l.delta).f64(l.codes_changed);
   }
   return out.take();
 }
@@ -208,6 +208,7 @@ storage::EpochRecord decode_epoch(const std::string& payload) {
     l.sparsity = in.f64();
     l.scale = in.f64();
     l.delta = in.f64();
+    l.codes_changed = in.f64();
     e.layers.push_back(std::move(l));
   }
   in.finish();

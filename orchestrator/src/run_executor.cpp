@@ -82,6 +82,7 @@ storage::EpochRecord to_record(const std::string& key, const core::EpochMetrics&
     l.sparsity = s.sparsity;
     l.scale = s.scale;
     l.delta = s.delta;
+    l.codes_changed = s.codes_changed;
     e.layers.push_back(std::move(l));
   }
   return e;

@@ -13,7 +13,8 @@ void write(sqlite::StatementCache& stmts, const EpochRecord& e) {
   if (e.layers.empty()) return;
   Statement st(stmts,
                "INSERT OR REPLACE INTO epoch_layers(run_key, stage, epoch, layer, precision, n, n_zero, "
-               "n_pos, n_neg, sparsity, scale, delta) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+               "n_pos, n_neg, sparsity, scale, delta, codes_changed) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   for (const EpochLayerRecord& l : e.layers) {
     st.reset();
     st.bind(1, e.run_key);
@@ -28,6 +29,7 @@ void write(sqlite::StatementCache& stmts, const EpochRecord& e) {
     st.bind(10, l.sparsity);
     st.bind(11, l.scale);
     st.bind(12, l.delta);
+    st.bind(13, l.codes_changed);
     st.run();
   }
 }
@@ -36,7 +38,7 @@ void read(sqlite3* db, const std::string& path, const std::string& run_key, std:
   std::map<std::pair<std::string, int>, EpochRecord*> by_epoch;
   for (EpochRecord& e : epochs) by_epoch[{e.stage, e.epoch}] = &e;
   Statement st(db, path,
-               "SELECT stage, epoch, layer, precision, n, n_zero, n_pos, n_neg, sparsity, scale, delta "
+               "SELECT stage, epoch, layer, precision, n, n_zero, n_pos, n_neg, sparsity, scale, delta, codes_changed "
                "FROM epoch_layers WHERE run_key = ?1 ORDER BY rowid");
   st.bind(1, run_key);
   while (st.step()) {
@@ -53,6 +55,7 @@ void read(sqlite3* db, const std::string& path, const std::string& run_key, std:
     l.sparsity = st.real(8);
     l.scale = st.real(9);
     l.delta = st.real(10);
+    l.codes_changed = st.real(11);
     it->second->layers.push_back(std::move(l));
   }
 }

@@ -277,6 +277,11 @@ CREATE INDEX runs_by_method_dataset_status ON runs(method, dataset, status);
 CREATE INDEX runs_by_init_from ON runs(init_from);
 )sql";
 
+// Version 6: how far training moved each quantized matrix from its codes at the start.
+constexpr std::string_view kMigrateV5ToV6 = R"sql(
+ALTER TABLE epoch_layers ADD COLUMN codes_changed REAL;
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -302,6 +307,13 @@ SELECT
   json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
   json_extract(r.config_json, '$.sca_lambda') AS sca_lambda,
   json_extract(r.config_json, '$.sca_init_std') AS sca_init_std,
+  json_extract(r.config_json, '$.sca_wdr') AS sca_wdr,
+  json_extract(r.config_json, '$.sca_lambda_warmup_epochs') AS sca_lambda_warmup_epochs,
+  coalesce(json_extract(r.config_json, '$.sca_theta_lr_scale'), CASE WHEN r.method = 'sca' THEN 1.0 END)
+    AS sca_theta_lr_scale,
+  coalesce(json_extract(r.config_json, '$.sca_lambda_final'), CASE WHEN r.method = 'sca' THEN 0.0 END)
+    AS sca_lambda_final,
+  coalesce(json_extract(r.config_json, '$.fp_init_std'), CASE WHEN r.method = 'fp' THEN 0.0 END) AS fp_init_std,
   json_extract(r.config_json, '$.faraone_lambda2') AS faraone_lambda2,
   json_extract(r.config_json, '$.faraone_lambdaq') AS faraone_lambdaq,
   json_extract(r.config_json, '$.faraone_target_sparsity') AS faraone_target_sparsity,
@@ -347,7 +359,7 @@ SELECT
   l.run_key, r.sweep, r.dataset, r.model, r.method, r.seed,
   json_extract(r.config_json, '$.sca_alpha') AS sca_alpha,
   l.stage, l.epoch, l.layer, l.precision, l.n, l.n_zero, l.n_pos, l.n_neg, l.sparsity,
-  l.scale, l.delta
+  l.scale, l.delta, l.codes_changed
 FROM epoch_layers l JOIN runs r ON r.run_key = l.run_key;
 )sql";
 
@@ -402,6 +414,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
     sqlite::exec(db, path, kMigrateV4ToV5);
     rename_mnist_subset_runs(db, path);
   }
+  if (from_version < 6) sqlite::exec(db, path, kMigrateV5ToV6);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

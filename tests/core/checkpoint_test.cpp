@@ -55,6 +55,8 @@ void expect_same_layers(const std::vector<LayerStats>& a, const std::vector<Laye
     EXPECT_EQ(x.delta, y.delta) << where;
     EXPECT_EQ(x.bits, y.bits) << where;
     EXPECT_EQ(x.n_scales, y.n_scales) << where;
+    EXPECT_EQ(std::isnan(x.codes_changed), std::isnan(y.codes_changed)) << where;
+    if (!std::isnan(x.codes_changed)) EXPECT_EQ(x.codes_changed, y.codes_changed) << where;
   }
 }
 
@@ -175,6 +177,27 @@ TEST(Checkpoint, OlderStateWithoutLayerHistoryResumesWithoutTheirLayers) {
   for (std::size_t i = 0; i < r.weights.size(); ++i) EXPECT_EQ(full.weights[i].data, r.weights[i].data);
 }
 
+// A checkpoint written before codes_changed resumes too: the run's codes at its start are
+// not known any more, so no epoch after it has a share, and training ends the same.
+TEST(Checkpoint, OlderStateWithoutInitCodesResumesWithoutCodesChanged) {
+  const DataSplit data = toy_data(100, 40);
+  const TrainConfig cfg = config("twn");
+  std::vector<TrainState> states;
+  Checkpointing save;
+  save.save = [&](const TrainState& s) { states.push_back(s); };
+  const TrainResult full = train(cfg, data, {}, save);
+  ASSERT_FALSE(std::isnan(full.epochs[0].layers[0].codes_changed));
+  TrainState old = without(states[0], "history/epoch_layer_codes_changed");
+  std::erase_if(old.tensors, [](const NamedTensor& t) { return t.name.starts_with("init_codes/"); });
+  Checkpointing resume;
+  resume.resume = &old;
+  const TrainResult r = train(cfg, data, {}, resume);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  for (const EpochMetrics& m : r.epochs) EXPECT_TRUE(std::isnan(m.layers[0].codes_changed)) << m.epoch;
+  ASSERT_EQ(full.weights.size(), r.weights.size());
+  for (std::size_t i = 0; i < r.weights.size(); ++i) EXPECT_EQ(full.weights[i].data, r.weights[i].data);
+}
+
 std::string resume_error(const TrainConfig& cfg, const DataSplit& data, const TrainState& s) {
   Checkpointing resume;
   resume.resume = &s;
@@ -211,6 +234,20 @@ TEST(Checkpoint, DamagedLayerHistoryIsRefusedNotReadPastItsEnd) {
             std::string::npos);  // no such name
   EXPECT_NE(resume_error(cfg, data, without(good, "history/epoch_layer_names")).find("layer history"),
             std::string::npos);
+  TrainState short_changed = good;
+  for (NamedTensor& t : short_changed.tensors) {
+    if (t.name == "history/epoch_layer_codes_changed") t.f64.pop_back();
+  }
+  EXPECT_NE(resume_error(cfg, data, short_changed).find("epoch_layer_codes_changed"), std::string::npos);
+  TrainState bad_code = good, short_codes = good;
+  for (NamedTensor& t : bad_code.tensors) {
+    if (t.name == "init_codes/dense0/W") t.u8[3] = 7;
+  }
+  for (NamedTensor& t : short_codes.tensors) {
+    if (t.name == "init_codes/dense0/W") t.u8.pop_back();
+  }
+  EXPECT_NE(resume_error(cfg, data, bad_code).find("init_codes/dense0/W"), std::string::npos);
+  EXPECT_NE(resume_error(cfg, data, short_codes).find("init_codes/dense0/W"), std::string::npos);
 }
 
 TEST(Checkpoint, StateOfAnotherModelIsRefusedNamingTheTensor) {

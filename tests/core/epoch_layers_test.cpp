@@ -3,11 +3,14 @@
 // (counted by hand from the exported weights).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "support/toy_data.hpp"
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/metrics.hpp"
 #include "ternbench/core/trainer.hpp"
 
 namespace ternbench::core {
@@ -41,6 +44,36 @@ void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::stri
   EXPECT_EQ(a.delta, b.delta) << what;
   EXPECT_EQ(a.bits, b.bits) << what;
   EXPECT_EQ(a.n_scales, b.n_scales) << what;
+}
+
+TEST(EpochLayers, CodesChangedCountsSignsThatDifferFromTheStart) {
+  Mat q(2, 3);
+  q << 0.5f, 0.0f, -0.5f, -0.5f, 0.5f, 0.0f;  // column-major: 0.5, -0.5, 0, 0.5, -0.5, 0
+  const std::vector<std::int8_t> same = {1, -1, 0, 1, -1, 0};
+  EXPECT_EQ(codes_changed(q, same), 0.0);
+  const std::vector<std::int8_t> two = {1, 1, 0, 1, -1, -1};  // entries 1 and 5 differ
+  EXPECT_DOUBLE_EQ(codes_changed(q, two), 2.0 / 6.0);
+  EXPECT_TRUE(std::isnan(codes_changed(q, {})));
+  EXPECT_THROW(codes_changed(q, {1, 0}), Error);
+}
+
+TEST(EpochLayers, CodesChangedIsZeroWhenTheWeightsDoNotMoveAndNotKeptForFp32) {
+  const DataSplit data = toy_data(100, 40);
+  TrainConfig still = tiny("twn");
+  // lr must be > 0: one far below a float32 ulp of any weight leaves every weight, and so
+  // every code, where it started (the net has no batch norm that could move them otherwise).
+  still.lr = 1e-30;
+  still.weight_decay = 0;
+  for (const EpochMetrics& m : train(still, data).epochs) {
+    EXPECT_EQ(m.layers[0].codes_changed, 0.0) << m.epoch;
+    EXPECT_TRUE(std::isnan(m.layers[1].codes_changed)) << m.epoch;  // the fp32 last layer
+  }
+  TrainConfig moving = tiny("twn");
+  moving.lr = 0.5;
+  const TrainResult r = train(moving, data);
+  EXPECT_GT(r.epochs.back().layers[0].codes_changed, 0.0);
+  EXPECT_LE(r.epochs.back().layers[0].codes_changed, 1.0);
+  for (const EpochMetrics& m : train(tiny("fp"), data).epochs) EXPECT_TRUE(std::isnan(m.layers[0].codes_changed));
 }
 
 TEST(EpochLayers, EveryEpochCountsEachDeployedWeightMatrix) {

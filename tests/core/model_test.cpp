@@ -14,6 +14,7 @@
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/metrics.hpp"
 #include "ternbench/core/model.hpp"
+#include "ternbench/core/quantizer.hpp"
 #include "ternbench/core/relu.hpp"
 
 namespace ternbench::core {
@@ -114,6 +115,38 @@ TEST(Model, FpMethodQuantizesNothing) {
   for (const Weight* w : m.weights()) {
     EXPECT_FALSE(w->quantized());
     EXPECT_EQ(&w->deployed(), &w->latent().value);  // no copy for full precision
+  }
+}
+
+TEST(Model, FpInitStdPutsTheQuantizableMatricesAtScasStartingWeights) {
+  TrainConfig cfg;
+  cfg.method = "fp";
+  cfg.fp_init_std = 0.8;
+  Rng rng(kSeed), rng_ref(kSeed);
+  Model m = mnist_model("mlp", rng);
+  Model ref = mnist_model("mlp", rng_ref);
+  apply_method(m, cfg);
+  const auto ws = m.weights();
+  const auto refs = ref.weights();
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    EXPECT_FALSE(ws[i]->quantized());
+    Mat expect = refs[i]->latent().value;
+    if (i + 1 < ws.size()) scale_to_spread(expect, 0.8);  // the last layer stays as initialised
+    EXPECT_EQ(ws[i]->latent().value, expect) << ws[i]->latent().name;
+  }
+}
+
+TEST(Model, ScaThetaLearnsAtItsOwnRateAndNothingElseDoes) {
+  TrainConfig cfg;
+  cfg.method = "sca";
+  cfg.sca_theta_lr_scale = 30;
+  Rng rng(kSeed);
+  Model m = mnist_model("mlp", rng);
+  apply_method(m, cfg);
+  const auto ws = m.weights();
+  for (Param* p : m.params()) {
+    const bool theta = p == &ws[0]->latent() || p == &ws[1]->latent();
+    EXPECT_EQ(p->lr_scale, theta ? 30.0f : 1.0f) << p->name;
   }
 }
 

@@ -49,6 +49,29 @@ TEST(Sgd, WithoutMomentumIsPlainGradientDescent) {
   EXPECT_FLOAT_EQ(w.value(0, 0), 3.0f - 2 * 0.2f * 0.5f);
 }
 
+TEST(Sgd, ParameterLearningRateScaleMultipliesOnlyItsStep) {
+  Param theta = make_param({1.0f}, false);
+  Param b = make_param({1.0f}, false);
+  theta.lr_scale = 10.0f;
+  Sgd opt({&theta, &b}, 0.1, 0.9, 0.0);
+  opt.step();  // v = 0.5 each; theta -= 0.1 * 10 * 0.5, b -= 0.1 * 0.5
+  EXPECT_FLOAT_EQ(theta.value(0, 0), 0.5f);
+  EXPECT_FLOAT_EQ(b.value(0, 0), 0.95f);
+  opt.step();  // v = 0.95
+  EXPECT_FLOAT_EQ(theta.value(0, 0), 0.5f - 0.95f);
+  EXPECT_FLOAT_EQ(b.value(0, 0), 0.95f - 0.095f);
+}
+
+TEST(Adam, ParameterLearningRateScaleMultipliesOnlyItsStep) {
+  Param theta = make_param({1.0f}, false);
+  Param b = make_param({1.0f}, false);
+  theta.lr_scale = 4.0f;
+  Adam opt({&theta, &b}, 0.01, 0.9, 0.999, 1e-8, 0.0);
+  opt.step();  // first bias-corrected step is lr * g / |g| = lr
+  EXPECT_NEAR(theta.value(0, 0), 1.0f - 0.04f, 1e-6f);
+  EXPECT_NEAR(b.value(0, 0), 1.0f - 0.01f, 1e-6f);
+}
+
 TEST(Sgd, QuadraticConvergesToItsMinimum) {
   // L = 0.5 (w - 3)^2 ⇒ the optimum is w = 3.
   Param w = make_param({-4.0f}, false);

@@ -413,6 +413,41 @@ TEST(Sca, InitThetaGivesTanhTheTargetStdAndClips) {
   EXPECT_TRUE(flat.isZero(0));
 }
 
+TEST(Sca, ScaleToSpreadIsTanhOfTheInitTheta) {
+  Mat w(1, 4);
+  w << 1, -1, 1, -1;  // mean 0, std 1: values scale by 0.5
+  scale_to_spread(w, 0.5);
+  EXPECT_EQ(w(0, 0), 0.5f);
+  EXPECT_EQ(w(0, 1), -0.5f);
+  Mat outlier(1, 4);
+  outlier << 1, -1, 1, 100;
+  Mat theta = outlier;
+  scale_to_spread(outlier, 0.5);
+  sca_init_theta(theta, 0.5);
+  EXPECT_FLOAT_EQ(outlier(0, 3), 0.99f);  // clipped like theta's argument
+  for (int j = 0; j < 4; ++j) EXPECT_FLOAT_EQ(outlier(0, j), std::tanh(theta(0, j))) << j;
+  Mat flat = Mat::Constant(2, 2, 0.3f);
+  scale_to_spread(flat, 0.5);
+  EXPECT_TRUE(flat.isZero(0));
+}
+
+TEST(Sca, NewOptionsAreChecked) {
+  TrainConfig cfg;
+  cfg.method = "sca";
+  cfg.sca_theta_lr_scale = 0;
+  EXPECT_THROW(check_method_config(cfg), Error);
+  cfg.sca_theta_lr_scale = 10;
+  cfg.sca_lambda_final = -1;
+  EXPECT_THROW(check_method_config(cfg), Error);
+  cfg.sca_lambda_final = 1;
+  cfg.sca_lambda = 0;  // nothing to grow from
+  EXPECT_THROW(check_method_config(cfg), Error);
+  cfg.sca_lambda = 0.01;
+  EXPECT_NO_THROW(check_method_config(cfg));
+  cfg.fp_init_std = std::nan("");
+  EXPECT_THROW(check_method_config(cfg), Error);
+}
+
 // ---- faraone -----------------------------------------------------------------------------
 
 Mat faraone_weights() {

@@ -103,6 +103,35 @@ TEST(Regularizer, LambdaRampsLinearlyOverTheWarmup) {
   EXPECT_NEAR(reg.penalty(theta), 0.015 * 0.0625, 1e-9);
 }
 
+TEST(Regularizer, LambdaGrowsGeometricallyToItsFinalValue) {
+  EXPECT_EQ(grow_lambda(0.01, 0, 10, 5), 0.01);  // no final value: constant
+  EXPECT_DOUBLE_EQ(grow_lambda(0.01, 1.0, 10, 0), 0.01);
+  EXPECT_DOUBLE_EQ(grow_lambda(0.01, 1.0, 10, 5), 0.1);  // half-way: the geometric mean
+  EXPECT_DOUBLE_EQ(grow_lambda(0.01, 1.0, 10, 10), 1.0);
+  EXPECT_DOUBLE_EQ(grow_lambda(0.01, 1.0, 10, 20), 1.0);  // held after the stage's end
+  EXPECT_DOUBLE_EQ(grow_lambda(0.4, 0.1, 2, 1), 0.2);    // a decrease works the same way
+  // With a warm-up, the grown value is ramped: at epoch 1 of 4 (warm-up 2), half of
+  // 0.01 * 100^(1/4).
+  WdrRegularizer reg(0.5, 0.01, WdrForm::kSum, 2, WdrGrowth{1.0, 4});
+  reg.set_progress(1);
+  EXPECT_NEAR(reg.strength(), 0.5 * 0.01 * std::pow(100.0, 0.25), 1e-15);
+  reg.set_progress(4);
+  EXPECT_DOUBLE_EQ(reg.strength(), 1.0);
+}
+
+TEST(Regularizer, MakeRegularizerGrowsScaLambdaOverTheTrainingEpochs) {
+  TrainConfig cfg;
+  cfg.method = "sca";
+  cfg.epochs = 8;
+  cfg.sca_lambda = 0.02;
+  cfg.sca_lambda_final = 0.32;
+  const std::unique_ptr<Regularizer> reg = make_regularizer(cfg);
+  reg->set_progress(4);
+  EXPECT_DOUBLE_EQ(reg->strength(), 0.08);
+  reg->set_progress(8);
+  EXPECT_DOUBLE_EQ(reg->strength(), 0.32);
+}
+
 // ---- Faraone stage 1 ---------------------------------------------------------------------
 
 Mat faraone_weights() {

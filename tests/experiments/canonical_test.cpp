@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -212,13 +214,26 @@ TEST(Params, TableDefaultsAreWhatTheCanonicalFormWrites) {
       EXPECT_TRUE(p.default_text.empty());
       EXPECT_NE(t.find("\n" + p.name + " = "), std::string::npos);
     } else if (p.omitted_at_default) {
-      EXPECT_EQ(p.name, "init_from");
-      // Written only when set, so that runs without it keep their keys.
+      // Keys added after runs were stored: written only when set, so those runs keep their keys.
+      const std::vector<std::string> late = {"init_from", "sca_theta_lr_scale", "sca_lambda_final", "fp_init_std"};
+      EXPECT_NE(std::find(late.begin(), late.end(), p.name), late.end());
       EXPECT_EQ(t.find("\n" + p.name + " = "), std::string::npos) << t;
     } else {
       EXPECT_NE(t.find("\n" + p.name + " = " + p.default_text + "\n"), std::string::npos) << t;
     }
   }
+}
+
+TEST(Params, ALateKeyAwayFromItsDefaultIsWrittenAndMakesAnotherRun) {
+  tb::core::TrainConfig c;
+  c.method = "sca";
+  const ex::RunSpec base = ex::make_run(c);
+  c.sca_theta_lr_scale = 10;
+  const ex::RunSpec scaled = ex::make_run(c);
+  EXPECT_NE(scaled.canonical_toml.find("\nsca_theta_lr_scale = 10.0\n"), std::string::npos) << scaled.canonical_toml;
+  EXPECT_NE(scaled.run_key, base.run_key);
+  c.sca_theta_lr_scale = 1;  // the default again: the first run's key
+  EXPECT_EQ(ex::make_run(c).run_key, base.run_key);
 }
 
 TEST(Params, MethodOnlyKeysAndChoicesAreListed) {

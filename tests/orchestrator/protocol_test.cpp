@@ -59,9 +59,11 @@ TEST(Protocol, EpochLayerRowsRoundTripInOrder) {
   l.sparsity = 1.0 / 3.0;
   l.scale = std::numeric_limits<double>::denorm_min();
   l.delta = std::nan("");
+  l.codes_changed = 0.1;
   tb::storage::EpochLayerRecord fp = l;
   fp.layer = "dense1/W";
   fp.precision = "fp32";
+  fp.codes_changed = std::nan("");
   e.layers = {l, fp};
   const auto back = orch::decode_epoch(orch::encode(e));
   ASSERT_EQ(back.layers.size(), 2u);
@@ -74,6 +76,8 @@ TEST(Protocol, EpochLayerRowsRoundTripInOrder) {
   EXPECT_TRUE(same_bits(back.layers[0].sparsity, l.sparsity));
   EXPECT_TRUE(same_bits(back.layers[0].scale, l.scale));
   EXPECT_TRUE(std::isnan(back.layers[0].delta));
+  EXPECT_TRUE(same_bits(back.layers[0].codes_changed, 0.1));
+  EXPECT_TRUE(std::isnan(back.layers[1].codes_changed));
   EXPECT_EQ(back.layers[1].layer, "dense1/W");
   EXPECT_EQ(back.layers[1].precision, "fp32");
   // An epoch without layer rows stays without.

@@ -47,6 +47,7 @@ EpochLayerRecord layer(const std::string& name, const std::string& precision, st
   l.sparsity = static_cast<double>(n_zero) / 1000.0;
   l.scale = precision == "fp32" ? 0.0 : 1.0 / 3.0;  // a value a text round trip would change
   l.delta = precision == "fp32" ? 0.0 : std::nextafter(0.7 / 3.0, 1.0);
+  l.codes_changed = precision == "fp32" ? std::nan("") : static_cast<double>(n_zero) / 7000.0;
   return l;
 }
 
@@ -87,6 +88,8 @@ TEST(EpochLayers, RoundTripExactlyWithTheirEpochAndFeedTheView) {
       EXPECT_EQ(bits(got.sparsity), bits(w.sparsity));
       EXPECT_EQ(bits(got.scale), bits(w.scale));
       EXPECT_EQ(bits(got.delta), bits(w.delta));
+      EXPECT_EQ(std::isnan(got.codes_changed), std::isnan(w.codes_changed));  // fp32: NULL
+      if (!std::isnan(w.codes_changed)) EXPECT_EQ(bits(got.codes_changed), bits(w.codes_changed));
     }
   }
   EXPECT_EQ(count(path, "SELECT count(*) FROM run_epoch_layers WHERE method = 'sca' AND sweep = 'study'"), 6);
@@ -94,6 +97,9 @@ TEST(EpochLayers, RoundTripExactlyWithTheirEpochAndFeedTheView) {
             SqlValue::of_integer(450));
   EXPECT_EQ(one(path, "SELECT sparsity FROM run_epoch_layers WHERE stage = 'finetune' AND layer = 'dense0/W'"),
             SqlValue::of_real(0.45));
+  EXPECT_EQ(one(path, "SELECT codes_changed FROM run_epoch_layers WHERE stage = 'train' AND epoch = 2 AND layer = 'dense0/W'"),
+            SqlValue::of_real(450.0 / 7000.0));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM run_epoch_layers WHERE layer = 'dense1/W' AND codes_changed IS NULL"), 3);
 }
 
 // A resumed run replays the epochs its checkpoint holds: the same rows again, not twice.
@@ -158,6 +164,9 @@ TEST(EpochLayers, VersionThreeDbIsMigratedInPlaceKeepingEveryRow) {
   EXPECT_EQ(count(path, "SELECT count(*) FROM results"), 2);
   EXPECT_EQ(one(path, "SELECT n_zero FROM run_epoch_layers WHERE sca_alpha = 0.5 AND layer = 'dense0/W'"),
             SqlValue::of_integer(500));
+  // Version 6's column, through every migration.
+  EXPECT_EQ(one(path, "SELECT codes_changed FROM run_epoch_layers WHERE sca_alpha = 0.5 AND layer = 'dense0/W'"),
+            SqlValue::of_real(500.0 / 7000.0));
   EXPECT_EQ(count(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 

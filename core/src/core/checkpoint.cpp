@@ -62,9 +62,10 @@ NamedTensor reals(std::string name, std::vector<double> v, std::int64_t row) {
 // from a checkpoint without them (epochs with no rows) still round-trips.
 void put_layer_history(std::vector<NamedTensor>& ts, const std::vector<EpochMetrics>& epochs) {
   std::vector<std::string> names;
-  std::vector<double> rows;
+  std::vector<double> rows, changed;
   for (std::size_t i = 0; i < epochs.size(); ++i) {
     for (const LayerStats& l : epochs[i].layers) {
+      changed.push_back(l.codes_changed);
       const auto it = std::find(names.begin(), names.end(), l.name);
       const auto name = static_cast<double>(it - names.begin());
       if (it == names.end()) names.push_back(l.name);
@@ -85,6 +86,7 @@ void put_layer_history(std::vector<NamedTensor>& ts, const std::vector<EpochMetr
   joined.shape = {static_cast<std::int64_t>(joined.u8.size())};
   ts.push_back(std::move(joined));
   ts.push_back(reals("history/epoch_layers", std::move(rows), kLayerRow));
+  ts.push_back(reals("history/epoch_layer_codes_changed", std::move(changed), 1));
 }
 
 std::vector<std::string> split_names(const std::vector<std::uint8_t>& bytes) {
@@ -120,8 +122,12 @@ void get_layer_history(const TrainState& s, std::vector<EpochMetrics>& epochs) {
   const std::vector<std::string> names = split_names(names_t->u8);
   const std::vector<double>& r = rows_t->f64;
   if (r.size() % kLayerRow != 0) throw Error("checkpoint's history/epoch_layers is damaged (ragged rows)");
+  const NamedTensor* changed_t = find_tensor(s.tensors, "history/epoch_layer_codes_changed");
+  if (changed_t != nullptr && changed_t->f64.size() != r.size() / kLayerRow)
+    throw Error("checkpoint's history/epoch_layer_codes_changed is damaged (not one value per layer row)");
   for (std::size_t i = 0; i < r.size(); i += kLayerRow) {
     LayerStats l;
+    if (changed_t != nullptr) l.codes_changed = changed_t->f64[i / kLayerRow];
     const std::size_t epoch = index_in(r[i], epochs.size(), "epoch");
     l.name = names[index_in(r[i + 1], names.size(), "name")];
     l.precision = name_at(kPrecisions, r[i + 2]);
@@ -176,7 +182,8 @@ std::vector<std::pair<std::string, Rng*>> model_streams(Model& model) {
 
 TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
                          const std::vector<std::pair<std::string, Rng*>>& streams,
-                         const std::vector<EpochMetrics>& epochs, const std::vector<StageMetrics>& stages) {
+                         const std::vector<EpochMetrics>& epochs, const std::vector<StageMetrics>& stages,
+                         const InitCodes& init_codes) {
   TrainState s;
   s.epochs_done = progress.epochs_done;
   auto& ts = s.tensors;
@@ -208,6 +215,15 @@ TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
                              m.sparsity});
   }
   ts.push_back(reals("history/stages", std::move(rows), kStageRow));
+  const std::vector<Weight*> weights = model.weights();
+  for (std::size_t i = 0; i < weights.size() && i < init_codes.size(); ++i) {
+    if (init_codes[i].empty()) continue;
+    NamedTensor t;
+    t.name = "init_codes/" + weights[i]->latent().name;
+    t.shape = {static_cast<std::int64_t>(init_codes[i].size())};
+    for (const std::int8_t c : init_codes[i]) t.u8.push_back(static_cast<std::uint8_t>(c + 1));
+    ts.push_back(std::move(t));
+  }
   return s;
 }
 
@@ -272,6 +288,21 @@ void restore_history(const TrainState& s, std::vector<EpochMetrics>& epochs, std
     m.sparsity = st[i + 4];
     stages.push_back(m);
   }
+}
+
+InitCodes restore_init_codes(const TrainState& s, Model& model) {
+  InitCodes out;
+  for (const Weight* w : model.weights()) {
+    std::vector<std::int8_t>& codes = out.emplace_back();
+    const std::string name = "init_codes/" + w->latent().name;
+    const NamedTensor* t = find_tensor(s.tensors, name);
+    if (t == nullptr) continue;
+    if (t->u8.size() != static_cast<std::size_t>(w->latent().value.size()) ||
+        std::any_of(t->u8.begin(), t->u8.end(), [](std::uint8_t c) { return c > 2; }))
+      throw Error("checkpoint's " + name + " is damaged (not one code 0..2 per weight)");
+    for (const std::uint8_t c : t->u8) codes.push_back(static_cast<std::int8_t>(static_cast<int>(c) - 1));
+  }
+  return out;
 }
 
 }  // namespace ternbench::core

@@ -81,6 +81,27 @@ LayerStats weight_stats(const Weight& w) {
   return s;
 }
 
+std::vector<std::int8_t> deployed_codes(const Weight& w) {
+  if (!w.quantized()) return {};
+  const Mat& q = w.inference();
+  std::vector<std::int8_t> out(static_cast<std::size_t>(q.size()));
+  const float* p = q.data();
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::int8_t>((p[i] > 0.0f) - (p[i] < 0.0f));
+  return out;
+}
+
+double codes_changed(const Mat& q, const std::vector<std::int8_t>& codes) {
+  if (codes.empty()) return kNoValue;
+  TB_CHECK(codes.size() == static_cast<std::size_t>(q.size()), "codes_changed: the codes belong to another matrix");
+  const float* p = q.data();
+  std::int64_t changed = 0;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const int sign = (p[i] > 0.0f) - (p[i] < 0.0f);
+    changed += sign != codes[i] ? 1 : 0;
+  }
+  return static_cast<double>(changed) / static_cast<double>(codes.size());
+}
+
 double deployed_sparsity(Model& model) {
   std::int64_t zeros = 0, n = 0;
   for (const Weight* w : model.weights()) {

@@ -31,9 +31,10 @@ Sgd::Sgd(std::vector<Param*> params, double lr, double momentum, double weight_d
       nesterov_(nesterov) {}
 
 void Sgd::step() {
-  const float lr = static_cast<float>(lr_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Param& p = *params_[i];
+    // x * 1.0f == x exactly, so a parameter at the default scale steps as before.
+    const float lr = static_cast<float>(lr_) * p.lr_scale;
     Mat& v = velocity_[i];
     const float wd = p.decay ? weight_decay_ : 0.0f;
     // Element-wise expressions fused by Eigen: no temporaries, so a step allocates nothing.
@@ -69,7 +70,7 @@ void Adam::step() {
   const double t = static_cast<double>(steps_);
   const double bc1 = 1.0 - std::pow(beta1_, t);
   const double bc2 = 1.0 - std::pow(beta2_, t);
-  const float step_size = static_cast<float>(lr_ / bc1);
+  const float base_step = static_cast<float>(lr_ / bc1);
   const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
   const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
   const float one_minus_b1 = static_cast<float>(1.0 - beta1_), one_minus_b2 = static_cast<float>(1.0 - beta2_);
@@ -77,6 +78,7 @@ void Adam::step() {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Param& p = *params_[i];
     const float wd = p.decay ? static_cast<float>(weight_decay_) : 0.0f;
+    const float step_size = base_step * p.lr_scale;
     const auto g = p.grad.array() + wd * p.value.array();  // an expression, evaluated per use
     auto m = m_[i].array();
     auto v = v_[i].array();

@@ -197,9 +197,11 @@ std::vector<float> ScaQuantizer::scales() const {
   return {scale_};
 }
 
-void sca_init_theta(Eigen::Ref<Mat> w, double init_std) {
-  TB_CHECK(init_std > 0 && std::isfinite(init_std), "sca_init_theta: init_std must be a finite number > 0");
-  if (w.size() == 0) return;
+namespace {
+
+// init_std / std(w), std the population standard deviation; 0 for a constant matrix.
+double spread_gain(const Eigen::Ref<const Mat>& w, double init_std) {
+  TB_CHECK(init_std > 0 && std::isfinite(init_std), "the init spread must be a finite number > 0");
   const double n = static_cast<double>(w.size());
   double sum = 0;
   for (Eigen::Index j = 0; j < w.cols(); ++j) {
@@ -214,17 +216,30 @@ void sca_init_theta(Eigen::Ref<Mat> w, double init_std) {
     }
   }
   const double sd = std::sqrt(var / n);
-  if (!(sd > 0)) {
-    w.setZero();
-    return;
-  }
-  const double gain = init_std / sd;
+  return sd > 0 ? init_std / sd : 0.0;
+}
+
+// f(clip(gain * w, -0.99, 0.99)) in place, computed in double.
+template <class F>
+void map_clipped(Eigen::Ref<Mat> w, double gain, F f) {
   for (Eigen::Index j = 0; j < w.cols(); ++j) {
     for (Eigen::Index i = 0; i < w.rows(); ++i) {
       const double x = std::clamp(gain * static_cast<double>(w(i, j)), -0.99, 0.99);
-      w(i, j) = static_cast<float>(std::atanh(x));
+      w(i, j) = static_cast<float>(f(x));
     }
   }
+}
+
+}  // namespace
+
+void sca_init_theta(Eigen::Ref<Mat> w, double init_std) {
+  if (w.size() == 0) return;
+  map_clipped(w, spread_gain(w, init_std), [](double x) { return std::atanh(x); });
+}
+
+void scale_to_spread(Eigen::Ref<Mat> w, double init_std) {
+  if (w.size() == 0) return;
+  map_clipped(w, spread_gain(w, init_std), [](double x) { return x; });
 }
 
 // ---- faraone -----------------------------------------------------------------------------
@@ -380,6 +395,11 @@ void check_method_config(const TrainConfig& cfg) {
   check_finite_range("faraone_lambda2", cfg.faraone_lambda2, 0, false, kInf, false);
   check_finite_range("faraone_lambdaq", cfg.faraone_lambdaq, 0, false, kInf, false);
   check_finite_range("faraone_target_sparsity", cfg.faraone_target_sparsity, 0, false, 1, false);
+  check_finite_range("sca_theta_lr_scale", cfg.sca_theta_lr_scale, 0, true, kInf, false);
+  check_finite_range("sca_lambda_final", cfg.sca_lambda_final, 0, false, kInf, false);
+  if (cfg.sca_lambda_final > 0 && !(cfg.sca_lambda > 0))
+    bad_option("sca_lambda_final needs sca_lambda > 0 (lambda grows geometrically from sca_lambda)");
+  check_finite_range("fp_init_std", cfg.fp_init_std, 0, false, kInf, false);
   if (cfg.sca_finetune_epochs < 0) bad_option("sca_finetune_epochs must be >= 0 (0 = none)");
   if (cfg.faraone_stage1_epochs < 0) bad_option("faraone_stage1_epochs must be >= 0 (0 = epochs)");
   if (cfg.faraone_retrain_epochs < 0) bad_option("faraone_retrain_epochs must be >= 0 (0 = epochs)");

@@ -19,13 +19,23 @@ double ramp_lambda(double lambda, double warmup_epochs, double epochs_done) {
 
 // ---- SCA WDR -----------------------------------------------------------------------------
 
-WdrRegularizer::WdrRegularizer(double alpha, double lambda, WdrForm form, double warmup_epochs)
-    : alpha_(alpha), lambda_(lambda), warmup_(warmup_epochs), form_(form), lambda_now_(0) {
+double grow_lambda(double lambda, double lambda_final, double epochs, double epochs_done) {
+  if (!(lambda_final > 0) || !(lambda > 0) || !(epochs > 0)) return lambda;
+  return lambda * std::pow(lambda_final / lambda, std::clamp(epochs_done / epochs, 0.0, 1.0));
+}
+
+WdrRegularizer::WdrRegularizer(double alpha, double lambda, WdrForm form, double warmup_epochs,
+                               WdrGrowth growth)
+    : alpha_(alpha), lambda_(lambda), warmup_(warmup_epochs), growth_(growth), form_(form), lambda_now_(0) {
   TB_CHECK(std::isfinite(alpha) && std::isfinite(lambda) && lambda >= 0, "WdrRegularizer: bad alpha or lambda");
+  TB_CHECK(std::isfinite(growth.lambda_final) && growth.lambda_final >= 0, "WdrRegularizer: bad final lambda");
   set_progress(0);
 }
 
-void WdrRegularizer::set_progress(double epochs_done) { lambda_now_ = ramp_lambda(lambda_, warmup_, epochs_done); }
+void WdrRegularizer::set_progress(double epochs_done) {
+  const double grown = grow_lambda(lambda_, growth_.lambda_final, growth_.epochs, epochs_done);
+  lambda_now_ = ramp_lambda(grown, warmup_, epochs_done);
+}
 
 double WdrRegularizer::coeff(const Eigen::Ref<const Mat>& theta) const {
   if (form_ == WdrForm::kSum || theta.size() == 0) return lambda_now_;
@@ -80,7 +90,8 @@ std::unique_ptr<Regularizer> make_regularizer(const TrainConfig& cfg) {
     TB_CHECK(cfg.sca_wdr == "sum" || cfg.sca_wdr == "mean", "sca_wdr must be \"sum\" or \"mean\"");
     return std::make_unique<WdrRegularizer>(cfg.sca_alpha, cfg.sca_lambda,
                                             cfg.sca_wdr == "mean" ? WdrForm::kMean : WdrForm::kSum,
-                                            cfg.sca_lambda_warmup_epochs);
+                                            cfg.sca_lambda_warmup_epochs,
+                                            WdrGrowth{cfg.sca_lambda_final, static_cast<double>(cfg.epochs)});
   }
   if (cfg.method == "faraone") {
     const ThresholdRule rule = parse_threshold_rule(cfg.faraone_threshold);

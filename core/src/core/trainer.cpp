@@ -58,6 +58,7 @@ struct Run {
   std::vector<std::pair<std::string, Rng*>> streams;  // every random stream, for checkpoints
   Checkpointing checkpointing;
   std::optional<Progress> resume;  // where a resumed run continues, until its phase starts
+  InitCodes init_codes;            // deployed codes at the start, per model weight
 
   bool stopped() const { return result.diverged || result.interrupted; }
   // A resumed run skips the phases (training stages and what follows them) it has passed.
@@ -194,13 +195,16 @@ void train_stage(Run& run, int phase, const Stage& stage, bool inference = false
     m.reg_penalty = penalty(stage.reg, quantized);
     m.sparsity = deployed_sparsity(model);
     m.layers = layer_stats(model);
+    const std::vector<Weight*> weights = model.weights();
+    for (std::size_t i = 0; i < m.layers.size() && i < run.init_codes.size(); ++i)
+      m.layers[i].codes_changed = codes_changed(weights[i]->inference(), run.init_codes[i]);
     m.lr = epoch_lr;
     m.seconds = seconds_since(t_epoch);
     run.result.epochs.push_back(m);
     // Saved before the epoch is reported: a store that misses it gets it again on resume.
     if (run.checkpointing.save && run.epochs_done < run.last_epoch) {
       run.checkpointing.save(capture_state(Progress{run.epochs_done, phase, e}, model, opt, run.streams,
-                                           run.result.epochs, run.result.stages));
+                                           run.result.epochs, run.result.stages, run.init_codes));
     }
     if (run.on_epoch) run.on_epoch(m);
   }
@@ -322,9 +326,16 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
     restore_history(state, run.result.epochs, run.result.stages);
     run.resume = state_progress(state);
     run.epochs_done = run.resume->epochs_done;
+    run.init_codes = restore_init_codes(state, model);
     if (on_epoch) {
       for (const EpochMetrics& m : run.result.epochs) on_epoch(m);
     }
+  }
+
+  if (checkpointing.resume == nullptr) {
+    // Read after apply_method refreshed every weight: computing the inference matrix draws
+    // from no random stream.
+    for (const Weight* w : model.weights()) run.init_codes.push_back(deployed_codes(*w));
   }
 
   const auto t_start = std::chrono::steady_clock::now();

@@ -10,6 +10,9 @@
 //   history/epoch_layers, history/epoch_layer_names   f64 rows {epoch index, name index,
 //                             precision, LayerStats numbers} and u8 newline-terminated names
 //                             (absent in older checkpoints: their epochs restore without layers)
+//   history/epoch_layer_codes_changed   f64, LayerStats::codes_changed of each epoch_layers row
+//   init_codes/<weight>       u8 {code + 1}, the deployed codes the run started from
+//                             (both absent in older checkpoints: codes_changed is then not known)
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,9 +34,13 @@ struct Progress {
 // "<layer>" and "quantizer/<weight>").
 std::vector<std::pair<std::string, Rng*>> model_streams(Model& model);
 
+// The deployed codes of each of model.weights() (deployed_codes, metrics.hpp).
+using InitCodes = std::vector<std::vector<std::int8_t>>;
+
 TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
                          const std::vector<std::pair<std::string, Rng*>>& streams,
-                         const std::vector<EpochMetrics>& epochs, const std::vector<StageMetrics>& stages);
+                         const std::vector<EpochMetrics>& epochs, const std::vector<StageMetrics>& stages,
+                         const InitCodes& init_codes);
 
 Progress state_progress(const TrainState& s);
 // Parameters, buffers, random streams and Faraone masks. Throws ternbench::Error naming
@@ -41,5 +48,8 @@ Progress state_progress(const TrainState& s);
 void restore_model_state(const TrainState& s, Model& model, const std::vector<std::pair<std::string, Rng*>>& streams);
 void restore_optimizer(const TrainState& s, Optimizer& opt);
 void restore_history(const TrainState& s, std::vector<EpochMetrics>& epochs, std::vector<StageMetrics>& stages);
+// The codes the run started from, one entry per model.weights() (empty where the checkpoint
+// has none). Throws ternbench::Error on a damaged entry.
+InitCodes restore_init_codes(const TrainState& s, Model& model);
 
 }  // namespace ternbench::core

@@ -16,6 +16,7 @@ struct Param {
   Mat value;
   Mat grad;             // same shape as value; set (not accumulated) by backward()
   bool decay = false;   // weight decay applies (weight matrices, not biases)
+  float lr_scale = 1.0f;  // this parameter's learning rate is lr * lr_scale (SCA's theta)
   // Shape as stored in HDF5 (row-major over value's row-major data); empty = {rows, cols},
   // or {rows} for a column vector. Conv weights are {out_c, in_c, k, k}.
   std::vector<std::int64_t> shape;

@@ -27,6 +27,14 @@ LayerStats weight_stats(const Weight& w);
 // weight_stats of every weight matrix, in Model::weights() order.
 std::vector<LayerStats> layer_stats(Model& model);
 
+// The codes of a deployed weight matrix as signs -1, 0, +1, column-major; empty for a
+// full-precision matrix (nothing is coded).
+std::vector<std::int8_t> deployed_codes(const Weight& w);
+
+// Share of q's entries whose sign differs from codes (deployed_codes of the same matrix
+// earlier); kNoValue when codes is empty. Throws ternbench::Error on another size.
+double codes_changed(const Mat& q, const std::vector<std::int8_t>& codes);
+
 // Fraction of exact zeros over all deployed weight matrices.
 double deployed_sparsity(Model& model);
 

@@ -193,6 +193,10 @@ class ScaQuantizer final : public Quantizer {
 // standard deviation of the whole matrix; an all-constant matrix (std 0) becomes 0.
 void sca_init_theta(Eigen::Ref<Mat> w, double init_std);
 
+// w = clip(init_std * w / std(w), -0.99, 0.99) in place: SCA's starting weights tanh(theta)
+// without the re-parameterisation (fp_init_std, the control of the init-scale lead).
+void scale_to_spread(Eigen::Ref<Mat> w, double init_std);
+
 // Method `faraone`, stage 3 (interpretation, DESIGN.md §2): ternary with a frozen mask. Until
 // set_mask() it is the identity (stage 1 trains full precision). With mask M:
 //   kTwn: q = alpha sign(W) M, alpha = mean |W| over M, sign(0) = +1; dW = dq M.

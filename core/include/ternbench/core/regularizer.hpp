@@ -32,14 +32,24 @@ class Regularizer {
 // warmup_epochs <= 0.
 double ramp_lambda(double lambda, double warmup_epochs, double epochs_done);
 
+// Geometric growth over a stage: lambda * (lambda_final / lambda)^min(1, epochs_done / epochs),
+// so lambda_final is reached at the stage's end; lambda itself when lambda_final <= 0.
+double grow_lambda(double lambda, double lambda_final, double epochs, double epochs_done);
+
 // SCA's weight discretization regularizer on theta, w = tanh(theta):
 //   WDR = sum_i (alpha - w_i^2) w_i^2,   dWDR/dtheta = 2 w (1 - w^2)(alpha - 2 w^2),
-// times lambda (ramped by ramp_lambda), and divided by n = w.size() in the kMean form.
+// times lambda (grown by grow_lambda, then ramped by ramp_lambda), and divided by
+// n = w.size() in the kMean form.
 enum class WdrForm { kSum, kMean };
+
+struct WdrGrowth {
+  double lambda_final = 0;  // 0 = lambda stays constant
+  double epochs = 0;        // the stage's length
+};
 
 class WdrRegularizer final : public Regularizer {
  public:
-  WdrRegularizer(double alpha, double lambda, WdrForm form, double warmup_epochs = 0);
+  WdrRegularizer(double alpha, double lambda, WdrForm form, double warmup_epochs = 0, WdrGrowth growth = {});
   double penalty(const Eigen::Ref<const Mat>& theta) const override;
   void add_gradient(const Eigen::Ref<const Mat>& theta, Eigen::Ref<Mat> grad) const override;
   void set_progress(double epochs_done) override;
@@ -49,6 +59,7 @@ class WdrRegularizer final : public Regularizer {
  private:
   double coeff(const Eigen::Ref<const Mat>& theta) const;
   double alpha_, lambda_, warmup_;
+  WdrGrowth growth_;
   WdrForm form_;
   double lambda_now_;
 };
@@ -76,7 +87,7 @@ class FaraoneRegularizer final : public Regularizer {
 };
 
 // The regularizer of cfg.method: sca -> WdrRegularizer(sca_alpha, sca_lambda, sca_wdr,
-// sca_lambda_warmup_epochs); faraone -> FaraoneRegularizer (stage 1 only); others -> nullptr.
+// sca_lambda_warmup_epochs, growth to sca_lambda_final over epochs); faraone -> FaraoneRegularizer (stage 1 only); others -> nullptr.
 // Apply it to the latent matrix of every quantized weight.
 std::unique_ptr<Regularizer> make_regularizer(const TrainConfig& cfg);
 

@@ -58,6 +58,11 @@ struct TrainConfig {
   double sca_lambda_warmup_epochs = 0.0;  // sca: lambda ramps linearly from 0 over these epochs
   bool sca_scale_last = true;      // sca: deployed last layer (no batch norm) gets a float scale
   int sca_finetune_epochs = 0;     // sca: epochs of float-only training after rounding
+  double sca_theta_lr_scale = 1.0; // sca: theta's learning rate is lr * sca_theta_lr_scale
+  double sca_lambda_final = 0.0;   // sca: lambda grows geometrically from sca_lambda to this at
+                                   // the end of training (0 = constant)
+  double fp_init_std = 0.0;        // fp: weights a quantized method would quantize start at
+                                   // clip(fp_init_std * W0 / std(W0), +-0.99) (0 = standard init)
   std::string faraone_threshold = "max";  // faraone: D = faraone_t * max|W| ("max") or
                                           // faraone_mean_factor * mean|W| ("mean")
   double faraone_t = 0.05;         // faraone: factor of the "max" rule

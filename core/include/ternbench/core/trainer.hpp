@@ -27,6 +27,9 @@ struct LayerStats {
   double delta = 0;         // ternary threshold (0 for fp32)
   double bits = 0;          // storage as deployed: 32n (fp32), binary (n + 32 S) or dense ternary (2n + 32 S)
   std::int64_t n_scales = 0;  // float scales stored with the codes
+  // Share of the deployed codes (sign: -1, 0, +1) that differ from the codes this run
+  // started from; kNoValue for fp32 matrices and for a whole-model summary.
+  double codes_changed = kNoValue;
 };
 
 struct EpochMetrics {

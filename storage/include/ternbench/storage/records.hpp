@@ -78,6 +78,9 @@ struct EpochLayerRecord {
   std::string precision;  // "fp32" | "binary" | "ternary"
   std::int64_t n = 0, n_zero = 0, n_pos = 0, n_neg = 0;
   double sparsity = 0, scale = 0, delta = 0;
+  // Schema 6: share of the codes that differ from the run's codes at its start; not
+  // recorded for fp32 matrices.
+  double codes_changed = kNotRecorded;
 };
 
 struct EpochRecord {
