@@ -22,7 +22,7 @@ endif()
 # INTERFACE target, so the tree configures while modules are being written.
 function(tb_add_module name srcdir)
   cmake_parse_arguments(ARG "" "" "PUBLIC;PRIVATE" ${ARGN})
-  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${srcdir}/*.cpp)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${srcdir}/*.cpp)
   list(FILTER sources EXCLUDE REGEX ".*/main\\.cpp$")
   if(sources)
     add_library(tb_${name} ${sources})

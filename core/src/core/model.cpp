@@ -1,6 +1,7 @@
 #include "ternbench/core/model.hpp"
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/methods/method.hpp"
 
 namespace ternbench::core {
 
@@ -103,30 +104,17 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
 }
 
 void apply_method(Model& model, const TrainConfig& cfg) {
-  const bool fp_at_spread = cfg.method == "fp" && cfg.fp_init_std > 0;
-  if (!method_quantizes(cfg.method) && !fp_at_spread) return;
+  const Method& method = find_method(cfg.method);
   const std::vector<Weight*> ws = model.weights();
   for (std::size_t i = 0; i < ws.size(); ++i) {
     const bool first = i == 0, last = i + 1 == ws.size();
     if ((first && !cfg.quantize_first) || (last && !cfg.quantize_last)) continue;
-    if (fp_at_spread) {
-      // The matrices SCA would re-parameterise start where tanh(theta) starts.
-      scale_to_spread(ws[i]->latent().value, cfg.fp_init_std);
-      continue;
-    }
     QuantizerSite site;
     const std::string& name = ws[i]->latent().name;  // "<layer>/W"
     site.layer = name.substr(0, name.rfind('/'));
     site.last = last;
     site.seed = derive_seed(cfg.seed, "quantizer/" + site.layer);
-    ws[i]->set_quantizer(make_quantizer(cfg, site));
-    ws[i]->init_latent();
-    // SCA's latent matrix is theta, which the WDR already pulls towards its targets; an L2
-    // on theta would pull every weight to 0 instead (docs/methods.md).
-    if (cfg.method == "sca") {
-      ws[i]->latent().decay = false;
-      ws[i]->latent().lr_scale = static_cast<float>(cfg.sca_theta_lr_scale);
-    }
+    method.adopt(*ws[i], cfg, site);
   }
 }
 

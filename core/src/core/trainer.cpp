@@ -16,6 +16,7 @@
 #include "ternbench/core/checkpoint.hpp"
 #include "ternbench/core/config_check.hpp"
 #include "ternbench/core/kernels/loss.hpp"
+#include "ternbench/core/methods/method.hpp"
 #include "ternbench/core/metrics.hpp"
 #include "ternbench/core/model.hpp"
 #include "ternbench/core/optimizer.hpp"
@@ -65,15 +66,6 @@ struct Run {
   bool passed(int phase) const { return resume && resume->phase > phase; }
 };
 
-// What a stage trains and how it is evaluated.
-struct Stage {
-  std::string name;                 // EpochMetrics::stage
-  int epochs = 0;
-  Optimizer* opt = nullptr;
-  Regularizer* reg = nullptr;       // on the latent matrix of every quantized weight
-  bool eval_continuous = false;     // also evaluate the training forward (SCA's tanh net)
-};
-
 std::vector<Weight*> quantized_weights(Model& model) {
   std::vector<Weight*> out;
   for (Weight* w : model.weights()) {
@@ -117,13 +109,14 @@ void add_stage_metrics(Run& run, const std::string& name, const Evaluation& e) {
 }
 
 // Trains stage.epochs epochs. The learning-rate schedule and the regularizer's ramp start
-// over with each stage. `inference` says which weights the training forward uses (the
+// over with each stage. stage.inference says which weights the training forward uses (the
 // deployed ones while fine-tuning SCA's float parameters).
-void train_stage(Run& run, int phase, const Stage& stage, bool inference = false) {
+void train_stage(Run& run, int phase, const StageSpec& stage) {
   const TrainConfig& cfg = run.cfg;
   Model& model = run.model;
   Optimizer& opt = *stage.opt;
   const std::vector<Weight*> quantized = quantized_weights(model);
+  const bool inference = stage.inference;
   model.use_inference(inference);
   int first = 1;
   if (run.resume && run.resume->phase == phase) {
@@ -210,70 +203,28 @@ void train_stage(Run& run, int phase, const Stage& stage, bool inference = false
   }
 }
 
-// Optimizer over every parameter except the quantized weight matrices: SCA's fine-tune
-// keeps the rounded ternary weights fixed and trains biases, batch norm and fp layers.
-std::unique_ptr<Optimizer> float_only_optimizer(const TrainConfig& cfg, Model& model) {
-  std::vector<Param*> params;
-  const std::vector<Weight*> quantized = quantized_weights(model);
-  for (Param* p : model.params()) {
-    const bool frozen =
-        std::any_of(quantized.begin(), quantized.end(), [&](Weight* w) { return &w->latent() == p; });
-    if (!frozen) params.push_back(p);
+// The run as its method's stages see it.
+class Runner final : public StageRunner {
+ public:
+  explicit Runner(Run& run) : run_(run) {}
+  const TrainConfig& config() const override { return run_.cfg; }
+  Model& model() override { return run_.model; }
+  bool passed(int phase) const override { return run_.passed(phase); }
+  bool stopped() const override { return run_.stopped(); }
+  void train_stage(int phase, const StageSpec& stage) override { core::train_stage(run_, phase, stage); }
+  void record(const std::string& name, StageEval eval, bool inference) override {
+    add_stage_metrics(run_, name,
+                      eval == StageEval::kContinuous ? evaluate_continuous(run_, inference)
+                                                     : evaluate_deployed(run_, inference));
   }
-  return make_optimizer(cfg, params);
-}
 
-void train_plain(Run& run) {
-  const std::unique_ptr<Optimizer> opt = make_optimizer(run.cfg, run.model.params());
-  train_stage(run, 0, Stage{"train", run.cfg.epochs, opt.get(), nullptr, false});
-  if (!run.stopped()) add_stage_metrics(run, "final", evaluate_deployed(run, false));
-}
-
-void train_sca(Run& run) {
-  const TrainConfig& cfg = run.cfg;
-  if (!run.passed(0)) {
-    const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
-    const std::unique_ptr<Regularizer> wdr = make_regularizer(cfg);
-    train_stage(run, 0, Stage{"train", cfg.epochs, opt.get(), wdr.get(), true});
-    if (run.stopped()) return;
-    add_stage_metrics(run, "continuous", evaluate_continuous(run, false));
-    add_stage_metrics(run, "rounded", evaluate_deployed(run, false));
-  }
-  if (cfg.sca_finetune_epochs == 0) return;
-  const std::unique_ptr<Optimizer> ft = float_only_optimizer(cfg, run.model);
-  train_stage(run, 1, Stage{"finetune", cfg.sca_finetune_epochs, ft.get(), nullptr, false}, true);
-  if (!run.stopped()) add_stage_metrics(run, "finetuned", evaluate_deployed(run, true));
-}
-
-void train_faraone(Run& run) {
-  const TrainConfig& cfg = run.cfg;
-  const FaraoneSchedule plan = faraone_schedule(cfg);
-  if (!run.passed(0)) {
-    const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
-    const std::unique_ptr<Regularizer> reg = make_regularizer(cfg);
-    train_stage(run, 0, Stage{"stage1", plan.stage1_epochs, opt.get(), reg.get(), false});
-    if (run.stopped()) return;
-    add_stage_metrics(run, "stage1", evaluate_deployed(run, false));
-    for (Weight* w : quantized_weights(run.model)) faraone_prune(*w, cfg);
-    add_stage_metrics(run, "stage2", evaluate_deployed(run, false));
-  }
-  // A fresh optimizer: retraining starts from the pruned weights without stage 1's momentum,
-  // and now includes the learned scales of the "ttq" style.
-  const std::unique_ptr<Optimizer> opt = make_optimizer(cfg, run.model.params());
-  train_stage(run, 1, Stage{"stage3", plan.retrain_epochs, opt.get(), nullptr, false});
-  if (!run.stopped()) add_stage_metrics(run, "stage3", evaluate_deployed(run, false));
-}
+ private:
+  Run& run_;
+};
 
 }  // namespace
 
-int planned_epochs(const TrainConfig& cfg) {
-  if (cfg.method == "sca") return cfg.epochs + cfg.sca_finetune_epochs;
-  if (cfg.method == "faraone") {
-    const FaraoneSchedule plan = faraone_schedule(cfg);
-    return plan.stage1_epochs + plan.retrain_epochs;
-  }
-  return cfg.epochs;
-}
+int planned_epochs(const TrainConfig& cfg) { return find_method(cfg.method).planned_epochs(cfg); }
 
 TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCallback& on_epoch,
                   const Checkpointing& checkpointing, const WarmStart& warm_start) {
@@ -339,13 +290,8 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
   }
 
   const auto t_start = std::chrono::steady_clock::now();
-  if (cfg.method == "sca") {
-    train_sca(run);
-  } else if (cfg.method == "faraone") {
-    train_faraone(run);
-  } else {
-    train_plain(run);
-  }
+  Runner runner(run);
+  find_method(cfg.method).train(runner);
   TrainResult& result = run.result;
   result.train_seconds = seconds_since(t_start);
 

@@ -1,0 +1,50 @@
+// fp: full precision. Deploys the weights as trained; optionally starts them at SCA's init
+// spread (fp_init_std) to measure what that spread alone costs.
+#include <cmath>
+#include <memory>
+
+#include "option_checks.hpp"
+#include "quantizer_util.hpp"
+#include "ternbench/core/kernels/quantize.hpp"
+#include "ternbench/core/methods/method.hpp"
+
+namespace ternbench::core {
+
+using namespace quantizer_util;
+
+void IdentityQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
+  check_shape(w, q, "IdentityQuantizer");
+  q = w;
+}
+
+void IdentityQuantizer::backward(const Eigen::Ref<const Mat>& /*w*/, const Eigen::Ref<const Mat>& dq,
+                                 Eigen::Ref<Mat> dw) {
+  pass_through(dq, dw);
+}
+
+namespace {
+
+class Fp final : public Method {
+ public:
+  const char* name() const override { return "fp"; }
+  bool quantizes() const override { return false; }
+  void check(const TrainConfig& cfg) const override {
+    method_options::check_range("fp_init_std", cfg.fp_init_std, 0, false, method_options::kInf, false);
+  }
+  std::unique_ptr<Quantizer> quantizer(const TrainConfig&, const QuantizerSite&) const override {
+    return std::make_unique<IdentityQuantizer>();
+  }
+  // The matrices SCA would re-parameterise start where tanh(theta) starts.
+  void adopt(Weight& w, const TrainConfig& cfg, const QuantizerSite&) const override {
+    if (cfg.fp_init_std > 0) scale_to_spread(w.latent().value, cfg.fp_init_std);
+  }
+};
+
+}  // namespace
+
+const Method& fp_method() {
+  static const Fp m;
+  return m;
+}
+
+}  // namespace ternbench::core
