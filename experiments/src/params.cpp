@@ -10,6 +10,7 @@
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/methods/method.hpp"
 
 namespace ternbench::experiments {
 namespace detail {
@@ -172,7 +173,13 @@ Check any_bool() {
 enum class Need { kRequired, kOptional };
 
 // Which methods quantize weights; keys that shape quantization apply to these only.
-const std::vector<std::string> kQuantizedMethods = {"binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"};
+std::vector<std::string> quantizing_methods() {
+  std::vector<std::string> out;
+  for (const core::Method* m : core::methods()) {
+    if (m->quantizes()) out.emplace_back(m->name());
+  }
+  return out;
+}
 const std::vector<std::string> kEveryMethod = {};
 
 template <class T>
@@ -245,7 +252,7 @@ std::vector<TrainParam> build_train_table() {
   std::vector<TrainParam> t;
   add(t, "dataset", &TC::dataset, Need::kRequired, one_of({"mnist", "mnist-10k", "fashion-mnist", "cifar10"}, "dataset"),
       kEveryMethod, "Dataset to train and test on (cifar10: the official binary files in $TERNBENCH_DATA/cifar10).");
-  add(t, "method", &TC::method, Need::kRequired, one_of({"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}, "method"), kEveryMethod,
+  add(t, "method", &TC::method, Need::kRequired, one_of(core::method_names(), "method"), kEveryMethod,
       "Training method: fp (full precision), binaryconnect, bwn, twn, ttq, sca, faraone "
       "(docs/methods.md).");
   add(t, "model", &TC::model, Need::kOptional,
@@ -295,9 +302,9 @@ std::vector<TrainParam> build_train_table() {
       "Padding of the random crop.");
   add(t, "threads", &TC::threads, Need::kOptional, int_at_least<int>(1), kEveryMethod,
       "Threads one run may use.");
-  add(t, "quantize_first", &TC::quantize_first, Need::kOptional, any_bool(), kQuantizedMethods,
+  add(t, "quantize_first", &TC::quantize_first, Need::kOptional, any_bool(), quantizing_methods(),
       "Quantize the first weight layer (false keeps it full precision).");
-  add(t, "quantize_last", &TC::quantize_last, Need::kOptional, any_bool(), kQuantizedMethods,
+  add(t, "quantize_last", &TC::quantize_last, Need::kOptional, any_bool(), quantizing_methods(),
       "Quantize the last weight layer (the papers keep it full precision).");
   add(t, "delta_factor", &TC::delta_factor, Need::kOptional, float_range(0.0, true), {"twn"},
       "TWN threshold: delta = delta_factor * mean|W| per layer.");

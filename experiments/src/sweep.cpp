@@ -12,6 +12,7 @@
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/methods/method.hpp"
 #include "ternbench/experiments/sweep.hpp"
 
 namespace ternbench::experiments {
@@ -460,7 +461,9 @@ class Expander {
 }  // namespace
 
 std::optional<std::string> warm_start_problem(const core::TrainConfig& source, const core::TrainConfig& run) {
-  if (source.method != "fp")
+  const auto& all = core::methods();
+  const auto method = std::find_if(all.begin(), all.end(), [&](const core::Method* m) { return source.method == m->name(); });
+  if (method == all.end() || !(*method)->seeds_warm_starts())
     return "the source run has method \"" + source.method +
            "\"; a warm start starts from a full-precision run: set method = \"fp\" in init_from";
   if (source.model != run.model)

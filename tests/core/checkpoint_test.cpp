@@ -56,7 +56,9 @@ void expect_same_layers(const std::vector<LayerStats>& a, const std::vector<Laye
     EXPECT_EQ(x.bits, y.bits) << where;
     EXPECT_EQ(x.n_scales, y.n_scales) << where;
     EXPECT_EQ(std::isnan(x.codes_changed), std::isnan(y.codes_changed)) << where;
-    if (!std::isnan(x.codes_changed)) EXPECT_EQ(x.codes_changed, y.codes_changed) << where;
+    if (!std::isnan(x.codes_changed)) {
+      EXPECT_EQ(x.codes_changed, y.codes_changed) << where;
+    }
   }
 }
 

@@ -89,7 +89,9 @@ TEST(EpochLayers, RoundTripExactlyWithTheirEpochAndFeedTheView) {
       EXPECT_EQ(bits(got.scale), bits(w.scale));
       EXPECT_EQ(bits(got.delta), bits(w.delta));
       EXPECT_EQ(std::isnan(got.codes_changed), std::isnan(w.codes_changed));  // fp32: NULL
-      if (!std::isnan(w.codes_changed)) EXPECT_EQ(bits(got.codes_changed), bits(w.codes_changed));
+      if (!std::isnan(w.codes_changed)) {
+        EXPECT_EQ(bits(got.codes_changed), bits(w.codes_changed));
+      }
     }
   }
   EXPECT_EQ(count(path, "SELECT count(*) FROM run_epoch_layers WHERE method = 'sca' AND sweep = 'study'"), 6);

@@ -196,10 +196,11 @@ TrainState capture_state(const Progress& progress, Model& model, Optimizer& opt,
   ts.push_back(words("opt/steps", {static_cast<std::uint64_t>(opt.steps())}));
   for (const auto& [name, r] : streams) ts.push_back(words("rng/" + name, {r->state, r->state + 4}));
   for (Weight* w : model.weights()) {
-    const auto* f = dynamic_cast<const FaraoneQuantizer*>(w->quantizer());
-    if (f == nullptr || !f->has_mask()) continue;
-    ts.push_back(f32("mask/" + w->latent().name, f->mask()));
-    ts.push_back(reals("mask_threshold/" + w->latent().name, {f->delta()}, 1));
+    const Quantizer* q = w->quantizer();
+    const Mat* mask = q != nullptr ? q->pruning_mask() : nullptr;
+    if (mask == nullptr) continue;
+    ts.push_back(f32("mask/" + w->latent().name, *mask));
+    ts.push_back(reals("mask_threshold/" + w->latent().name, {q->delta()}, 1));
   }
   std::vector<double> rows;
   for (const EpochMetrics& e : epochs) {
@@ -237,13 +238,13 @@ void restore_model_state(const TrainState& s, Model& model, const std::vector<st
   for (Param* p : model.params()) load(s, "param/" + p->name, p->value);
   for (Param* p : model.buffers()) load(s, "buffer/" + p->name, p->value);
   for (Weight* w : model.weights()) {
-    auto* f = dynamic_cast<FaraoneQuantizer*>(w->quantizer());
+    Quantizer* q = w->quantizer();
     const std::string key = "mask/" + w->latent().name;
-    if (f == nullptr || find_tensor(s.tensors, key) == nullptr) continue;
+    if (q == nullptr || find_tensor(s.tensors, key) == nullptr) continue;
     Mat mask(w->latent().value.rows(), w->latent().value.cols());
     load(s, key, mask);
     const NamedTensor& d = get(s, "mask_threshold/" + w->latent().name);
-    f->set_mask(mask, d.f64.empty() ? 0.0 : d.f64[0]);
+    q->restore_pruning_mask(mask, d.f64.empty() ? 0.0 : d.f64[0]);
   }
   model.refresh();
   // Last: refreshing a stochastic quantizer draws from its stream.

@@ -51,6 +51,11 @@ class Quantizer {
   // Trainable parameters owned by the quantizer (TTQ's "<layer>/Wp", "<layer>/Wn"); the
   // optimizer must step them and checkpoints must store them.
   virtual std::vector<Param*> params() { return {}; }
+  // A frozen pruning mask (entries 0 or 1, the weight's shape) cut at threshold delta(),
+  // which checkpoints store beside params(): Faraone's stage 2. None by default.
+  virtual const Mat* pruning_mask() const { return nullptr; }
+  // Restores such a mask from a checkpoint; false when the quantizer takes none.
+  virtual bool restore_pruning_mask(const Mat& /*mask*/, double /*threshold*/) { return false; }
   // Magnitude of the nonzero values of the last quantize()/deploy(): the mean over channels,
   // or of Wp and Wn; 1 for plain {-1, 0, 1}; 0 for fp32.
   virtual double scale() const { return 0; }
@@ -221,6 +226,11 @@ class FaraoneQuantizer final : public Quantizer {
   // Freezes the mask (entries 0 or 1, the weight's shape) and starts stage 3; threshold is
   // the stage-2 threshold, kept for the statistics.
   void set_mask(const Mat& mask, double threshold = 0);
+  const Mat* pruning_mask() const override { return has_mask() ? &mask_ : nullptr; }
+  bool restore_pruning_mask(const Mat& mask, double threshold) override {
+    set_mask(mask, threshold);
+    return true;
+  }
   bool has_mask() const { return mask_.size() > 0; }
   const Mat& mask() const { return mask_; }
   // kTtq: Wp, Wn = mean |w| over the kept positive / negative entries (1 where none), so

@@ -28,6 +28,7 @@ class Fp final : public Method {
  public:
   const char* name() const override { return "fp"; }
   bool quantizes() const override { return false; }
+  bool seeds_warm_starts() const override { return true; }
   void check(const TrainConfig& cfg) const override {
     method_options::check_range("fp_init_std", cfg.fp_init_std, 0, false, method_options::kInf, false);
   }

@@ -54,6 +54,9 @@ class Method {
   virtual const char* name() const = 0;
   // Whether any weight is deployed quantized (fp: none).
   virtual bool quantizes() const { return true; }
+  // Whether a run of this method can be the source of a warm start (init_from): every
+  // method maps full-precision weights into its latent parameters, so only fp's qualify.
+  virtual bool seeds_warm_starts() const { return false; }
   // Throws ternbench::Error ("train config: <option> must be ...") for a bad value of one of
   // the method's own options in TrainConfig's method block.
   virtual void check(const TrainConfig& /*cfg*/) const {}
