@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/conv2d.hpp"
+#include "ternbench/core/nn/conv2d.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 
 #include "support/loopback_transport.hpp"
 #include "support/tmp_dir.hpp"
-#include "ternbench/core/dataset.hpp"
+#include "ternbench/core/data/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"

@@ -52,7 +52,7 @@ class TwnConv2d(nn.Conv2d):
 
 
 def build(model, method):
-    """Same layer order as core/src/core/model_builder.cpp; twn quantizes every weight layer but the last
+    """Same layer order as core/src/core/model/model_builder.cpp; twn quantizes every weight layer but the last
     (ternbench's defaults quantize_first = true, quantize_last = false)."""
     if model == "mlp":
         dims = [(784, 500), (500, 300), (300, 10)]

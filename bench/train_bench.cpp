@@ -1,6 +1,6 @@
 // Training and inference throughput of the registry's models, as the trainer runs them.
 //
-//   train/<model>/<method>/b<batch>/t<threads>   one step of core/src/core/trainer.cpp:
+//   train/<model>/<method>/b<batch>/t<threads>   one step of core/src/core/train/trainer.cpp:
 //                                                model.refresh(), forward, softmax CE, backward,
 //                                                optimizer step (SGD, momentum 0.9)
 //   infer/<model>/<method>/b<batch>/t<threads>   forward in evaluation mode (deployed weights)
@@ -35,10 +35,10 @@
 
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/loss.hpp"
-#include "ternbench/core/model.hpp"
-#include "ternbench/core/regularizer.hpp"
-#include "ternbench/core/optimizer.hpp"
-#include "ternbench/core/train_config.hpp"
+#include "ternbench/core/model/model.hpp"
+#include "ternbench/core/methods/regularizer.hpp"
+#include "ternbench/core/train/optimizer.hpp"
+#include "ternbench/core/train/train_config.hpp"
 
 namespace tc = ternbench::core;
 namespace tk = ternbench::kernels;

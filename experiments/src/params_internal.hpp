@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "ternbench/core/train_config.hpp"
+#include "ternbench/core/train/train_config.hpp"
 #include "ternbench/experiments/params.hpp"
 
 namespace ternbench::experiments::detail {

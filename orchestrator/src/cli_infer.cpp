@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/data_fetch.hpp"
-#include "ternbench/core/dataset.hpp"
-#include "ternbench/core/restore.hpp"
+#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/restore.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/storage/weights_file.hpp"
 #include "tensors.hpp"

@@ -4,7 +4,7 @@
 #include <ctime>
 #include <limits>
 
-#include "ternbench/core/stop.hpp"
+#include "ternbench/core/train/stop.hpp"
 
 namespace ternbench::orchestrator {
 

@@ -13,10 +13,10 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/log.hpp"
-#include "ternbench/core/data_fetch.hpp"
-#include "ternbench/core/dataset.hpp"
+#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/core/data/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
-#include "ternbench/core/stop.hpp"
+#include "ternbench/core/train/stop.hpp"
 #include "ternbench/experiments/params.hpp"
 #include "ternbench/orchestrator/cli_infer.hpp"
 #include "ternbench/orchestrator/cli_results.hpp"

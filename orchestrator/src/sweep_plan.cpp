@@ -11,8 +11,8 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/model.hpp"
-#include "ternbench/core/trainer.hpp"
+#include "ternbench/core/model/model.hpp"
+#include "ternbench/core/train/trainer.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace ternbench::orchestrator {

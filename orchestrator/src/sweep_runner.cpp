@@ -10,10 +10,10 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/data_fetch.hpp"
-#include "ternbench/core/dataset.hpp"
+#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/core/data/dataset.hpp"
 #include "ternbench/experiments/sweep.hpp"
-#include "ternbench/core/stop.hpp"
+#include "ternbench/core/train/stop.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"
 #include "ternbench/orchestrator/deadline.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"

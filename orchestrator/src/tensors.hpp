@@ -3,7 +3,7 @@
 // values beyond the moves).
 #include <vector>
 
-#include "ternbench/core/trainer.hpp"
+#include "ternbench/core/train/trainer.hpp"
 #include "ternbench/storage/weights_file.hpp"
 
 namespace ternbench::orchestrator {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/idx.hpp"
+#include "ternbench/core/data/idx.hpp"
 
 namespace {
 ternbench::core::IdxArray images(std::uint32_t n) { return {{n, 28, 28}, std::vector<std::uint8_t>(n * 784u)}; }

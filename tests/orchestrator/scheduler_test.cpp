@@ -13,7 +13,7 @@
 #include "support/loopback_transport.hpp"
 #include "support/toy_data.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/core/trainer.hpp"
+#include "ternbench/core/train/trainer.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
 

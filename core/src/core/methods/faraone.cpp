@@ -12,8 +12,8 @@
 #include "quantizer_util.hpp"
 #include "ternbench/core/kernels/quantize.hpp"
 #include "ternbench/core/methods/method.hpp"
-#include "ternbench/core/model.hpp"
-#include "ternbench/core/optimizer.hpp"
+#include "ternbench/core/model/model.hpp"
+#include "ternbench/core/train/optimizer.hpp"
 
 namespace ternbench::core {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/layer.hpp"
+#include "ternbench/core/nn/layer.hpp"
 
 namespace ternbench::core::quantizer_util {
 

@@ -3,8 +3,8 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
-#include "ternbench/core/model.hpp"
-#include "ternbench/core/optimizer.hpp"
+#include "ternbench/core/model/model.hpp"
+#include "ternbench/core/train/optimizer.hpp"
 
 namespace ternbench::core {
 

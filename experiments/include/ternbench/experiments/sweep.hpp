@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/core/train_config.hpp"
+#include "ternbench/core/train/train_config.hpp"
 
 namespace ternbench::experiments {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/core/quantizer.hpp"
-#include "ternbench/core/regularizer.hpp"
-#include "ternbench/core/train_config.hpp"
-#include "ternbench/core/weight.hpp"
+#include "ternbench/core/methods/quantizer.hpp"
+#include "ternbench/core/methods/regularizer.hpp"
+#include "ternbench/core/train/train_config.hpp"
+#include "ternbench/core/nn/weight.hpp"
 
 namespace ternbench::core {
 

@@ -1,0 +1,28 @@
+#pragma once
+// The deployable form of a quantized weight matrix: its codes packed as stored on a device
+// (binary: 1 bit, ternary: 2 bits per weight, packing.hpp) plus its float scales. Decoding
+// them gives back exactly the deployed matrix, so a model rebuilt from a weights file
+// evaluates exactly as the run did (docs/weights.md).
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ternbench/core/train/trainer.hpp"
+#include "ternbench/core/nn/weight.hpp"
+
+namespace ternbench::core {
+
+// For a quantized weight "<layer>/W": "<layer>/W_codes" (uint8, 1-D, attributes encoding =
+// "binary" | "ternary_2bit", rows, cols, scale_layout) and, unless the layout is "none",
+// "<layer>/W_scales" (float32). Codes are sign(q) in row-major order. Empty for fp32.
+std::vector<NamedTensor> deployable_codes(const Weight& w);
+
+// The deployed (rows, cols) matrix from packed codes and scales (Quantizer::scale_layout).
+// Throws ternbench::Error on an unknown encoding or layout, a short stream or a scale count
+// that does not fit the layout.
+Mat decode_deployed(std::span<const std::uint8_t> bytes, const std::string& encoding, Eigen::Index rows,
+                    Eigen::Index cols, std::span<const float> scales, const std::string& layout);
+
+}  // namespace ternbench::core

@@ -1,0 +1,57 @@
+#pragma once
+// Batch normalisation with PyTorch semantics, for dense features (spatial = 1, statistics per
+// feature over the batch) and for images (statistics per channel over the batch and the H*W
+// positions; features in CHW order).
+//   training:   y = gamma * (x - mean_B) / sqrt(var_B + eps) + beta, with the batch's mean and
+//               biased variance; running_mean/var <- (1 - momentum) * running + momentum * batch,
+//               the variance unbiased (times M / (M - 1), M = B * spatial values per channel).
+//   evaluation: the same with running_mean and running_var.
+#include <string>
+#include <vector>
+
+#include "ternbench/core/kernels/normalization.hpp"
+#include "ternbench/core/nn/layer.hpp"
+
+namespace ternbench::core {
+
+class BatchNorm final : public Layer {
+ public:
+  static constexpr double kMomentum = 0.1;
+  static constexpr double kEps = 1e-5;
+
+  // Parameters "<name>/gamma" (ones) and "<name>/beta" (zeros), shape {channels}, no weight
+  // decay; buffers "<name>/running_mean" (zeros) and "<name>/running_var" (ones).
+  BatchNorm(std::string name, int channels, int spatial);
+
+  const std::string& name() const override { return name_; }
+  Eigen::Index in_features() const override { return channels_ * spatial_; }
+  Eigen::Index out_features() const override { return channels_ * spatial_; }
+  void forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) override;
+  // Exact gradients of the forward that ran last (batch statistics in training mode, where the
+  // mean and variance depend on x; constants in evaluation mode). dy and dx may be one buffer.
+  void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
+                Eigen::Ref<Mat> dx, bool want_dx) override;
+  std::vector<Param*> params() override { return {&gamma_, &beta_}; }
+  std::vector<Param*> buffers() override { return {&running_mean_, &running_var_}; }
+  void set_training(bool training) override { training_ = training; }
+
+  bool training() const { return training_; }
+  Eigen::Index channels() const { return channels_; }
+  Eigen::Index spatial() const { return spatial_; }
+  Param& gamma() { return gamma_; }
+  Param& beta() { return beta_; }
+  Param& running_mean() { return running_mean_; }
+  Param& running_var() { return running_var_; }
+
+ private:
+  std::string name_;
+  Eigen::Index channels_, spatial_;
+  bool training_ = true;
+  bool batch_stats_ = true;  // the last forward normalised with batch statistics
+  Param gamma_, beta_, running_mean_, running_var_;
+  // Per-channel work vectors, sized once here so that a step allocates nothing.
+  kernels::VecD mean_, var_, sum_dy_, sum_dyxc_;
+  kernels::VecF center_, inv_std_, scale_, a_, b_, k_;
+};
+
+}  // namespace ternbench::core

@@ -1,0 +1,121 @@
+#include "ternbench/core/model/model.hpp"
+
+#include "ternbench/base/error.hpp"
+#include "ternbench/core/methods/method.hpp"
+
+namespace ternbench::core {
+
+void Model::add(std::unique_ptr<Layer> layer) {
+  TB_CHECK(layer != nullptr, "Model::add: null layer");
+  TB_CHECK(layers_.empty() || layers_.back()->out_features() == layer->in_features(),
+           "Model::add: layer " + layer->name() + " takes " + std::to_string(layer->in_features()) +
+               " features but the previous layer gives " + std::to_string(layers_.back()->out_features()));
+  layer->set_training(training_);
+  layers_.push_back(std::move(layer));
+  acts_.emplace_back();
+  grads_.emplace_back();
+  batch_ = 0;
+}
+
+Eigen::Index Model::input_size() const { return layers_.empty() ? 0 : layers_.front()->in_features(); }
+
+Eigen::Index Model::output_size() const { return layers_.empty() ? 0 : layers_.back()->out_features(); }
+
+std::vector<Param*> Model::params() {
+  std::vector<Param*> out;
+  for (auto& l : layers_) {
+    for (Param* p : l->params()) out.push_back(p);
+    for (Weight* w : l->weights()) {
+      for (Param* p : w->quantizer_params()) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+void Model::use_inference(bool on) {
+  for (Weight* w : weights()) w->use_inference(on);
+}
+
+std::vector<Param*> Model::buffers() {
+  std::vector<Param*> out;
+  for (auto& l : layers_) {
+    for (Param* p : l->buffers()) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<Weight*> Model::weights() {
+  std::vector<Weight*> out;
+  for (auto& l : layers_) {
+    for (Weight* w : l->weights()) out.push_back(w);
+  }
+  return out;
+}
+
+std::int64_t Model::param_count() {
+  std::int64_t n = 0;
+  for (const Param* p : params()) n += static_cast<std::int64_t>(p->value.size());
+  return n;
+}
+
+void Model::refresh() {
+  for (auto& l : layers_) l->refresh();
+}
+
+void Model::set_training(bool training) {
+  training_ = training;
+  for (auto& l : layers_) l->set_training(training);
+}
+
+Eigen::Ref<const Mat> Model::forward(const Eigen::Ref<const Mat>& x) {
+  TB_CHECK(!layers_.empty(), "Model::forward: model " + name_ + " has no layers");
+  TB_CHECK(x.rows() == input_size(), "Model::forward: input has " + std::to_string(x.rows()) +
+                                         " features, model " + name_ + " expects " + std::to_string(input_size()));
+  const Eigen::Index B = x.cols();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Mat& y = acts_[i];
+    if (y.cols() < B) y.resize(layers_[i]->out_features(), B);  // grows once to the largest batch
+    if (i == 0) {
+      layers_[i]->forward(x, y.leftCols(B));
+    } else {
+      layers_[i]->forward(acts_[i - 1].leftCols(B), y.leftCols(B));
+    }
+  }
+  batch_ = B;
+  return acts_.back().leftCols(B);
+}
+
+void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dlogits) {
+  const Eigen::Index B = x.cols();
+  TB_CHECK(batch_ == B && x.rows() == input_size(), "Model::backward: x is not the input of the last forward");
+  TB_CHECK(dlogits.rows() == output_size() && dlogits.cols() == B, "Model::backward: dlogits shape mismatch");
+  const std::size_t last = layers_.size() - 1;
+  for (std::size_t i = last + 1; i-- > 0;) {
+    const bool want_dx = i > 0;
+    if (want_dx && grads_[i - 1].cols() < B) grads_[i - 1].resize(layers_[i - 1]->out_features(), B);
+    const Eigen::Ref<const Mat> in = i == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[i - 1].leftCols(B));
+    const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
+    if (want_dx) {
+      layers_[i]->backward(in, acts_[i].leftCols(B), dy, grads_[i - 1].leftCols(B), true);
+    } else {
+      layers_[i]->backward(in, acts_[i].leftCols(B), dy, no_dx_, false);
+    }
+  }
+}
+
+void apply_method(Model& model, const TrainConfig& cfg) {
+  const Method& method = find_method(cfg.method);
+  const std::vector<Weight*> ws = model.weights();
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    const bool first = i == 0, last = i + 1 == ws.size();
+    if ((first && !cfg.quantize_first) || (last && !cfg.quantize_last)) continue;
+    QuantizerSite site;
+    const std::string& name = ws[i]->latent().name;  // "<layer>/W"
+    site.layer = name.substr(0, name.rfind('/'));
+    site.last = last;
+    site.seed = derive_seed(cfg.seed, "quantizer/" + site.layer);
+    method.adopt(*ws[i], cfg, site);
+  }
+}
+
+}  // namespace ternbench::core
