@@ -5,8 +5,10 @@
 #include <optional>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/core/methods/method.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
+#include "ternbench/reports/methods.hpp"
 #include "ternbench/reports/output.hpp"
 #include "ternbench/reports/paper.hpp"
 #include "ternbench/reports/report.hpp"
@@ -17,6 +19,13 @@ namespace fs = std::filesystem;
 
 namespace ternbench::orchestrator {
 namespace {
+
+// Reports know the methods only from what the program hands over (reports/methods.hpp).
+void hand_methods_to_reports() {
+  std::vector<reports::MethodInfo> methods;
+  for (const core::Method* m : core::methods()) methods.push_back({m->name(), m->natural_encoding()});
+  reports::set_methods(std::move(methods));
+}
 
 // A DB written by an older ternbench gains the views reports read. The upgrade is the same
 // one `ternbench run` does on open; a newer DB is refused by MetricsDb with its own message.
@@ -84,6 +93,7 @@ const std::string& spec_sweep(const reports::PaperSpec& spec, bool smoke) {
 }  // namespace
 
 int cmd_report(const ReportCommand& cmd) {
+  hand_methods_to_reports();
   if (!cmd.paper.empty()) {
     if (!cmd.sweep_file.empty())
       throw ConfigError("ternbench report", "", 0, "give either a sweep file or --paper NAME, not both");
@@ -121,6 +131,7 @@ int cmd_report(const ReportCommand& cmd) {
 }
 
 int cmd_reproduce(const ReportCommand& cmd, RunOptions run, const MpiSession* mpi) {
+  hand_methods_to_reports();
   auto spec = reports::load_paper_spec(reports::paper_spec_path(cmd.paper));
   if (cmd.smoke) spec.min_seeds = spec.smoke_min_seeds;
   run.sweep_file = spec_sweep(spec, cmd.smoke);

@@ -7,11 +7,15 @@
 #include <set>
 
 #include "ternbench/base/hash.hpp"
+#include "ternbench/reports/methods.hpp"
 
 namespace ternbench::reports {
 namespace {
 
-constexpr const char* kMethodOrder[] = {"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"};
+std::vector<MethodInfo>& catalog() {
+  static std::vector<MethodInfo> methods;
+  return methods;
+}
 
 std::string config_text(const std::map<std::string, Value>& config, const char* key) {
   const auto it = config.find(key);
@@ -26,16 +30,20 @@ bool value_less(const Value& a, const Value& b) {
 
 }  // namespace
 
+void set_methods(std::vector<MethodInfo> methods) { catalog() = std::move(methods); }
+
+const std::vector<MethodInfo>& known_methods() { return catalog(); }
+
 int method_order(const std::string& method) {
-  for (int i = 0; i < static_cast<int>(std::size(kMethodOrder)); ++i)
-    if (method == kMethodOrder[i]) return i;
-  return static_cast<int>(std::size(kMethodOrder));
+  const auto& all = catalog();
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (method == all[i].name) return static_cast<int>(i);
+  return static_cast<int>(all.size());
 }
 
 std::string natural_encoding(const std::string& method) {
-  if (method == "fp") return "fp32";
-  if (method == "binaryconnect" || method == "bwn") return "binary";
-  if (method == "twn" || method == "ttq") return "ternary 2-bit";
+  for (const MethodInfo& m : catalog())
+    if (method == m.name) return m.encoding;
   return "sparse ternary";
 }
 

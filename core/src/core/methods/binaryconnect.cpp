@@ -48,6 +48,7 @@ namespace {
 class BinaryConnect final : public Method {
  public:
   const char* name() const override { return "binaryconnect"; }
+  const char* natural_encoding() const override { return "binary"; }
   void check(const TrainConfig& cfg) const override {
     method_options::check_range("bc_h", cfg.bc_h, 0, true, method_options::kInf, false);
   }

@@ -176,6 +176,7 @@ FaraoneStyle faraone_style(const std::string& s) {
 class Faraone final : public Method {
  public:
   const char* name() const override { return "faraone"; }
+  const char* natural_encoding() const override { return "sparse ternary"; }
   void check(const TrainConfig& cfg) const override {
     using namespace method_options;
     check_choice("faraone_threshold", cfg.faraone_threshold, {"max", "mean"});

@@ -27,6 +27,7 @@ namespace {
 class Fp final : public Method {
  public:
   const char* name() const override { return "fp"; }
+  const char* natural_encoding() const override { return "fp32"; }
   bool quantizes() const override { return false; }
   bool seeds_warm_starts() const override { return true; }
   void check(const TrainConfig& cfg) const override {

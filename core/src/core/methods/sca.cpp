@@ -88,6 +88,7 @@ namespace {
 class Sca final : public Method {
  public:
   const char* name() const override { return "sca"; }
+  const char* natural_encoding() const override { return "sparse ternary"; }
   void check(const TrainConfig& cfg) const override {
     using namespace method_options;
     check_range("sca_alpha", cfg.sca_alpha, 0, true, 2, true);

@@ -38,6 +38,7 @@ namespace {
 class Ttq final : public Method {
  public:
   const char* name() const override { return "ttq"; }
+  const char* natural_encoding() const override { return "ternary 2-bit"; }
   void check(const TrainConfig& cfg) const override {
     method_options::check_range("ttq_threshold", cfg.ttq_threshold, 0, false, 1, false);
   }

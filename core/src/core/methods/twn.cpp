@@ -54,6 +54,7 @@ namespace {
 class Twn final : public Method {
  public:
   const char* name() const override { return "twn"; }
+  const char* natural_encoding() const override { return "ternary 2-bit"; }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite&) const override {
     return std::make_unique<TwnQuantizer>(cfg.delta_factor, cfg.twn_per_channel);
   }

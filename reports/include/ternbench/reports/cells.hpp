@@ -32,15 +32,14 @@ struct Cell {
 };
 
 // Derived metrics added to each run before grouping: natural_bits (size under the method's
-// natural encoding), natural_bpw (natural_bits / n_weights), natural_ratio
-// (size_fp32_bits / natural_bits). The natural encoding: fp32 for fp, binary for
-// binaryconnect and bwn, dense 2-bit ternary for twn and ttq, the smallest of 2-bit, bitmap
-// and relative index for the sparse methods sca and faraone.
+// natural encoding, known_methods()), natural_bpw (natural_bits / n_weights), natural_ratio
+// (size_fp32_bits / natural_bits). A method without a known encoding is taken as sparse
+// ternary: the smallest of 2-bit, bitmap and relative index.
 void add_derived_metrics(std::vector<RunRow>& runs);
 std::string natural_encoding(const std::string& method);
 
-// Groups runs by cell key. Order: dataset, model, method (fp, binaryconnect, bwn, twn, ttq,
-// sca, faraone, others alphabetically), then the remaining config values.
+// Groups runs by cell key. Order: dataset, model, method (in known_methods() order, others
+// after them alphabetically), then the remaining config values.
 std::vector<Cell> make_cells(const std::vector<RunRow>& runs);
 
 // Position of a method in tables and legends.

@@ -52,6 +52,9 @@ class Method {
  public:
   virtual ~Method() = default;
   virtual const char* name() const = 0;
+  // How its models are naturally stored, as reports size them: "fp32", "binary",
+  // "ternary 2-bit" (dense codes), or "sparse ternary" (the smallest sparse encoding).
+  virtual const char* natural_encoding() const = 0;
   // Whether any weight is deployed quantized (fp: none).
   virtual bool quantizes() const { return true; }
   // Whether a run of this method can be the source of a warm start (init_from): every
