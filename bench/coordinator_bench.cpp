@@ -17,7 +17,7 @@
 
 #include "support/loopback_transport.hpp"
 #include "support/tmp_dir.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"
@@ -54,7 +54,7 @@ void BM_CoordinatorRunsPerSecond(benchmark::State& state) {
     w.canonical_toml = spec.canonical_toml;
     w.weights_path = tmp.file(spec.run_key + ".h5");
     w.weights_ref = spec.run_key + ".h5";
-    w.data_root = tb::core::data_root();
+    w.data_root = tb::data::data_root();
     work.push_back(w);
   }
 

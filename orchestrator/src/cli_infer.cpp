@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/data/data_fetch.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/data/loading.hpp"
 #include "ternbench/core/train/restore.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/storage/weights_file.hpp"
@@ -56,11 +56,11 @@ int run_infer(const InferOptions& opt) {
     std::cerr << opt.weights << ": written before datasets were named by content; its \"mnist\" is the "
               << "10,000-image subset now called \"mnist-10k\", which it is evaluated on" << std::endl;
   if (opt.all) cfg.test_limit = 0;
-  const std::string root = opt.data_root.empty() ? core::data_root() : opt.data_root;
-  core::fetch_if_missing(cfg.dataset, root, std::cerr);
-  const core::DataSplit data = core::load_dataset(cfg.dataset, root);
+  const std::string root = opt.data_root.empty() ? data::data_root() : opt.data_root;
+  data::fetch_if_missing(cfg.dataset, root, std::cerr);
+  const core::DataSplit data = data::load_dataset(cfg.dataset, root);
   if (opt.dataset.empty() && !content.meta.data_sha256.empty() && content.meta.data_sha256 != data.fingerprint)
-    throw DataError(core::dataset_dir(root, cfg.dataset) + ": holds data with fingerprint " +
+    throw DataError(data::dataset_dir(root, cfg.dataset) + ": holds data with fingerprint " +
                     data.fingerprint.substr(0, 16) + ", but " + opt.weights + " was trained on " +
                     content.meta.data_sha256.substr(0, 16) + "; restore the files it was trained on, or pass "
                     "--dataset to evaluate on other data on purpose");

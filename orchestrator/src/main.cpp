@@ -13,8 +13,8 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/log.hpp"
-#include "ternbench/core/data/data_fetch.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/data/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
 #include "ternbench/experiments/params.hpp"
@@ -58,9 +58,9 @@ void install_stop_handlers() {
 }
 
 int cmd_data_fetch(const std::vector<std::string>& names, const std::string& root_opt) {
-  const std::string root = root_opt.empty() ? tb::core::data_root() : root_opt;
+  const std::string root = root_opt.empty() ? tb::data::data_root() : root_opt;
   for (const auto& name : names) {
-    const auto r = tb::core::fetch_dataset(name, root, std::cout);
+    const auto r = tb::data::fetch_dataset(name, root, std::cout);
     std::cout << name << ": " << r.train << " training and " << r.test << " test images in " << r.dir
               << (r.downloaded ? " (fetched)" : " (cached)") << std::endl;
   }
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   auto* fetch = data->add_subcommand("fetch", "download and convert MNIST / Fashion-MNIST (cached, verified)");
   fetch->add_option("names", fetch_names, "mnist, fashion-mnist")
       ->required()
-      ->check(CLI::IsMember(tb::core::fetchable_datasets()));
+      ->check(CLI::IsMember(tb::data::fetchable_datasets()));
   fetch->add_option("--data", fetch_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
 
   tb::orchestrator::ReportCommand report_cmd;

@@ -12,7 +12,7 @@
 #include "ternbench/base/log.hpp"
 #include "ternbench/base/version.hpp"
 #include "ternbench/core/train/config_check.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/loading.hpp"
 #include "ternbench/core/train/trainer.hpp"
 #include "ternbench/experiments/config_json.hpp"
 #include "ternbench/experiments/sweep.hpp"
@@ -48,7 +48,7 @@ RunExecutor::~RunExecutor() = default;
 const core::DataSplit& RunExecutor::dataset(const std::string& name, const std::string& root) {
   if (!cached_ || cached_name_ != name) {
     cached_.reset();
-    cached_ = std::make_unique<core::DataSplit>(core::load_dataset(name, root));
+    cached_ = std::make_unique<core::DataSplit>(data::load_dataset(name, root));
     cached_name_ = name;
   }
   return *cached_;

@@ -10,8 +10,8 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/data/data_fetch.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/data/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"
@@ -34,7 +34,7 @@ namespace {
 void ensure_datasets(const std::vector<PlannedRun>& todo, const std::string& root) {
   std::set<std::string> names;
   for (const auto& p : todo) names.insert(p.spec->train.dataset);
-  for (const auto& name : names) core::fetch_if_missing(name, root, std::cout);
+  for (const auto& name : names) data::fetch_if_missing(name, root, std::cout);
 }
 
 // A killed writer leaves "<file>.tmp.<pid>" behind (weights and checkpoints are written
@@ -58,10 +58,10 @@ void check_data_matches_db(const std::vector<PlannedRun>& todo, const storage::M
   for (const auto& r : db.runs(storage::kStatusDone))
     if (names.count(r.dataset) && !r.data_sha256.empty()) ++trained[r.dataset][r.data_sha256];
   for (const auto& [name, prints] : trained) {
-    const std::string now = core::dataset_fingerprint(name, root);
+    const std::string now = data::dataset_fingerprint(name, root);
     for (const auto& [print, n] : prints) {
       if (print == now) continue;
-      throw DataError(core::dataset_dir(root, name) + ": holds data with fingerprint " + now.substr(0, 16) + ", but " +
+      throw DataError(data::dataset_dir(root, name) + ": holds data with fingerprint " + now.substr(0, 16) + ", but " +
                       std::to_string(n) + " finished " + name + " runs in " + db_path + " were trained on " +
                       print.substr(0, 16) + "; restore the files they were trained on, or give this data its own "
                       "results DB (--db or [sweep] db)");
@@ -99,7 +99,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const fs::path weights_dir =
       opt.db_path.empty() ? fs::path(sweep.weights_dir)
                           : fs::path(db_path).parent_path() / (fs::path(db_path).stem().string() + "-weights");
-  const std::string data_root = opt.data_root.empty() ? core::data_root() : opt.data_root;
+  const std::string data_root = opt.data_root.empty() ? data::data_root() : opt.data_root;
   // A sweep refused for a reference its DB cannot hold (an init_from key) must not create it.
   std::error_code ec;
   if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/idx.hpp"
 
 namespace {
-ternbench::core::IdxArray images(std::uint32_t n) { return {{n, 28, 28}, std::vector<std::uint8_t>(n * 784u)}; }
+ternbench::data::IdxArray images(std::uint32_t n) { return {{n, 28, 28}, std::vector<std::uint8_t>(n * 784u)}; }
 
-void fill(ternbench::core::IdxArray& img, ternbench::core::IdxArray& lab, ternbench::Rng& rng) {
+void fill(ternbench::data::IdxArray& img, ternbench::data::IdxArray& lab, ternbench::Rng& rng) {
   const std::uint32_t n = img.dims[0];
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint32_t c = i % 10;
@@ -38,10 +38,10 @@ int main(int argc, char** argv) {
                                       std::pair<std::string, long>{"t10k", std::atol(argv[3])}}) {
     const auto n = static_cast<std::uint32_t>(count);
     auto img = images(n);
-    ternbench::core::IdxArray lab{{n}, std::vector<std::uint8_t>(n)};
+    ternbench::data::IdxArray lab{{n}, std::vector<std::uint8_t>(n)};
     fill(img, lab, rng);
-    ternbench::core::write_idx(dir + "/" + prefix + "-images-idx3-ubyte", img);
-    ternbench::core::write_idx(dir + "/" + prefix + "-labels-idx1-ubyte", lab);
+    ternbench::data::write_idx(dir + "/" + prefix + "-images-idx3-ubyte", img);
+    ternbench::data::write_idx(dir + "/" + prefix + "-labels-idx1-ubyte", lab);
   }
   return 0;
 }

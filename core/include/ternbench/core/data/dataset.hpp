@@ -1,5 +1,6 @@
 #pragma once
-// In-memory image classification data, one sample per column.
+// In-memory image classification data, one sample per column. Reading and fetching the
+// files is the data library's (ternbench/data/).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
@@ -27,33 +28,12 @@ struct DataSplit {
   std::string fingerprint;
 };
 
-// SHA-256 hex of the file hashes, each followed by "\n" (the fingerprint of DataSplit).
-std::string combine_fingerprint(const std::vector<std::string>& file_hashes);
-
-// The fingerprint load_dataset(name, root) would give, from the files alone (no float
-// conversion). Throws the DataErrors loading throws.
-std::string dataset_fingerprint(const std::string& name, const std::string& root);
-
-// $TERNBENCH_DATA, or "./data" when unset.
-std::string data_root();
-
-// Directory holding one dataset's IDX files under root ("<root>/mnist").
-std::string dataset_dir(const std::string& root, const std::string& name);
-
 // The samples a run uses of d when `limit` (train_limit, test_limit) is set: `limit` of them,
 // taken class by class in turn, each class in file order (label 0's first sample, label 1's
 // first, ..., then every class's second, ...). A limit thus gives a class-balanced subset
 // even of files sorted by class, as the npm-derived ones are. Returns false (out untouched)
 // when limit <= 0 or limit >= d.size(): the run uses all of d.
 bool limited_subset(const Dataset& d, int limit, Dataset& out);
-
-// Reads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
-// t10k-labels-idx1-ubyte (each optionally with .gz) from dir. Throws DataError naming the
-// file and the fix when a file is missing, truncated, corrupt or the pair does not match.
-DataSplit load_idx_dir(const std::string& dir, const std::string& name);
-
-// Loads a named dataset from root (no download; see data_fetch.hpp).
-DataSplit load_dataset(const std::string& name, const std::string& root);
 
 // Keeps the first n samples (n <= 0 or n >= size keeps all).
 void truncate(Dataset& d, int n);

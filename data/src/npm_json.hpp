@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ternbench::core::detail {
+namespace ternbench::data::detail {
 
 // Images of image_size pixels each, as read from one class file.
 struct JsonImages {
@@ -28,4 +28,4 @@ JsonImages parse_flat_grey_json(std::string_view text, const std::string& path, 
 JsonImages parse_nested_byte_json(std::string_view text, const std::string& path, std::size_t image_size,
                                   const std::string& fix);
 
-}  // namespace ternbench::core::detail
+}  // namespace ternbench::data::detail

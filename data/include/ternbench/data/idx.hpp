@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace ternbench::core {
+namespace ternbench::data {
 
 struct IdxArray {
   std::vector<std::uint32_t> dims;
@@ -19,4 +19,4 @@ IdxArray read_idx(const std::string& path);
 // Writes an uncompressed IDX file atomically (temporary name, then rename).
 void write_idx(const std::string& path, const IdxArray& a);
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/loading.hpp"
 
-namespace ternbench::core {
+namespace ternbench::data {
 
 inline constexpr int kCifarSide = 32;
 inline constexpr int kCifarChannels = 3;
@@ -33,4 +33,4 @@ std::string cifar10_fingerprint(const std::string& dir);
 
 DataSplit load_cifar10_dir(const std::string& dir);
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data

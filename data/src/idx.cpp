@@ -1,4 +1,4 @@
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/idx.hpp"
 
 #include <unistd.h>
 #include <zlib.h>
@@ -13,9 +13,9 @@
 #include <string_view>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/data/data_fetch.hpp"
 
-namespace ternbench::core {
+namespace ternbench::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -209,4 +209,4 @@ void write_idx(const std::string& path, const IdxArray& a) {
   }
 }
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data

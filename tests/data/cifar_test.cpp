@@ -1,6 +1,6 @@
 // CIFAR-10 binary reader on small files written here (2-3 records each): layout, scaling,
 // concatenation, gzip, and every refusal with its message.
-#include "ternbench/core/data/cifar.hpp"
+#include "ternbench/data/cifar.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -15,6 +15,8 @@
 
 namespace ternbench::core {
 namespace {
+
+using namespace ternbench::data;
 
 namespace fs = std::filesystem;
 using ternbench::testing::TmpDir;

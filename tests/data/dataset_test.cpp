@@ -1,4 +1,4 @@
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/data/loading.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -12,15 +12,15 @@
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/core/data/data_fetch.hpp"
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/data/idx.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using ternbench::DataError;
-using ternbench::core::IdxArray;
-using ternbench::core::write_idx;
+using ternbench::data::IdxArray;
+using ternbench::data::write_idx;
 using ternbench::testing::TmpDir;
 
 template <class F>
@@ -91,7 +91,7 @@ class ScopedEnv {
 TEST(Dataset, LoadsIdxDirOneScaledColumnPerSample) {
   TmpDir tmp;
   write_split(tmp.path() / "mnist", 5, 3);
-  const auto s = ternbench::core::load_idx_dir((tmp.path() / "mnist").string(), "mnist");
+  const auto s = ternbench::data::load_idx_dir((tmp.path() / "mnist").string(), "mnist");
   EXPECT_EQ(s.name, "mnist");
   ASSERT_EQ(s.train.size(), 5u);
   ASSERT_EQ(s.test.size(), 3u);
@@ -114,7 +114,7 @@ TEST(Dataset, ReadsGzipVariantsOfOfficialNames) {
   write_split(dir, 4, 2);
   gzip_in_place(dir / "train-images-idx3-ubyte");
   gzip_in_place(dir / "t10k-labels-idx1-ubyte");
-  const auto s = ternbench::core::load_dataset("fashion-mnist", tmp.path().string());
+  const auto s = ternbench::data::load_dataset("fashion-mnist", tmp.path().string());
   EXPECT_EQ(s.name, "fashion-mnist");
   EXPECT_EQ(s.train.size(), 4u);
   EXPECT_EQ(s.test.labels, (std::vector<std::uint8_t>{0, 1}));
@@ -126,7 +126,7 @@ TEST(Dataset, MismatchedImageAndLabelCountsNameBothFiles) {
   const fs::path dir = tmp.path() / "mnist";
   write_split(dir, 5, 3);
   write_idx((dir / "t10k-labels-idx1-ubyte").string(), labels(2));
-  const std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "mnist"); });
+  const std::string msg = error_of([&] { ternbench::data::load_idx_dir(dir.string(), "mnist"); });
   EXPECT_EQ(msg, (dir / "t10k-labels-idx1-ubyte").string() + ": holds 2 labels but " +
                      (dir / "t10k-images-idx3-ubyte").string() +
                      " holds 3 images; both files must come from the same release");
@@ -137,7 +137,7 @@ TEST(Dataset, MissingFileSaysWhichAndHowToFetch) {
   const fs::path dir = tmp.path() / "mnist";
   write_split(dir, 2, 2);
   fs::remove(dir / "train-labels-idx1-ubyte");
-  const std::string msg = error_of([&] { ternbench::core::load_dataset("mnist", tmp.path().string()); });
+  const std::string msg = error_of([&] { ternbench::data::load_dataset("mnist", tmp.path().string()); });
   EXPECT_EQ(msg.rfind((dir / "train-labels-idx1-ubyte").string() + ": missing (also looked for "
                                                                      "train-labels-idx1-ubyte.gz)",
                       0),
@@ -149,7 +149,7 @@ TEST(Dataset, MissingFileSaysWhichAndHowToFetch) {
 
 TEST(Dataset, MissingDirectoryNamesFix) {
   TmpDir tmp;
-  const std::string msg = error_of([&] { ternbench::core::load_dataset("fashion-mnist", tmp.path().string()); });
+  const std::string msg = error_of([&] { ternbench::data::load_dataset("fashion-mnist", tmp.path().string()); });
   EXPECT_EQ(msg.rfind((tmp.path() / "fashion-mnist").string() + ": no such directory; run `ternbench data fetch "
                                                                  "fashion-mnist`",
                       0),
@@ -164,7 +164,7 @@ TEST(Dataset, LabelOutOfRangeIsRejected) {
   IdxArray bad = labels(3);
   bad.data[1] = 12;
   write_idx((dir / "train-labels-idx1-ubyte").string(), bad);
-  const std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), dir.string()); });
+  const std::string msg = error_of([&] { ternbench::data::load_idx_dir(dir.string(), dir.string()); });
   EXPECT_NE(msg.find("train-labels-idx1-ubyte: label 12 at index 1 is outside 0..9"), std::string::npos) << msg;
 }
 
@@ -173,11 +173,11 @@ TEST(Dataset, ImagesMustBeThreeDimensionalAndLabelsOne) {
   const fs::path dir = tmp.path() / "d";
   write_split(dir, 3, 2);
   write_idx((dir / "train-images-idx3-ubyte").string(), labels(3));
-  std::string msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "d"); });
+  std::string msg = error_of([&] { ternbench::data::load_idx_dir(dir.string(), "d"); });
   EXPECT_NE(msg.find("train-images-idx3-ubyte: has 1 dimensions, images need 3"), std::string::npos) << msg;
   write_split(dir, 3, 2);
   write_idx((dir / "t10k-labels-idx1-ubyte").string(), images(2));
-  msg = error_of([&] { ternbench::core::load_idx_dir(dir.string(), "d"); });
+  msg = error_of([&] { ternbench::data::load_idx_dir(dir.string(), "d"); });
   EXPECT_NE(msg.find("t10k-labels-idx1-ubyte: has 3 dimensions, labels need 1"), std::string::npos) << msg;
 }
 
@@ -192,20 +192,20 @@ TEST(DatasetFingerprint, IsTheHashOfTheFileHashesAndIgnoresCompression) {
                         "t10k-labels-idx1-ubyte"})
     text += ternbench::sha256_file_hex((dir / f).string()) + "\n";
   const std::string expect = ternbench::sha256_hex(text);
-  const auto plain = ternbench::core::load_dataset("mnist", tmp.path().string());
+  const auto plain = ternbench::data::load_dataset("mnist", tmp.path().string());
   EXPECT_EQ(plain.fingerprint, expect);
-  EXPECT_EQ(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  EXPECT_EQ(ternbench::data::dataset_fingerprint("mnist", tmp.path().string()), expect);
   gzip_in_place(dir / "train-images-idx3-ubyte");
-  EXPECT_EQ(ternbench::core::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
-  EXPECT_EQ(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  EXPECT_EQ(ternbench::data::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
+  EXPECT_EQ(ternbench::data::dataset_fingerprint("mnist", tmp.path().string()), expect);
   // One label changed: another dataset.
   {
     std::fstream f(dir / "t10k-labels-idx1-ubyte", std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(8);
     f.put('\x05');
   }
-  EXPECT_NE(ternbench::core::dataset_fingerprint("mnist", tmp.path().string()), expect);
-  EXPECT_NE(ternbench::core::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
+  EXPECT_NE(ternbench::data::dataset_fingerprint("mnist", tmp.path().string()), expect);
+  EXPECT_NE(ternbench::data::load_dataset("mnist", tmp.path().string()).fingerprint, expect);
 }
 
 TEST(DatasetFingerprint, PinnedValuesAreThoseOfTheFetchedFiles) {
@@ -215,21 +215,21 @@ TEST(DatasetFingerprint, PinnedValuesAreThoseOfTheFetchedFiles) {
       "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5\n"
       "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7\n"
       "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2\n");
-  EXPECT_EQ(ternbench::core::pinned_fingerprint("mnist"), official);
-  EXPECT_NE(ternbench::core::pinned_fingerprint("mnist-10k"), ternbench::core::pinned_fingerprint("mnist"));
-  EXPECT_TRUE(ternbench::core::pinned_fingerprint("fashion-mnist").has_value());
-  EXPECT_FALSE(ternbench::core::pinned_fingerprint("cifar10").has_value());
+  EXPECT_EQ(ternbench::data::pinned_fingerprint("mnist"), official);
+  EXPECT_NE(ternbench::data::pinned_fingerprint("mnist-10k"), ternbench::data::pinned_fingerprint("mnist"));
+  EXPECT_TRUE(ternbench::data::pinned_fingerprint("fashion-mnist").has_value());
+  EXPECT_FALSE(ternbench::data::pinned_fingerprint("cifar10").has_value());
 }
 
 TEST(Dataset, UnknownNameListsKnownDatasets) {
-  const std::string msg = error_of([] { ternbench::core::load_dataset("cifar100", "/nonexistent"); });
+  const std::string msg = error_of([] { ternbench::data::load_dataset("cifar100", "/nonexistent"); });
   EXPECT_EQ(msg, "unknown dataset 'cifar100'; known: mnist, mnist-10k, fashion-mnist, cifar10");
 }
 
 TEST(Dataset, TruncateKeepsFirstSamples) {
   TmpDir tmp;
   write_split(tmp.path() / "mnist", 6, 2);
-  auto s = ternbench::core::load_dataset("mnist", tmp.path().string());
+  auto s = ternbench::data::load_dataset("mnist", tmp.path().string());
   const Eigen::MatrixXf first4 = s.train.images.leftCols(4);
   ternbench::core::truncate(s.train, 4);
   EXPECT_EQ(s.train.size(), 4u);
@@ -247,13 +247,13 @@ TEST(Dataset, TruncateKeepsFirstSamples) {
 TEST(Dataset, DataRootHonoursEnvironment) {
   {
     ScopedEnv env("TERNBENCH_DATA", "/srv/data");
-    EXPECT_EQ(ternbench::core::data_root(), "/srv/data");
+    EXPECT_EQ(ternbench::data::data_root(), "/srv/data");
   }
   {
     ScopedEnv env("TERNBENCH_DATA", nullptr);
-    EXPECT_EQ(ternbench::core::data_root(), "./data");
+    EXPECT_EQ(ternbench::data::data_root(), "./data");
   }
-  EXPECT_EQ(ternbench::core::dataset_dir("/srv/data", "mnist"), "/srv/data/mnist");
+  EXPECT_EQ(ternbench::data::dataset_dir("/srv/data", "mnist"), "/srv/data/mnist");
 }
 
 }  // namespace

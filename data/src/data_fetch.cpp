@@ -1,4 +1,4 @@
-#include "ternbench/core/data/data_fetch.hpp"
+#include "ternbench/data/data_fetch.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,10 +16,10 @@
 #include "npm_json.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/core/data/dataset.hpp"
-#include "ternbench/core/data/idx.hpp"
+#include "ternbench/data/loading.hpp"
+#include "ternbench/data/idx.hpp"
 
-namespace ternbench::core {
+namespace ternbench::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -423,4 +423,4 @@ void fetch_if_missing(const std::string& name, const std::string& root, std::ost
   }
 }
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data

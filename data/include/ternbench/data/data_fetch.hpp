@@ -9,7 +9,7 @@
 
 #include "ternbench/base/error.hpp"
 
-namespace ternbench::core {
+namespace ternbench::data {
 
 struct FetchResult {
   std::string dir;          // directory holding the four IDX files
@@ -54,4 +54,4 @@ struct ConvertResult {
 ConvertResult convert_npm_package(const std::string& name, const std::string& package_dir,
                                   const std::string& out_dir);
 
-}  // namespace ternbench::core
+}  // namespace ternbench::data
