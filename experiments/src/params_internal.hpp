@@ -29,6 +29,14 @@ struct TrainParam {
   ParamValue default_value;  // meaningless when info.required
 };
 
+// Builds the table (params_table.cpp); train_param_defs() holds the one instance.
+std::vector<TrainParam> build_train_table();
+
+// "a, b, c"; the closest candidate within two edits, or ""; a string as TOML quotes it.
+std::string join(const std::vector<std::string>& items, std::string_view sep);
+std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+std::string quoted(const std::string& s);
+
 // The table itself, in grid order; train_params() is its ParamInfo column.
 const std::vector<TrainParam>& train_param_defs();
 
