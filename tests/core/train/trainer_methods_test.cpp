@@ -8,6 +8,7 @@
 #include <string>
 
 #include "support/toy_data.hpp"
+#include "ternbench/core/methods/quantizer.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/deploy/deploy_codes.hpp"
 #include "ternbench/core/train/restore.hpp"
@@ -61,6 +62,7 @@ TEST(TrainerMethods, EveryMethodLearnsTheToyProblemAndDeploysItsValueSet) {
   const std::map<std::string, std::size_t> max_values = {{"fp", 0},  {"binaryconnect", 2}, {"bwn", 0},
                                                          {"twn", 3}, {"ttq", 3},           {"sca", 3},
                                                          {"faraone", 3}};
+  for (const std::string& m : method_names()) EXPECT_TRUE(max_values.count(m)) << m << ": add its value set here";
   for (const auto& [method, max_distinct] : max_values) {
     TrainConfig cfg = method_config(method);
     if (method == "faraone") cfg.faraone_stage1_epochs = cfg.faraone_retrain_epochs = 2;
@@ -128,7 +130,7 @@ TEST(TrainerMethods, StoredCodesAndScalesDecodeToExactlyTheDeployedWeights) {
 
 TEST(TrainerMethods, ModelRebuiltFromStoredTensorsReproducesTheRecordedAccuracyExactly) {
   const DataSplit data = toy_data(150, 60);
-  for (const std::string method : {"fp", "binaryconnect", "bwn", "twn", "ttq", "sca", "faraone"}) {
+  for (const std::string& method : method_names()) {
     TrainConfig cfg = method_config(method);
     cfg.epochs = 2;
     cfg.test_limit = 50;
