@@ -10,7 +10,6 @@
 #include "ternbench/core/train/restore.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/storage/weights_file.hpp"
-#include "tensors.hpp"
 
 namespace ternbench::orchestrator {
 namespace {
@@ -71,7 +70,7 @@ int run_infer(const InferOptions& opt) {
     throw ConfigError("ternbench infer", "--dataset " + cfg.dataset, 0,
                       std::string("the stored model does not take this dataset's images: ") + e.what());
   }
-  core::Model model = core::restore_model(cfg, data, to_core(std::move(content.tensors)), opt.weights);
+  core::Model model = core::restore_model(cfg, data, std::move(content.tensors), opt.weights);
   const core::Evaluation e = core::evaluate_test_split(cfg, data, model);
   core::Dataset subset;
   const std::size_t n = core::limited_subset(data.test, cfg.test_limit, subset) ? subset.size() : data.test.size();

@@ -18,7 +18,6 @@
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/provenance.hpp"
 #include "ternbench/storage/weights_file.hpp"
-#include "tensors.hpp"
 
 namespace ternbench::orchestrator {
 
@@ -145,7 +144,7 @@ std::optional<core::TrainState> load_checkpoint(const std::string& path, const W
     if (c.meta.data_sha256 != data_sha256) throw StorageError(path + ": checkpoint of a run on other data");
     core::TrainState s;
     s.epochs_done = c.meta.epoch;
-    s.tensors = to_core(std::move(c.tensors));
+    s.tensors = std::move(c.tensors);
     return s;
   } catch (const std::exception& e) {
     log_info(std::string("ignoring checkpoint: ") + e.what() + "; the run starts from its first epoch");
@@ -163,7 +162,7 @@ std::vector<core::NamedTensor> load_source(const WorkItem& w, const core::TrainC
   if (c.meta.run_key != cfg.init_from || c.meta.epoch >= 0)
     throw StorageError(w.init_weights + ": is not the finished weights file of run " + cfg.init_from +
                        " (init_from); restore that run's <run_key>.h5 or train it again");
-  return to_core(std::move(c.tensors));
+  return std::move(c.tensors);
 }
 
 }  // namespace
@@ -227,7 +226,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
       meta.epoch = s.epochs_done;
-      storage::write_weights(ckpt_path, meta, to_storage(std::vector<core::NamedTensor>(s.tensors)));
+      storage::write_weights(ckpt_path, meta, s.tensors);
     };
     const core::EpochCallback report = [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
@@ -293,7 +292,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
-      r.weights_sha256 = storage::write_weights(w.weights_path, meta, to_storage(std::move(t.weights)));
+      r.weights_sha256 = storage::write_weights(w.weights_path, meta, std::move(t.weights));
       r.weights_path = w.weights_ref;
       r.status = storage::kStatusDone;
     }

@@ -8,27 +8,15 @@
 #include <variant>
 #include <vector>
 
+#include "ternbench/base/tensor.hpp"
+
 namespace ternbench::storage {
 
 // Version 2: uint8 datasets (packed codes), dataset attributes and the file attribute
 // checksum_sha256 over every tensor (verified on read). Version 1 files are still read.
 inline constexpr int kWeightsSchemaVersion = 2;
 
-struct Tensor {
-  std::string name;                 // "dense0/W": group "dense0", dataset "W"
-  std::vector<std::int64_t> shape;  // row-major dims
-  std::vector<float> data;          // product(shape) values (float32 datasets: weights)
-  // Checkpoint state that float32 cannot hold exactly: exactly one of data, f64, u64 is used,
-  // and it decides the dataset's type (float64: metric history; uint64: RNG states).
-  std::vector<double> f64{};
-  std::vector<std::uint64_t> u64{};
-  std::vector<std::uint8_t> u8{};  // uint8: packed ternary/binary codes
-  // Attributes of the dataset (layer statistics, the codes' encoding), written and read back.
-  std::vector<std::pair<std::string, std::variant<std::string, std::int64_t, double>>> attrs{};
-  std::size_t size() const {
-    return !f64.empty() ? f64.size() : !u64.empty() ? u64.size() : !u8.empty() ? u8.size() : data.size();
-  }
-};
+using Tensor = ternbench::Tensor;  // ternbench/base/tensor.hpp
 
 struct WeightsMeta {
   std::string run_key;

@@ -12,6 +12,8 @@
 #include "ternbench/core/deploy/sizes.hpp"
 #include "ternbench/core/train/train_config.hpp"
 
+#include "ternbench/base/tensor.hpp"
+
 namespace ternbench::core {
 
 inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
@@ -53,20 +55,9 @@ struct StageMetrics {
   double test_loss = 0, test_acc = 0, sparsity = 0;
 };
 
-using AttrValue = std::variant<std::string, std::int64_t, double>;
-
-// A tensor as it is stored: row-major (C order), so h5py sees the model's shape. Float32
-// values in data, or raw bytes in u8 (packed codes); attrs become HDF5 attributes.
-struct NamedTensor {
-  std::string name;                 // "dense0/W", "dense0/b", "dense0/W_latent", "dense0/W_codes"
-  std::vector<std::int64_t> shape;  // e.g. {out, in}
-  std::vector<float> data;
-  std::vector<std::uint8_t> u8{};
-  std::vector<std::pair<std::string, AttrValue>> attrs{};
-  // Checkpoint state that float32 cannot hold exactly (metric history, RNG words).
-  std::vector<double> f64{};
-  std::vector<std::uint64_t> u64{};
-};
+using AttrValue = ternbench::AttrValue;
+// The trainer's name for the shared tensor struct (ternbench/base/tensor.hpp).
+using NamedTensor = ternbench::Tensor;
 
 // The tensor of that name in ts, or nullptr.
 const NamedTensor* find_tensor(const std::vector<NamedTensor>& ts, const std::string& name);
