@@ -17,7 +17,7 @@
 
 #include "support/loopback_transport.hpp"
 #include "support/tmp_dir.hpp"
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"

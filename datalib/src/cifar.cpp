@@ -1,4 +1,4 @@
-#include "ternbench/data/cifar.hpp"
+#include "ternbench/datalib/cifar.hpp"
 
 #include <zlib.h>
 

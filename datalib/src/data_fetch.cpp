@@ -1,4 +1,4 @@
-#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +16,8 @@
 #include "npm_json.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/data/loading.hpp"
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/loading.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 namespace ternbench::data {
 namespace {

@@ -1,4 +1,4 @@
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 #include <unistd.h>
 #include <zlib.h>
@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/data/data_fetch.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
 
 namespace ternbench::data {
 namespace {

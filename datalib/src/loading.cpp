@@ -1,4 +1,4 @@
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/loading.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -6,9 +6,9 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/data/data_fetch.hpp"
-#include "ternbench/data/cifar.hpp"
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
+#include "ternbench/datalib/cifar.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 namespace ternbench::data {
 namespace {

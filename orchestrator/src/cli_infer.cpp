@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/data/data_fetch.hpp"
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
+#include "ternbench/datalib/loading.hpp"
 #include "ternbench/core/train/restore.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/storage/weights_file.hpp"

@@ -13,8 +13,8 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/log.hpp"
-#include "ternbench/data/data_fetch.hpp"
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
+#include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
 #include "ternbench/experiments/params.hpp"

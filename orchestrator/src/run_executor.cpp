@@ -12,7 +12,7 @@
 #include "ternbench/base/log.hpp"
 #include "ternbench/base/version.hpp"
 #include "ternbench/core/train/config_check.hpp"
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/loading.hpp"
 #include "ternbench/core/train/trainer.hpp"
 #include "ternbench/experiments/config_json.hpp"
 #include "ternbench/experiments/sweep.hpp"

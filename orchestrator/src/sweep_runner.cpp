@@ -10,8 +10,8 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/data/data_fetch.hpp"
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
+#include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
 #include "ternbench/orchestrator/db_sink.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 namespace {
 ternbench::data::IdxArray images(std::uint32_t n) { return {{n, 28, 28}, std::vector<std::uint8_t>(n * 784u)}; }

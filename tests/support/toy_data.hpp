@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 
 namespace ternbench::testing {
 

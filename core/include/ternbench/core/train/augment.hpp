@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ternbench/base/rng.hpp"
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 
 namespace ternbench::core {
 

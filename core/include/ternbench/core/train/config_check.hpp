@@ -1,6 +1,6 @@
 #pragma once
 // Validation of a training run before any work starts.
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 #include "ternbench/core/train/train_config.hpp"
 
 namespace ternbench::core {

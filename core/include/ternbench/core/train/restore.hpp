@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 #include "ternbench/core/train/metrics.hpp"
 #include "ternbench/core/model/model.hpp"
 #include "ternbench/core/train/trainer.hpp"

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 #include "ternbench/core/deploy/sizes.hpp"
 #include "ternbench/core/train/train_config.hpp"
 

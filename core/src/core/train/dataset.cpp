@@ -1,4 +1,4 @@
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/loading.hpp"
 
 namespace ternbench::data {
 

@@ -1,4 +1,4 @@
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -1,6 +1,6 @@
 #pragma once
 // In-memory image classification data, one sample per column. Reading and fetching the
-// files is the data library's (ternbench/data/).
+// files is the data library's (ternbench/datalib/).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>

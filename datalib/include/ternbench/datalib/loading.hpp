@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "ternbench/core/data/dataset.hpp"
+#include "ternbench/core/train/dataset.hpp"
 
 namespace ternbench::data {
 

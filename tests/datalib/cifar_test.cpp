@@ -1,6 +1,6 @@
 // CIFAR-10 binary reader on small files written here (2-3 records each): layout, scaling,
 // concatenation, gzip, and every refusal with its message.
-#include "ternbench/data/cifar.hpp"
+#include "ternbench/datalib/cifar.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

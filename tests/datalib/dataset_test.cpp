@@ -1,4 +1,4 @@
-#include "ternbench/data/loading.hpp"
+#include "ternbench/datalib/loading.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -12,8 +12,8 @@
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
-#include "ternbench/data/data_fetch.hpp"
-#include "ternbench/data/idx.hpp"
+#include "ternbench/datalib/data_fetch.hpp"
+#include "ternbench/datalib/idx.hpp"
 
 namespace {
 
