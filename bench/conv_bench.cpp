@@ -47,6 +47,7 @@ void run(benchmark::State& state, const ConvCase& c, bool backward) {
   Eigen::setNbThreads(threads);
   Rng rng(1);
   Conv2d conv("conv", c.in_c, c.h, c.w, c.out_c, c.k, 1, c.pad, rng);
+  conv.set_threads(threads);
   const Mat x = random_matrix(conv.in_features(), B, rng);
   Mat y(conv.out_features(), B), dx(conv.in_features(), B);
   const Mat dy = random_matrix(conv.out_features(), B, rng);

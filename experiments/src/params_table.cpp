@@ -1,6 +1,7 @@
 // The [train] parameter table: every key with its TrainConfig field, type, default, value
 // check, the methods it applies to and its help text. Adding a training knob means one
-// add(...) line in build_train_table plus the TrainConfig field.
+// add(...) line in build_train_table plus the TrainConfig field; a method's own knob is
+// declared in the method's file instead (Method::options) and joins the table from there.
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -8,11 +9,13 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/methods/option.hpp"
 
 namespace ternbench::experiments::detail {
 namespace {
@@ -204,6 +207,29 @@ void add(std::vector<TrainParam>& table, const std::string& name, T core::TrainC
   table.push_back(std::move(p));
 }
 
+// A method's own key as a table row: the rule the method declares, under its name only.
+void add_method_option(std::vector<TrainParam>& table, const core::MethodOption& option, const std::string& method) {
+  const std::vector<std::string> methods = {method};
+  std::visit(
+      [&](auto field) {
+        using T = std::remove_reference_t<decltype(core::TrainConfig{}.*field)>;
+        if constexpr (std::is_same_v<T, double>) {
+          add(table, option.name, field, Need::kOptional, float_range(option.lo, option.lo_open, option.hi), methods,
+              option.help);
+        } else if constexpr (std::is_same_v<T, int>) {
+          add(table, option.name, field, Need::kOptional, int_at_least<int>(static_cast<std::int64_t>(option.lo)),
+              methods, option.help);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          add(table, option.name, field, Need::kOptional, any_bool(), methods, option.help);
+        } else {
+          TB_CHECK(!option.choices.empty(), "method option " + option.name + ": a text option lists its choices");
+          add(table, option.name, field, Need::kOptional, one_of(option.choices, option.noun), methods, option.help);
+        }
+      },
+      option.field);
+  table.back().info.omitted_at_default = option.omitted_at_default;
+}
+
 }  // namespace
 
 std::vector<TrainParam> build_train_table() {
@@ -265,62 +291,10 @@ std::vector<TrainParam> build_train_table() {
       "Quantize the first weight layer (false keeps it full precision).");
   add(t, "quantize_last", &TC::quantize_last, Need::kOptional, any_bool(), quantizing_methods(),
       "Quantize the last weight layer (the papers keep it full precision).");
-  add(t, "delta_factor", &TC::delta_factor, Need::kOptional, float_range(0.0, true), {"twn"},
-      "TWN threshold: delta = delta_factor * mean|W| per layer.");
-  add(t, "twn_per_channel", &TC::twn_per_channel, Need::kOptional, any_bool(), {"twn"},
-      "TWN threshold and scale per output channel instead of per layer.");
-  add(t, "bc_stochastic", &TC::bc_stochastic, Need::kOptional, any_bool(), {"binaryconnect"},
-      "BinaryConnect: stochastic binarization (true) or deterministic sign (false).");
-  add(t, "bc_h", &TC::bc_h, Need::kOptional, float_range(0.0, true), {"binaryconnect"},
-      "BinaryConnect: weights are +-bc_h; latent weights are clipped to [-bc_h, bc_h].");
-  add(t, "ttq_threshold", &TC::ttq_threshold, Need::kOptional, float_range(0.0, false, 1.0), {"ttq"},
-      "TTQ threshold factor: D = ttq_threshold * max|W| per layer.");
-  add(t, "sca_alpha", &TC::sca_alpha, Need::kOptional, float_range(0.0, true, 2.0), {"sca"},
-      "SCA: the WDR controller alpha in (0, 2); sparsity grows with it.");
-  add(t, "sca_lambda", &TC::sca_lambda, Need::kOptional, float_range(0.0, false), {"sca"},
-      "SCA: strength lambda of the weight discretization regularizer.");
-  add(t, "sca_wdr", &TC::sca_wdr, Need::kOptional, one_of({"sum", "mean"}, "form"), {"sca"},
-      "SCA: WDR summed over a layer's weights (sum) or averaged per layer (mean).");
-  add(t, "sca_init_std", &TC::sca_init_std, Need::kOptional, float_range(0.0, true), {"sca"},
-      "SCA: spread of tanh(theta) at init: theta = atanh(clip(sca_init_std * W0 / std(W0), +-0.99)).");
-  add(t, "sca_lambda_warmup_epochs", &TC::sca_lambda_warmup_epochs, Need::kOptional, float_range(0.0, false),
-      {"sca"}, "SCA: lambda ramps linearly from 0 over this many epochs (0 = full strength at once).");
-  add(t, "sca_scale_last", &TC::sca_scale_last, Need::kOptional, any_bool(), {"sca"},
-      "SCA: a quantized last layer (no batch norm after it) is deployed with one float scale.");
-  add(t, "sca_finetune_epochs", &TC::sca_finetune_epochs, Need::kOptional, int_at_least<int>(0), {"sca"},
-      "SCA: after rounding, train the float parameters (biases, batch norm, fp layers) this many "
-      "epochs with the ternary weights frozen (0 = none).");
-  // Added after the first SCA sweeps: left out of the canonical config at their defaults,
-  // so the runs trained before them keep their keys.
-  add(t, "sca_theta_lr_scale", &TC::sca_theta_lr_scale, Need::kOptional, float_range(0.0, true), {"sca"},
-      "SCA: theta's learning rate is lr * sca_theta_lr_scale (the other parameters keep lr).");
-  t.back().info.omitted_at_default = true;
-  add(t, "sca_lambda_final", &TC::sca_lambda_final, Need::kOptional, float_range(0.0, false), {"sca"},
-      "SCA: lambda grows geometrically from sca_lambda to this value at the end of training "
-      "(0 = constant).");
-  t.back().info.omitted_at_default = true;
-  add(t, "fp_init_std", &TC::fp_init_std, Need::kOptional, float_range(0.0, false), {"fp"},
-      "fp: the weight matrices a quantized method would quantize start at "
-      "clip(fp_init_std * W0 / std(W0), +-0.99), SCA's tanh(theta) at init (0 = standard init).");
-  t.back().info.omitted_at_default = true;
-  add(t, "faraone_threshold", &TC::faraone_threshold, Need::kOptional, one_of({"max", "mean"}, "rule"),
-      {"faraone"}, "Faraone: threshold rule, D = faraone_t * max|W| (max) or faraone_mean_factor * mean|W| (mean).");
-  add(t, "faraone_t", &TC::faraone_t, Need::kOptional, float_range(0.0, false, 1.0), {"faraone"},
-      "Faraone: factor of the max rule.");
-  add(t, "faraone_mean_factor", &TC::faraone_mean_factor, Need::kOptional, float_range(0.0, false), {"faraone"},
-      "Faraone: factor of the mean rule.");
-  add(t, "faraone_lambda2", &TC::faraone_lambda2, Need::kOptional, float_range(0.0, false), {"faraone"},
-      "Faraone stage 1: weight of the L2 term lambda2 * ||W||^2.");
-  add(t, "faraone_lambdaq", &TC::faraone_lambdaq, Need::kOptional, float_range(0.0, false), {"faraone"},
-      "Faraone stage 1: weight of the quantization-threshold term lambdaq * sum_{|w| < D} |w|.");
-  add(t, "faraone_target_sparsity", &TC::faraone_target_sparsity, Need::kOptional, float_range(0.0, false, 1.0),
-      {"faraone"}, "Faraone stage 2: raise the threshold until at least this share is pruned (0 = rule only).");
-  add(t, "faraone_stage1_epochs", &TC::faraone_stage1_epochs, Need::kOptional, int_at_least<int>(0), {"faraone"},
-      "Faraone: epochs of stage 1 (0 = epochs).");
-  add(t, "faraone_retrain_epochs", &TC::faraone_retrain_epochs, Need::kOptional, int_at_least<int>(0), {"faraone"},
-      "Faraone: epochs of stage 3, ternary retraining with the frozen mask (0 = epochs).");
-  add(t, "faraone_retrain_quantizer", &TC::faraone_retrain_quantizer, Need::kOptional, one_of({"twn", "ttq"}, "style"),
-      {"faraone"}, "Faraone stage 3: twn (scale = mean|W| on the mask) or ttq (learned Wp, Wn).");
+  // Each method's own keys, declared in its file (core/methods/), in registry order.
+  for (const core::Method* m : core::methods()) {
+    for (const core::MethodOption& option : m->options()) add_method_option(t, option, m->name());
+  }
   add(t, "init_from", &TC::init_from, Need::kOptional, run_key_or_empty(), kEveryMethod,
       "Warm start from a full-precision run's weights: its run key, or a table of the keys that "
       "differ from this run, e.g. { method = \"fp\" } (the source is trained first).");

@@ -1,10 +1,10 @@
 #include "ternbench/orchestrator/cli_infer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <iostream>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/format.hpp"
 #include "ternbench/datalib/data_fetch.hpp"
 #include "ternbench/datalib/loading.hpp"
 #include "ternbench/core/train/restore.hpp"
@@ -12,16 +12,6 @@
 #include "ternbench/storage/weights_file.hpp"
 
 namespace ternbench::orchestrator {
-namespace {
-
-std::string exact(double x) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-
-}  // namespace
-
 CLI::App* add_infer_command(CLI::App& app, InferOptions& opt) {
   auto* cmd = app.add_subcommand("infer", "re-evaluate a stored model (a run's HDF5 weights file) on a test split");
   cmd->add_option("--weights", opt.weights, "the run's HDF5 file, e.g. results/x-weights/<run_key>.h5")
@@ -76,8 +66,8 @@ int run_infer(const InferOptions& opt) {
   const std::size_t n = core::limited_subset(data.test, cfg.test_limit, subset) ? subset.size() : data.test.size();
   std::cout << "run_key " << content.meta.run_key << "\n"
             << "dataset " << cfg.dataset << " (" << n << " test images)\n"
-            << "test_acc " << exact(e.accuracy) << "\n"
-            << "test_loss " << exact(e.loss) << std::endl;
+            << "test_acc " << format_g(e.accuracy, 17) << "\n"
+            << "test_loss " << format_g(e.loss, 17) << std::endl;
   return 0;
 }
 

@@ -22,9 +22,7 @@ namespace {
 
 // Reports know the methods only from what the program hands over (reports/methods.hpp).
 void hand_methods_to_reports() {
-  std::vector<reports::MethodInfo> methods;
-  for (const core::Method* m : core::methods()) methods.push_back({m->name(), m->natural_encoding()});
-  reports::set_methods(std::move(methods));
+  reports::set_methods_from(core::methods());
 }
 
 // A DB written by an older ternbench gains the views reports read. The upgrade is the same

@@ -153,6 +153,17 @@ std::optional<core::TrainState> load_checkpoint(const std::string& path, const W
   }
 }
 
+// Runs one file write; a storage failure there is the file system's, and stops the job.
+template <class Write>
+void write_or_stop(const std::string& path, Write&& write) {
+  try {
+    write();
+  } catch (const StorageError& e) {
+    throw WriteError(std::string(e.what()) + " (writing " + path +
+                     "; free space or fix the file system, then run the sweep again: it resumes)");
+  }
+}
+
 // The stored tensors of the run's init_from source. A missing or damaged file fails the
 // attempt: the file may be restored, or its source trained again.
 std::vector<core::NamedTensor> load_source(const WorkItem& w, const core::TrainConfig& cfg) {
@@ -226,7 +237,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
       meta.epoch = s.epochs_done;
-      storage::write_weights(ckpt_path, meta, s.tensors);
+      write_or_stop(ckpt_path, [&] { storage::write_weights(ckpt_path, meta, s.tensors); });
     };
     const core::EpochCallback report = [&](const core::EpochMetrics& m) {
       if (on_epoch) on_epoch(to_record(w.run_key, m));
@@ -243,6 +254,8 @@ RunResult RunExecutor::execute(const WorkItem& w,
     core::TrainResult t;
     try {
       t = core::train(cfg, *data, report, checkpointing, warm);
+    } catch (const WriteError&) {
+      throw;
     } catch (const Error& e) {
       if (!saved) throw;
       // A state this binary cannot restore (another model layout): start over without it.
@@ -292,7 +305,8 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
-      r.weights_sha256 = storage::write_weights(w.weights_path, meta, std::move(t.weights));
+      write_or_stop(w.weights_path,
+                    [&] { r.weights_sha256 = storage::write_weights(w.weights_path, meta, std::move(t.weights)); });
       r.weights_path = w.weights_ref;
       r.status = storage::kStatusDone;
     }
@@ -301,6 +315,8 @@ RunResult RunExecutor::execute(const WorkItem& w,
       std::error_code ec;
       fs::remove(ckpt_path, ec);
     }
+  } catch (const WriteError&) {
+    throw;
   } catch (const std::exception& e) {
     r.status = storage::kStatusFailed;
     r.error = e.what();

@@ -34,6 +34,18 @@ void set_methods(std::vector<MethodInfo> methods) { catalog() = std::move(method
 
 const std::vector<MethodInfo>& known_methods() { return catalog(); }
 
+const MethodInfo* find_method_info(const std::string& name) {
+  for (const MethodInfo& m : catalog())
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+bool is_control_key(const std::string& key) {
+  for (const MethodInfo& m : catalog())
+    if (!key.empty() && m.control_key == key) return true;
+  return false;
+}
+
 int method_order(const std::string& method) {
   const auto& all = catalog();
   for (std::size_t i = 0; i < all.size(); ++i)

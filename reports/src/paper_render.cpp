@@ -3,6 +3,7 @@
 #include <set>
 
 #include "ternbench/reports/escape.hpp"
+#include "ternbench/reports/methods.hpp"
 #include "ternbench/reports/paper.hpp"
 #include "tables.hpp"
 
@@ -61,7 +62,7 @@ std::vector<const Cell*> used_cells(const PaperResult& r) {
 std::string cell_label(const Cell& c) {
   std::string out;
   for (const auto& [k, v] : c.config) {
-    if (k != "dataset" && k != "model" && k != "method" && k != "sca_alpha") continue;
+    if (k != "dataset" && k != "model" && k != "method" && !is_control_key(k)) continue;
     out += (out.empty() ? "" : ", ");
     out += k + "=" + v.str();
   }

@@ -1,5 +1,7 @@
 #include "ternbench/reports/report.hpp"
 
+#include "ternbench/reports/methods.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -29,6 +31,12 @@ std::vector<std::string> varying_keys(const std::vector<const Cell*>& cells) {
 
 // A cell that can be drawn: every run final and at least one done.
 bool drawable(const Cell& c) { return c.complete() && c.n_done() > 0; }
+
+// "alpha" for SCA's sca_alpha: the control key without its method's prefix.
+std::string control_name(const MethodInfo& m) {
+  const std::string prefix = m.name + "_";
+  return m.control_key.rfind(prefix, 0) == 0 ? m.control_key.substr(prefix.size()) : m.control_key;
+}
 
 std::string left_out_note(int n) {
   return std::to_string(n) + (n == 1 ? " cell" : " cells") +
@@ -96,46 +104,63 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
       return ChartPoint{x, y->mean * y_scale, y->std * y_scale, c.n_done() < min_seeds};
     };
 
-    // SCA: sparsity and accuracy against alpha, one series per remaining setting.
-    Chart sparsity{"sparsity-alpha-" + sec.dataset, sec.dataset + ": sparsity vs alpha (SCA)", "sca_alpha",
-                   "sparsity", false, {}, {}, {}};
-    Chart accuracy{"accuracy-alpha-" + sec.dataset, sec.dataset + ": test accuracy vs alpha (SCA)", "sca_alpha",
-                   "test accuracy (%)", false, {}, {}, {}};
+    // A method with a control key (SCA's sca_alpha): sparsity and accuracy against it, one
+    // series per remaining setting.
+    struct ControlCharts {
+      const MethodInfo* method;
+      Chart sparsity, accuracy;
+      int left_out = 0;
+    };
+    std::vector<ControlCharts> controls;
+    for (const MethodInfo& m : known_methods()) {
+      if (m.control_key.empty()) continue;
+      const std::string x = control_name(m);
+      controls.push_back({&m,
+                          Chart{"sparsity-" + x + "-" + sec.dataset, sec.dataset + ": sparsity vs " + x + " (" + m.title + ")",
+                                m.control_key, "sparsity", false, {}, {}, {}},
+                          Chart{"accuracy-" + x + "-" + sec.dataset,
+                                sec.dataset + ": test accuracy vs " + x + " (" + m.title + ")", m.control_key,
+                                "test accuracy (%)", false, {}, {}, {}}});
+    }
     Chart acc_sp{"accuracy-sparsity-" + sec.dataset, sec.dataset + ": accuracy vs sparsity", "sparsity",
                  "test accuracy (%)", false, {}, {}, {}};
     Chart acc_bits{"accuracy-bits-" + sec.dataset, sec.dataset + ": accuracy vs bits per weight",
                    "bits per weight (natural encoding)", "test accuracy (%)", true, {}, {}, {}};
     Chart curves{"curves-" + sec.dataset, sec.dataset + ": test accuracy per epoch (mean over seeds)", "epoch",
                  "test accuracy (%)", false, {}, {}, {}};
-    int sca_left_out = 0, left_out = 0, curves_left_out = 0;
+    int left_out = 0, curves_left_out = 0;
     for (const Cell* c : cells) {
+      ControlCharts* control = nullptr;
+      for (auto& cc : controls)
+        if (c->method == cc.method->name) control = &cc;
       if (!drawable(*c)) {
         ++left_out;
-        if (c->method == "sca") ++sca_left_out;
+        if (control) ++control->left_out;
         continue;
       }
       const std::string group = r.label(sec, *c, false);
       const std::string method_group = sec.many_models ? c->model + ", " + c->method : c->method;
-      const auto alpha = c->config.find("sca_alpha");
-      if (c->method == "sca" && alpha != c->config.end() && alpha->second.kind == Value::Kind::kNumber) {
-        std::string base;  // the cell's label without sca_alpha
+      const std::string control_key = control ? control->method->control_key : std::string();
+      const auto x = control ? c->config.find(control_key) : c->config.end();
+      if (x != c->config.end() && x->second.kind == Value::Kind::kNumber) {
+        std::string base;  // the cell's label without the control key
         for (const auto& k : sec.label_keys)
-          if (k != "sca_alpha" && c->config.count(k)) { base += (base.empty() ? "" : ", "); base += k + "=" + value_of(*c, k); }
+          if (k != control_key && c->config.count(k)) { base += (base.empty() ? "" : ", "); base += k + "=" + value_of(*c, k); }
         if (sec.many_models) base = c->model + (base.empty() ? "" : ", " + base);
-        const std::string name = base.empty() ? "sca" : base;
-        const double a = alpha->second.number;
+        const std::string name = base.empty() ? c->method : base;
+        const double a = x->second.number;
         if (c->stat("sparsity")) {
-          Series& s = series_named(sparsity, name);
+          Series& s = series_named(control->sparsity, name);
           s.line = true;
           s.points.push_back(point(*c, a, "sparsity", 1));
         }
         if (c->stat("test_acc")) {
-          Series& s = series_named(accuracy, name + " (rounded)");
+          Series& s = series_named(control->accuracy, name + " (rounded)");
           s.line = true;
           s.points.push_back(point(*c, a, "test_acc", 100));
         }
         if (c->stat("test_acc_continuous")) {
-          Series& s = series_named(accuracy, name + " (continuous)");
+          Series& s = series_named(control->accuracy, name + " (continuous)");
           s.line = s.dashed = true;
           s.points.push_back(point(*c, a, "test_acc_continuous", 100));
         }
@@ -167,29 +192,37 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
       curves.series.push_back(std::move(s));
     }
     acc_bits.front = pareto_front(acc_bits.front);
-    for (Chart* ch : {&sparsity, &accuracy, &acc_sp, &acc_bits}) sort_points(*ch);
-    const int sca_n = sca_left_out, all_n = left_out;
-    if (sca_n > 0) {
-      sparsity.notes.push_back(left_out_note(sca_n));
-      accuracy.notes.push_back(left_out_note(sca_n));
+    std::vector<Chart*> with_points;  // every chart but the curves, in the report's order
+    for (auto& cc : controls) {
+      if (cc.left_out > 0) {
+        cc.sparsity.notes.push_back(left_out_note(cc.left_out));
+        cc.accuracy.notes.push_back(left_out_note(cc.left_out));
+      }
+      with_points.push_back(&cc.sparsity);
+      with_points.push_back(&cc.accuracy);
     }
+    with_points.push_back(&acc_sp);
+    with_points.push_back(&acc_bits);
+    for (Chart* ch : with_points) sort_points(*ch);
     for (Chart* ch : {&acc_sp, &acc_bits, &curves})
-      if (all_n > 0) ch->notes.push_back(left_out_note(all_n));
+      if (left_out > 0) ch->notes.push_back(left_out_note(left_out));
     if (curves_left_out > 0)
       curves.notes.push_back(std::to_string(curves_left_out) + " more cells not drawn (at most " +
                              std::to_string(options.max_curves) + " curves per chart).");
-    for (Chart* ch : {&sparsity, &accuracy, &acc_sp, &acc_bits}) {
+    for (Chart* ch : with_points) {
       bool hollow = false;
       for (const auto& s : ch->series)
         for (const auto& p : s.points) hollow = hollow || p.hollow;
       if (hollow) ch->notes.push_back("Hollow markers: fewer than " + std::to_string(min_seeds) + " seeds.");
     }
-    for (Chart* ch : {&sparsity, &accuracy, &acc_sp, &acc_bits})
+    for (Chart* ch : with_points)
       if (!ch->empty()) ch->notes.insert(ch->notes.begin(), "Error bars: one sample standard deviation over seeds.");
     if (acc_bits.front.size() >= 2)
       acc_bits.notes.insert(acc_bits.notes.begin(),
                             "Dotted line: Pareto front (no other cell is more accurate with as few bits).");
-    sec.charts = {sparsity, accuracy, acc_sp, acc_bits, curves};
+    sec.charts.clear();
+    for (Chart* ch : with_points) sec.charts.push_back(std::move(*ch));
+    sec.charts.push_back(std::move(curves));
   }
   return r;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/error_of.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 
@@ -21,15 +22,10 @@ using namespace ternbench::data;
 namespace fs = std::filesystem;
 using ternbench::testing::TmpDir;
 
+// The DataError message of f(), or "(no error)".
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a DataError";
-  return "";
+  return ternbench::testing::error_of<ternbench::DataError>(f);
 }
 
 // Record r of a file tagged `tag`: label (tag + r) mod 10, pixel byte k = (7 r + 3 tag + k) mod 256.

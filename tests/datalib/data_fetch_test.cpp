@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/error_of.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
@@ -28,15 +29,10 @@ using ternbench::testing::TmpDir;
 
 constexpr std::size_t kPixels = 784;
 
+// The DataError message of f(), or "(no error)".
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a DataError";
-  return "";
+  return ternbench::testing::error_of<ternbench::DataError>(f);
 }
 
 void write_text(const fs::path& p, const std::string& s) {

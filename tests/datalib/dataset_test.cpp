@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "support/error_of.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
@@ -23,15 +24,10 @@ using ternbench::data::IdxArray;
 using ternbench::data::write_idx;
 using ternbench::testing::TmpDir;
 
+// The DataError message of f(), or "(no error)".
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a DataError";
-  return "";
+  return ternbench::testing::error_of<ternbench::DataError>(f);
 }
 
 // n images whose pixel p of image i is (i * 31 + p) mod 256, and labels i mod 10.

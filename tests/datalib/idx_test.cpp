@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/error_of.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 
@@ -51,16 +52,10 @@ Bytes small_file() {
   return b;
 }
 
-// Returns the DataError message of f(), failing the test when nothing is thrown.
+// The DataError message of f(), or "(no error)".
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a DataError";
-  return "";
+  return ternbench::testing::error_of<ternbench::DataError>(f);
 }
 
 TEST(Idx, WriteProducesBigEndianHeaderAndRawBytes) {

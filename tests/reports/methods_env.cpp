@@ -1,5 +1,5 @@
 // Every reports test sees the methods the program hands over at start-up (reports/methods.hpp):
-// the method registry's names and natural encodings.
+// the method registry's names, titles, natural encodings and control keys.
 #include <gtest/gtest.h>
 
 #include "ternbench/core/methods/method.hpp"
@@ -9,12 +9,7 @@ namespace {
 
 class MethodsFromRegistry : public ::testing::Environment {
  public:
-  void SetUp() override {
-    std::vector<ternbench::reports::MethodInfo> methods;
-    for (const ternbench::core::Method* m : ternbench::core::methods())
-      methods.push_back({m->name(), m->natural_encoding()});
-    ternbench::reports::set_methods(std::move(methods));
-  }
+  void SetUp() override { ternbench::reports::set_methods_from(ternbench::core::methods()); }
 };
 
 [[maybe_unused]] ::testing::Environment* const kMethods = ::testing::AddGlobalTestEnvironment(new MethodsFromRegistry);

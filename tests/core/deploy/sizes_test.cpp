@@ -1,4 +1,4 @@
-// Storage sizes (DESIGN.md §3): each encoding's bits on hand-counted codes, the relative-index
+// Storage sizes (docs/methods.md, "Sizes"): each encoding's bits on hand-counted codes, the relative-index
 // fillers and choice of b, and the model summary with float parameters.
 #include <gtest/gtest.h>
 

@@ -257,7 +257,7 @@ TEST(Faraone, PruneOnAWeightFreezesTheMaskAndZeroesPrunedLatents) {
   w.latent().value = faraone_weights();
   w.set_quantizer(make_quantizer(cfg, {"fc0", false, 0}));
   EXPECT_STREQ(w.precision(), "fp32");  // stage 1
-  EXPECT_EQ(w.deployed(), faraone_weights());
+  EXPECT_EQ(w.training(), faraone_weights());
   const double d = faraone_prune(w, cfg);
   EXPECT_DOUBLE_EQ(d, 0.05f);
   EXPECT_STREQ(w.precision(), "ternary");
@@ -267,7 +267,7 @@ TEST(Faraone, PruneOnAWeightFreezesTheMaskAndZeroesPrunedLatents) {
   // Wp = mean(0.5, 0.3), Wn = 1 ⇒ deployed = mask * (w >= 0 ? Wp : -Wn)
   Mat dexpect(2, 3);
   dexpect << 0.4f, 0, 0, -1.0f, 0, 0.4f;
-  EXPECT_TRUE(w.deployed().isApprox(dexpect, 1e-6f)) << w.deployed();
+  EXPECT_TRUE(w.training().isApprox(dexpect, 1e-6f)) << w.training();
   EXPECT_EQ(w.quantizer()->delta(), d);
 
   Weight plain("fc1/W", 2, 2);

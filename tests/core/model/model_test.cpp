@@ -9,6 +9,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/nn/batchnorm.hpp"
+#include "ternbench/core/nn/conv2d.hpp"
 #include "ternbench/core/nn/dense.hpp"
 #include "ternbench/core/nn/dropout.hpp"
 #include "ternbench/core/kernels/loss.hpp"
@@ -64,6 +65,27 @@ TEST(Model, MlpHas545810ParametersNamedByHdf5Path) {
   EXPECT_EQ(model_shape(config("mlp"), 1, 28, 28, 10).classes, 10);
 }
 
+// The run's thread count reaches the convolutions from the config, not from a global.
+TEST(Model, ConvolutionsTakeTheConfigsThreadCount) {
+  auto conv_threads = [](const Model& m) {
+    std::vector<int> out;
+    for (const auto& l : m.layers())
+      if (const auto* c = dynamic_cast<const Conv2d*>(l.get())) out.push_back(c->threads());
+    return out;
+  };
+  Rng rng(kSeed);
+  TrainConfig cfg = config("lenet5");
+  cfg.threads = 2;
+  Model m = make_model(cfg, 1, 28, 28, 10, rng);
+  EXPECT_EQ(conv_threads(m), (std::vector<int>{2, 2}));
+  m.set_threads(1);
+  EXPECT_EQ(conv_threads(m), (std::vector<int>{1, 1}));
+  Model added("added");
+  added.set_threads(3);
+  added.add(std::make_unique<Conv2d>("c", 1, 6, 6, 2, 3, 1, 0, rng));
+  EXPECT_EQ(conv_threads(added), (std::vector<int>{3}));
+}
+
 TEST(Model, UnknownNameIsAnErrorListingValidNames) {
   Rng rng(kSeed);
   try {
@@ -114,7 +136,7 @@ TEST(Model, FpMethodQuantizesNothing) {
   apply_method(m, cfg);
   for (const Weight* w : m.weights()) {
     EXPECT_FALSE(w->quantized());
-    EXPECT_EQ(&w->deployed(), &w->latent().value);  // no copy for full precision
+    EXPECT_EQ(&w->training(), &w->latent().value);  // no copy for full precision
   }
 }
 

@@ -23,9 +23,9 @@ TEST(Weight, FullPrecisionUsesTheLatentMatrixEverywhereWithoutCopy) {
   Weight w("d/W", 2, 3);
   w.latent().value = theta();
   const Mat* latent = &w.latent().value;
+  EXPECT_EQ(&w.training(), latent);
   EXPECT_EQ(&w.deployed(), latent);
-  EXPECT_EQ(&w.inference(), latent);
-  w.use_inference(true);
+  w.use_deployed(true);
   EXPECT_EQ(&w.forward_weights(), latent);
   EXPECT_TRUE(w.quantizer_params().empty());
   w.after_step();  // no quantizer: no-op
@@ -37,10 +37,10 @@ TEST(Weight, DeterministicQuantizerSharesTheTrainingAndInferenceMatrix) {
   Weight w("d/W", 2, 3);
   w.latent().value = theta();
   w.set_quantizer(std::make_unique<TwnQuantizer>(0.7));
-  EXPECT_EQ(&w.inference(), &w.deployed());
-  EXPECT_NE(&w.deployed(), &w.latent().value);
-  w.use_inference(true);
-  EXPECT_EQ(&w.forward_weights(), &w.deployed());
+  EXPECT_EQ(&w.deployed(), &w.training());
+  EXPECT_NE(&w.training(), &w.latent().value);
+  w.use_deployed(true);
+  EXPECT_EQ(&w.forward_weights(), &w.training());
 }
 
 TEST(Weight, ScaTrainsOnTanhAndEvaluatesTheRoundedMatrix) {
@@ -49,31 +49,31 @@ TEST(Weight, ScaTrainsOnTanhAndEvaluatesTheRoundedMatrix) {
   w.set_quantizer(std::make_unique<ScaQuantizer>(false, 0.5));
   Mat tanh_theta(2, 3);
   kernels::tanh_forward(theta(), tanh_theta);
-  EXPECT_EQ(w.deployed(), tanh_theta);
+  EXPECT_EQ(w.training(), tanh_theta);
   Mat rounded(2, 3);
   rounded << 0, -1, 1, -1, 1, 0;
-  EXPECT_EQ(w.inference(), rounded);
-  EXPECT_NE(&w.inference(), &w.deployed());
-  EXPECT_EQ(&w.forward_weights(), &w.deployed());  // training by default
-  w.use_inference(true);
-  EXPECT_TRUE(w.using_inference());
-  EXPECT_EQ(&w.forward_weights(), &w.inference());
-  w.use_inference(false);
-  EXPECT_EQ(&w.forward_weights(), &w.deployed());  // SCA's continuous evaluation
+  EXPECT_EQ(w.deployed(), rounded);
+  EXPECT_NE(&w.deployed(), &w.training());
+  EXPECT_EQ(&w.forward_weights(), &w.training());  // training by default
+  w.use_deployed(true);
+  EXPECT_TRUE(w.using_deployed());
+  EXPECT_EQ(&w.forward_weights(), &w.deployed());
+  w.use_deployed(false);
+  EXPECT_EQ(&w.forward_weights(), &w.training());  // SCA's continuous evaluation
 }
 
 TEST(Weight, InferenceFollowsTheLatentValuesAfterRefresh) {
   Weight w("d/W", 2, 3);
   w.latent().value = theta();
   w.set_quantizer(std::make_unique<ScaQuantizer>(false, 0.5));
-  EXPECT_EQ(w.inference()(0, 0), 0.0f);
+  EXPECT_EQ(w.deployed()(0, 0), 0.0f);
   w.latent().value(0, 0) = 2.0f;  // an optimizer step
   w.refresh();
-  EXPECT_EQ(w.inference()(0, 0), 1.0f);
-  EXPECT_FLOAT_EQ(w.deployed()(0, 0), std::tanh(2.0f));
+  EXPECT_EQ(w.deployed()(0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(w.training()(0, 0), std::tanh(2.0f));
   w.latent().value(0, 0) = -2.0f;
-  w.refresh_inference();  // eager form
-  EXPECT_EQ(w.inference()(0, 0), -1.0f);
+  w.refresh_deployed();  // eager form
+  EXPECT_EQ(w.deployed()(0, 0), -1.0f);
 }
 
 TEST(Weight, StochasticBinaryConnectEvaluatesTheDeterministicSign) {
@@ -83,12 +83,12 @@ TEST(Weight, StochasticBinaryConnectEvaluatesTheDeterministicSign) {
   w.set_quantizer(std::make_unique<BinaryConnectQuantizer>(1.0, true, 11));
   Mat sign(8, 9);
   kernels::binarize(w.latent().value, 1.0f, sign);
-  EXPECT_EQ(w.inference(), sign);
-  EXPECT_NE(w.deployed(), sign);  // a sample (72 entries: equal with probability ~0)
-  const Mat first_sample = w.deployed();
+  EXPECT_EQ(w.deployed(), sign);
+  EXPECT_NE(w.training(), sign);  // a sample (72 entries: equal with probability ~0)
+  const Mat first_sample = w.training();
   w.refresh();
-  EXPECT_NE(w.deployed(), first_sample);  // a fresh draw each step
-  EXPECT_EQ(w.inference(), sign);
+  EXPECT_NE(w.training(), first_sample);  // a fresh draw each step
+  EXPECT_EQ(w.deployed(), sign);
 }
 
 TEST(Weight, AfterStepAndInitLatentForwardToTheQuantizer) {
@@ -102,7 +102,7 @@ TEST(Weight, AfterStepAndInitLatentForwardToTheQuantizer) {
   sca.latent().value << 0.1f, -0.1f, 0.1f, -0.1f;  // std 0.1 ⇒ scaled to +-0.5
   sca.set_quantizer(std::make_unique<ScaQuantizer>(false, 0.5));
   sca.init_latent();
-  for (Eigen::Index i = 0; i < 4; ++i) EXPECT_NEAR(std::fabs(sca.deployed()(i)), 0.5f, 1e-6f);  // refreshed
+  for (Eigen::Index i = 0; i < 4; ++i) EXPECT_NEAR(std::fabs(sca.training()(i)), 0.5f, 1e-6f);  // refreshed
   EXPECT_NEAR(sca.latent().value(0), std::atanh(0.5), 1e-6);
 }
 

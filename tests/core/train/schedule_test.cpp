@@ -39,7 +39,7 @@ TEST(Schedule, MultistepDecaysFromTheEpochAfterEachMilestone) {
 }
 
 TEST(Schedule, MultistepMatchesTheTtqRecipe) {
-  // TTQ ResNet-20: lr 0.1 -> 0.01 at epoch 82 -> 0.001 at 123 (DESIGN.md §4).
+  // TTQ ResNet-20: lr 0.1 -> 0.01 at epoch 82 -> 0.001 at 123 (the TTQ paper's schedule, docs/training.md).
   TrainConfig cfg = base("multistep");
   cfg.epochs = 160;
   cfg.lr_milestones = {82, 123};

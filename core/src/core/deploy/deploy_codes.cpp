@@ -8,7 +8,7 @@ namespace ternbench::core {
 std::vector<NamedTensor> deployable_codes(const Weight& w) {
   const Quantizer* q = w.quantizer();
   if (q == nullptr || std::string(q->precision()) == "fp32") return {};
-  const Mat& m = w.inference();
+  const Mat& m = w.deployed();
   const std::string layout = q->scale_layout();
   std::vector<std::int8_t> codes = ternary_codes(m);
   if (layout == "sign") {

@@ -48,9 +48,13 @@ namespace {
 class BinaryConnect final : public Method {
  public:
   const char* name() const override { return "binaryconnect"; }
+  const char* title() const override { return "BinaryConnect"; }
   const char* natural_encoding() const override { return "binary"; }
-  void check(const TrainConfig& cfg) const override {
-    method_options::check_range("bc_h", cfg.bc_h, 0, true, method_options::kInf, false);
+  std::vector<MethodOption> options() const override {
+    return {flag_option("bc_stochastic", &TrainConfig::bc_stochastic,
+                        "BinaryConnect: stochastic binarization (true) or deterministic sign (false)."),
+            real_option("bc_h", &TrainConfig::bc_h, 0, true, kNoBound,
+                        "BinaryConnect: weights are +-bc_h; latent weights are clipped to [-bc_h, bc_h].")};
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite& site) const override {
     return std::make_unique<BinaryConnectQuantizer>(cfg.bc_h, cfg.bc_stochastic, site.seed);

@@ -32,6 +32,7 @@ namespace {
 class Bwn final : public Method {
  public:
   const char* name() const override { return "bwn"; }
+  const char* title() const override { return "BWN"; }
   const char* natural_encoding() const override { return "binary"; }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig&, const QuantizerSite&) const override {
     return std::make_unique<BwnQuantizer>();

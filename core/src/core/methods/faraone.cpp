@@ -176,18 +176,28 @@ FaraoneStyle faraone_style(const std::string& s) {
 class Faraone final : public Method {
  public:
   const char* name() const override { return "faraone"; }
+  const char* title() const override { return "Faraone"; }
   const char* natural_encoding() const override { return "sparse ternary"; }
-  void check(const TrainConfig& cfg) const override {
-    using namespace method_options;
-    check_choice("faraone_threshold", cfg.faraone_threshold, {"max", "mean"});
-    check_range("faraone_t", cfg.faraone_t, 0, false, 1, false);
-    check_range("faraone_mean_factor", cfg.faraone_mean_factor, 0, false, kInf, false);
-    check_range("faraone_lambda2", cfg.faraone_lambda2, 0, false, kInf, false);
-    check_range("faraone_lambdaq", cfg.faraone_lambdaq, 0, false, kInf, false);
-    check_range("faraone_target_sparsity", cfg.faraone_target_sparsity, 0, false, 1, false);
-    if (cfg.faraone_stage1_epochs < 0) fail("faraone_stage1_epochs must be >= 0 (0 = epochs)");
-    if (cfg.faraone_retrain_epochs < 0) fail("faraone_retrain_epochs must be >= 0 (0 = epochs)");
-    faraone_style(cfg.faraone_retrain_quantizer);
+  std::vector<MethodOption> options() const override {
+    using TC = TrainConfig;
+    return {
+        choice_option("faraone_threshold", &TC::faraone_threshold, {"max", "mean"}, "rule",
+                      "Faraone: threshold rule, D = faraone_t * max|W| (max) or faraone_mean_factor * mean|W| (mean)."),
+        real_option("faraone_t", &TC::faraone_t, 0, false, 1, "Faraone: factor of the max rule."),
+        real_option("faraone_mean_factor", &TC::faraone_mean_factor, 0, false, kNoBound,
+                    "Faraone: factor of the mean rule."),
+        real_option("faraone_lambda2", &TC::faraone_lambda2, 0, false, kNoBound,
+                    "Faraone stage 1: weight of the L2 term lambda2 * ||W||^2."),
+        real_option("faraone_lambdaq", &TC::faraone_lambdaq, 0, false, kNoBound,
+                    "Faraone stage 1: weight of the quantization-threshold term lambdaq * sum_{|w| < D} |w|."),
+        real_option("faraone_target_sparsity", &TC::faraone_target_sparsity, 0, false, 1,
+                    "Faraone stage 2: raise the threshold until at least this share is pruned (0 = rule only)."),
+        int_option("faraone_stage1_epochs", &TC::faraone_stage1_epochs, 0, "Faraone: epochs of stage 1 (0 = epochs)."),
+        int_option("faraone_retrain_epochs", &TC::faraone_retrain_epochs, 0,
+                   "Faraone: epochs of stage 3, ternary retraining with the frozen mask (0 = epochs)."),
+        choice_option("faraone_retrain_quantizer", &TC::faraone_retrain_quantizer, {"twn", "ttq"}, "style",
+                      "Faraone stage 3: twn (scale = mean|W| on the mask) or ttq (learned Wp, Wn)."),
+    };
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite& site) const override {
     return std::make_unique<FaraoneQuantizer>(faraone_style(cfg.faraone_retrain_quantizer), site.layer);

@@ -27,11 +27,17 @@ namespace {
 class Fp final : public Method {
  public:
   const char* name() const override { return "fp"; }
+  const char* title() const override { return "FP"; }
   const char* natural_encoding() const override { return "fp32"; }
   bool quantizes() const override { return false; }
   bool seeds_warm_starts() const override { return true; }
-  void check(const TrainConfig& cfg) const override {
-    method_options::check_range("fp_init_std", cfg.fp_init_std, 0, false, method_options::kInf, false);
+  std::vector<MethodOption> options() const override {
+    MethodOption init_std =
+        real_option("fp_init_std", &TrainConfig::fp_init_std, 0, false, kNoBound,
+                    "fp: the weight matrices a quantized method would quantize start at "
+                    "clip(fp_init_std * W0 / std(W0), +-0.99), SCA's tanh(theta) at init (0 = standard init).");
+    init_std.omitted_at_default = true;  // added after the first SCA sweeps: their keys stay
+    return {init_std};
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig&, const QuantizerSite&) const override {
     return std::make_unique<IdentityQuantizer>();

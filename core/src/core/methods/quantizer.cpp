@@ -69,7 +69,10 @@ std::vector<std::string> method_names() {
 bool method_quantizes(const std::string& method) { return find_method(method).quantizes(); }
 
 void check_method_config(const TrainConfig& cfg) {
-  for (const Method* m : methods()) m->check(cfg);
+  for (const Method* m : methods()) {
+    for (const MethodOption& option : m->options()) check_option(option, cfg);
+    m->check(cfg);
+  }
 }
 
 std::unique_ptr<Quantizer> make_quantizer(const TrainConfig& cfg, const QuantizerSite& site) {

@@ -24,12 +24,16 @@ const std::vector<const Method*>& methods() {
   return all;
 }
 
+const Method* lookup_method(const std::string& name) {
+  for (const Method* m : methods())
+    if (name == m->name()) return m;
+  return nullptr;
+}
+
 const Method& find_method(const std::string& name) {
+  if (const Method* m = lookup_method(name)) return *m;
   std::string valid;
-  for (const Method* m : methods()) {
-    if (name == m->name()) return *m;
-    valid += (valid.empty() ? "" : ", ") + std::string(m->name());
-  }
+  for (const Method* m : methods()) valid += (valid.empty() ? "" : ", ") + std::string(m->name());
   throw Error("method '" + name + "' is unknown (valid: " + valid + ")");
 }
 

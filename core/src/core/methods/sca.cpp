@@ -88,19 +88,41 @@ namespace {
 class Sca final : public Method {
  public:
   const char* name() const override { return "sca"; }
+  const char* title() const override { return "SCA"; }
+  const char* control_key() const override { return "sca_alpha"; }
   const char* natural_encoding() const override { return "sparse ternary"; }
+  std::vector<MethodOption> options() const override {
+    using TC = TrainConfig;
+    std::vector<MethodOption> out = {
+        real_option("sca_alpha", &TC::sca_alpha, 0, true, 2, "SCA: the WDR controller alpha in (0, 2); sparsity grows with it."),
+        real_option("sca_lambda", &TC::sca_lambda, 0, false, kNoBound,
+                    "SCA: strength lambda of the weight discretization regularizer."),
+        choice_option("sca_wdr", &TC::sca_wdr, {"sum", "mean"}, "form",
+                      "SCA: WDR summed over a layer's weights (sum) or averaged per layer (mean)."),
+        real_option("sca_init_std", &TC::sca_init_std, 0, true, kNoBound,
+                    "SCA: spread of tanh(theta) at init: theta = atanh(clip(sca_init_std * W0 / std(W0), +-0.99))."),
+        real_option("sca_lambda_warmup_epochs", &TC::sca_lambda_warmup_epochs, 0, false, kNoBound,
+                    "SCA: lambda ramps linearly from 0 over this many epochs (0 = full strength at once)."),
+        flag_option("sca_scale_last", &TC::sca_scale_last,
+                    "SCA: a quantized last layer (no batch norm after it) is deployed with one float scale."),
+        int_option("sca_finetune_epochs", &TC::sca_finetune_epochs, 0,
+                   "SCA: after rounding, train the float parameters (biases, batch norm, fp layers) this many "
+                   "epochs with the ternary weights frozen (0 = none)."),
+        real_option("sca_theta_lr_scale", &TC::sca_theta_lr_scale, 0, true, kNoBound,
+                    "SCA: theta's learning rate is lr * sca_theta_lr_scale (the other parameters keep lr)."),
+        real_option("sca_lambda_final", &TC::sca_lambda_final, 0, false, kNoBound,
+                    "SCA: lambda grows geometrically from sca_lambda to this value at the end of training "
+                    "(0 = constant)."),
+    };
+    // Added after the first SCA sweeps: left out of the canonical config at their defaults,
+    // so the runs trained before them keep their keys.
+    out[out.size() - 2].omitted_at_default = true;
+    out[out.size() - 1].omitted_at_default = true;
+    return out;
+  }
   void check(const TrainConfig& cfg) const override {
-    using namespace method_options;
-    check_range("sca_alpha", cfg.sca_alpha, 0, true, 2, true);
-    check_range("sca_lambda", cfg.sca_lambda, 0, false, kInf, false);
-    check_range("sca_init_std", cfg.sca_init_std, 0, true, kInf, false);
-    check_choice("sca_wdr", cfg.sca_wdr, {"sum", "mean"});
-    check_range("sca_lambda_warmup_epochs", cfg.sca_lambda_warmup_epochs, 0, false, kInf, false);
-    check_range("sca_theta_lr_scale", cfg.sca_theta_lr_scale, 0, true, kInf, false);
-    check_range("sca_lambda_final", cfg.sca_lambda_final, 0, false, kInf, false);
     if (cfg.sca_lambda_final > 0 && !(cfg.sca_lambda > 0))
-      fail("sca_lambda_final needs sca_lambda > 0 (lambda grows geometrically from sca_lambda)");
-    if (cfg.sca_finetune_epochs < 0) fail("sca_finetune_epochs must be >= 0 (0 = none)");
+      method_options::fail("sca_lambda_final needs sca_lambda > 0 (lambda grows geometrically from sca_lambda)");
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite& site) const override {
     return std::make_unique<ScaQuantizer>(site.last && cfg.sca_scale_last, cfg.sca_init_std);

@@ -38,9 +38,11 @@ namespace {
 class Ttq final : public Method {
  public:
   const char* name() const override { return "ttq"; }
+  const char* title() const override { return "TTQ"; }
   const char* natural_encoding() const override { return "ternary 2-bit"; }
-  void check(const TrainConfig& cfg) const override {
-    method_options::check_range("ttq_threshold", cfg.ttq_threshold, 0, false, 1, false);
+  std::vector<MethodOption> options() const override {
+    return {real_option("ttq_threshold", &TrainConfig::ttq_threshold, 0, false, 1,
+                        "TTQ threshold factor: D = ttq_threshold * max|W| per layer.")};
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite& site) const override {
     return std::make_unique<TtqQuantizer>(site.layer, cfg.ttq_threshold);

@@ -54,7 +54,14 @@ namespace {
 class Twn final : public Method {
  public:
   const char* name() const override { return "twn"; }
+  const char* title() const override { return "TWN"; }
   const char* natural_encoding() const override { return "ternary 2-bit"; }
+  std::vector<MethodOption> options() const override {
+    return {real_option("delta_factor", &TrainConfig::delta_factor, 0, true, kNoBound,
+                        "TWN threshold: delta = delta_factor * mean|W| per layer."),
+            flag_option("twn_per_channel", &TrainConfig::twn_per_channel,
+                        "TWN threshold and scale per output channel instead of per layer.")};
+  }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite&) const override {
     return std::make_unique<TwnQuantizer>(cfg.delta_factor, cfg.twn_per_channel);
   }

@@ -11,6 +11,7 @@ void Model::add(std::unique_ptr<Layer> layer) {
            "Model::add: layer " + layer->name() + " takes " + std::to_string(layer->in_features()) +
                " features but the previous layer gives " + std::to_string(layers_.back()->out_features()));
   layer->set_training(training_);
+  layer->set_threads(threads_);
   layers_.push_back(std::move(layer));
   acts_.emplace_back();
   grads_.emplace_back();
@@ -32,8 +33,8 @@ std::vector<Param*> Model::params() {
   return out;
 }
 
-void Model::use_inference(bool on) {
-  for (Weight* w : weights()) w->use_inference(on);
+void Model::use_deployed(bool on) {
+  for (Weight* w : weights()) w->use_deployed(on);
 }
 
 std::vector<Param*> Model::buffers() {
@@ -60,6 +61,11 @@ std::int64_t Model::param_count() {
 
 void Model::refresh() {
   for (auto& l : layers_) l->refresh();
+}
+
+void Model::set_threads(int threads) {
+  threads_ = threads < 1 ? 1 : threads;
+  for (auto& l : layers_) l->set_threads(threads_);
 }
 
 void Model::set_training(bool training) {

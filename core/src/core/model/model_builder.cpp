@@ -240,6 +240,7 @@ ModelShape model_shape(const TrainConfig& cfg, int channels, int height, int wid
 Model make_model(const TrainConfig& cfg, int channels, int height, int width, int classes, Rng& rng) {
   const Shape in = input_shape(cfg.model, channels, height, width, classes);
   Model m(cfg.model);
+  m.set_threads(cfg.threads);
   build(cfg, in, classes, &m, &rng);
   return m;
 }

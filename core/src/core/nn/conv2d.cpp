@@ -36,24 +36,22 @@ Conv2d::Conv2d(std::string name, int in_c, int in_h, int in_w, int out_c, int ke
   for (Eigen::Index r = 0; r < out_c; ++r) b_.value(r, 0) = draw();
 }
 
-int Conv2d::reserve_workspace() {
-  const int threads = std::max(1, Eigen::nbThreads());
-  const Eigen::Index need = kernels::conv2d_workspace_size(g_, threads);
+void Conv2d::reserve_workspace() {
+  const Eigen::Index need = kernels::conv2d_workspace_size(g_, threads_);
   if (work_.size() < need) work_.resize(need);
-  return threads;
 }
 
 void Conv2d::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
-  const int threads = reserve_workspace();
-  kernels::conv2d_forward(g_, W_.forward_weights(), b_.value, x, y, work_, threads);
+  reserve_workspace();
+  kernels::conv2d_forward(g_, W_.forward_weights(), b_.value, x, y, work_, threads_);
 }
 
 void Conv2d::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
                       const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
-  const int threads = reserve_workspace();
+  reserve_workspace();
   // Gradients with respect to the deployed (possibly quantized) weights ...
-  kernels::conv2d_backward_params(g_, x, dy, W_.latent().grad, b_.grad, work_, threads);
-  if (want_dx) kernels::conv2d_backward_input(g_, W_.forward_weights(), dy, dx, work_, threads);
+  kernels::conv2d_backward_params(g_, x, dy, W_.latent().grad, b_.grad, work_, threads_);
+  if (want_dx) kernels::conv2d_backward_input(g_, W_.forward_weights(), dy, dx, work_, threads_);
   // ... which the quantizer's rule turns into gradients of the latent weights.
   W_.to_latent_gradient();
 }

@@ -19,7 +19,7 @@ MaxPool2d::MaxPool2d(std::string name, int channels, int in_h, int in_w, int ker
 void MaxPool2d::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
   const Eigen::Index B = x.cols();
   if (argmax_.cols() < B) argmax_.resize(g_.out_features(), B);
-  kernels::maxpool2d_forward(g_, x, y, argmax_.leftCols(B), Eigen::nbThreads());
+  kernels::maxpool2d_forward(g_, x, y, argmax_.leftCols(B), threads_);
   batch_ = B;
 }
 
@@ -27,7 +27,7 @@ void MaxPool2d::backward(const Eigen::Ref<const Mat>& /*x*/, const Eigen::Ref<co
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
   if (!want_dx) return;
   TB_CHECK(dy.cols() == batch_, "MaxPool2d " + name_ + ": backward without a matching forward");
-  kernels::maxpool2d_backward(g_, argmax_.leftCols(batch_), dy, dx, Eigen::nbThreads());
+  kernels::maxpool2d_backward(g_, argmax_.leftCols(batch_), dy, dx, threads_);
 }
 
 }  // namespace ternbench::core

@@ -114,6 +114,11 @@ void ResidualBlock::set_training(bool training) {
   if (shortcut_) shortcut_->set_training(training);
 }
 
+void ResidualBlock::set_threads(int threads) {
+  for (Layer* l : std::initializer_list<Layer*>{&bn0_, &conv0_, &bn1_, &conv1_, shortcut_.get()})
+    if (l != nullptr) l->set_threads(threads);
+}
+
 std::vector<Weight*> ResidualBlock::weights() {
   std::vector<Weight*> out;
   for (Layer* l : std::initializer_list<Layer*>{&conv0_, &conv1_, shortcut_.get()}) {

@@ -14,14 +14,14 @@ Weight::Weight(std::string name, Eigen::Index rows, Eigen::Index cols) {
 void Weight::set_quantizer(std::unique_ptr<Quantizer> q) {
   quantizer_ = std::move(q);
   if (quantizer_) {
+    training_.resize(latent_.value.rows(), latent_.value.cols());
+  } else {
+    training_.resize(0, 0);
+  }
+  if (quantizer_ && quantizer_->deploy_differs()) {
     deployed_.resize(latent_.value.rows(), latent_.value.cols());
   } else {
     deployed_.resize(0, 0);
-  }
-  if (quantizer_ && quantizer_->deploy_differs()) {
-    inference_.resize(latent_.value.rows(), latent_.value.cols());
-  } else {
-    inference_.resize(0, 0);
   }
   refresh();
 }
@@ -32,29 +32,29 @@ std::vector<Param*> Weight::quantizer_params() {
 }
 
 void Weight::refresh() {
-  if (quantizer_) quantizer_->quantize(latent_.value, deployed_);
-  inference_fresh_ = false;
+  if (quantizer_) quantizer_->quantize(latent_.value, training_);
+  deployed_fresh_ = false;
 }
 
-void Weight::refresh_inference() {
-  if (quantizer_ && quantizer_->deploy_differs()) quantizer_->deploy(latent_.value, inference_);
-  inference_fresh_ = true;
+void Weight::refresh_deployed() {
+  if (quantizer_ && quantizer_->deploy_differs()) quantizer_->deploy(latent_.value, deployed_);
+  deployed_fresh_ = true;
 }
 
-const Mat& Weight::inference() const {
+const Mat& Weight::deployed() const {
   if (!quantizer_) return latent_.value;
-  if (!quantizer_->deploy_differs()) return deployed_;
-  if (!inference_fresh_) {
-    // Logically const: inference_ caches deploy(latent) for the current latent values.
-    quantizer_->deploy(latent_.value, inference_);
-    inference_fresh_ = true;
+  if (!quantizer_->deploy_differs()) return training_;
+  if (!deployed_fresh_) {
+    // Logically const: deployed_ caches deploy(latent) for the current latent values.
+    quantizer_->deploy(latent_.value, deployed_);
+    deployed_fresh_ = true;
   }
-  return inference_;
+  return deployed_;
 }
 
 void Weight::to_latent_gradient() {
-  // deployed_ holds the last quantize(latent): refresh() runs before every forward.
-  if (quantizer_) quantizer_->backward_given_output(latent_.value, deployed_, latent_.grad, latent_.grad);
+  // training_ holds the last quantize(latent): refresh() runs before every forward.
+  if (quantizer_) quantizer_->backward_given_output(latent_.value, training_, latent_.grad, latent_.grad);
 }
 
 void Weight::after_step() {

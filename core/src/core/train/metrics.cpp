@@ -54,7 +54,7 @@ Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index
 }
 
 LayerStats weight_stats(const Weight& w) {
-  const Mat& q = w.inference();
+  const Mat& q = w.deployed();
   const kernels::SignCounts c = kernels::sign_counts(q);
   LayerStats s;
   s.name = w.latent().name;
@@ -83,7 +83,7 @@ LayerStats weight_stats(const Weight& w) {
 
 std::vector<std::int8_t> deployed_codes(const Weight& w) {
   if (!w.quantized()) return {};
-  const Mat& q = w.inference();
+  const Mat& q = w.deployed();
   std::vector<std::int8_t> out(static_cast<std::size_t>(q.size()));
   const float* p = q.data();
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::int8_t>((p[i] > 0.0f) - (p[i] < 0.0f));
@@ -105,8 +105,8 @@ double codes_changed(const Mat& q, const std::vector<std::int8_t>& codes) {
 double deployed_sparsity(Model& model) {
   std::int64_t zeros = 0, n = 0;
   for (const Weight* w : model.weights()) {
-    zeros += kernels::sign_counts(w->inference()).zero;
-    n += static_cast<std::int64_t>(w->inference().size());
+    zeros += kernels::sign_counts(w->deployed()).zero;
+    n += static_cast<std::int64_t>(w->deployed().size());
   }
   return n > 0 ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
 }
@@ -137,7 +137,7 @@ void summarize_weights(Model& model, TrainResult& result) {
   std::int64_t n = 0, zeros = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     const LayerStats& s = result.layers[i];
-    sizes.push_back(layer_sizes(s.name, s.precision, weights[i]->inference(), s.n_scales));
+    sizes.push_back(layer_sizes(s.name, s.precision, weights[i]->deployed(), s.n_scales));
     bits += s.bits;
     n += s.n;
     zeros += s.n_zero;
@@ -183,7 +183,7 @@ std::vector<NamedTensor> export_weights(Model& model) {
     for (const Param* p : layer->params()) {
       const auto w = std::find_if(ws.begin(), ws.end(), [&](const Weight* x) { return &x->latent() == p; });
       if (w != ws.end()) {
-        out.push_back(row_major(p->name, (*w)->inference(), p->shape));
+        out.push_back(row_major(p->name, (*w)->deployed(), p->shape));
         const LayerStats s = weight_stats(**w);
         out.back().attrs = {{"precision", s.precision}, {"sparsity", s.sparsity}, {"scale", s.scale},
                             {"threshold", s.delta}};

@@ -85,16 +85,16 @@ double penalty(Regularizer* reg, const std::vector<Weight*>& ws) {
 // `training_inference` for the next training step.
 Evaluation evaluate_deployed(Run& run, bool training_inference) {
   run.model.refresh();
-  run.model.use_inference(true);
+  run.model.use_deployed(true);
   const Evaluation e = evaluate(run.model, run.test_set, static_cast<std::int64_t>(run.n_test));
-  run.model.use_inference(training_inference);
+  run.model.use_deployed(training_inference);
   return e;
 }
 
 Evaluation evaluate_continuous(Run& run, bool training_inference) {
-  run.model.use_inference(false);
+  run.model.use_deployed(false);
   const Evaluation e = evaluate(run.model, run.test_set, static_cast<std::int64_t>(run.n_test));
-  run.model.use_inference(training_inference);
+  run.model.use_deployed(training_inference);
   return e;
 }
 
@@ -117,7 +117,7 @@ void train_stage(Run& run, int phase, const StageSpec& stage) {
   Optimizer& opt = *stage.opt;
   const std::vector<Weight*> quantized = quantized_weights(model);
   const bool inference = stage.inference;
-  model.use_inference(inference);
+  model.use_deployed(inference);
   int first = 1;
   if (run.resume && run.resume->phase == phase) {
     restore_optimizer(*run.checkpointing.resume, opt);
@@ -190,7 +190,7 @@ void train_stage(Run& run, int phase, const StageSpec& stage) {
     m.layers = layer_stats(model);
     const std::vector<Weight*> weights = model.weights();
     for (std::size_t i = 0; i < m.layers.size() && i < run.init_codes.size(); ++i)
-      m.layers[i].codes_changed = codes_changed(weights[i]->inference(), run.init_codes[i]);
+      m.layers[i].codes_changed = codes_changed(weights[i]->deployed(), run.init_codes[i]);
     m.lr = epoch_lr;
     m.seconds = seconds_since(t_epoch);
     run.result.epochs.push_back(m);
@@ -284,7 +284,7 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
   }
 
   if (checkpointing.resume == nullptr) {
-    // Read after apply_method refreshed every weight: computing the inference matrix draws
+    // Read after apply_method refreshed every weight: computing the deployed matrix draws
     // from no random stream.
     for (const Weight* w : model.weights()) run.init_codes.push_back(deployed_codes(*w));
   }
@@ -297,7 +297,7 @@ TrainResult train(const TrainConfig& cfg, const DataSplit& data, const EpochCall
 
   model.refresh();
   model.set_training(false);  // the exported model is the deployed one (running statistics)
-  model.use_inference(true);
+  model.use_deployed(true);
   summarize_weights(model, result);
   result.weights = export_weights(model);
   for (NamedTensor& t : result.weights) {

@@ -1,5 +1,6 @@
 #pragma once
-// Sweep files: TOML in, a list of fully defaulted runs out. The only toml++ user.
+// Sweep files: TOML in, a list of fully defaulted runs out. toml++ stays inside src/ (the
+// reports' paper specs read their own TOML with it too).
 // A file is one grid ([train]) or a union of grids ([[train.block]] entries over a shared
 // [train]); [train.zip] tables make several keys one grid axis (docs/sweep-format.md).
 #include <cstddef>

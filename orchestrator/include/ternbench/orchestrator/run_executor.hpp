@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "ternbench/base/error.hpp"
 #include "ternbench/orchestrator/protocol.hpp"
 
 namespace ternbench::core {
@@ -13,13 +14,22 @@ struct DataSplit;
 
 namespace ternbench::orchestrator {
 
+// A weights or checkpoint file could not be written (disk full, a broken mount): the file
+// system failed, not the run, so the job stops (every rank, exit 1) instead of spending the
+// run's attempts; the run stays unfinished and the next job trains it from its checkpoint.
+class WriteError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 class RunExecutor {
  public:
   explicit RunExecutor(int rank);
   ~RunExecutor();
 
-  // Trains w. Exceptions from the run (bad data, bad config value, HDF5 failure) become a
-  // result with status 'failed' and the message; a non-finite loss becomes 'diverged'.
+  // Trains w. Exceptions from the run (bad data, bad config value, an unreadable source or
+  // checkpoint) become a result with status 'failed' and the message; a non-finite loss
+  // becomes 'diverged'. Throws WriteError when its files cannot be written.
   RunResult execute(const WorkItem& w, const std::function<void(const storage::EpochRecord&)>& on_epoch);
 
  private:

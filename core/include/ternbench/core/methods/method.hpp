@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ternbench/core/methods/option.hpp"
 #include "ternbench/core/methods/quantizer.hpp"
 #include "ternbench/core/methods/regularizer.hpp"
 #include "ternbench/core/train/train_config.hpp"
@@ -52,6 +53,11 @@ class Method {
  public:
   virtual ~Method() = default;
   virtual const char* name() const = 0;
+  // The name people write in a paper: "BinaryConnect", "TWN", "SCA".
+  virtual const char* title() const = 0;
+  // The key whose sweep sets the method's sparsity (SCA's sca_alpha): reports chart sparsity
+  // and accuracy against it; "" for none.
+  virtual const char* control_key() const { return ""; }
   // How its models are naturally stored, as reports size them: "fp32", "binary",
   // "ternary 2-bit" (dense codes), or "sparse ternary" (the smallest sparse encoding).
   virtual const char* natural_encoding() const = 0;
@@ -60,8 +66,11 @@ class Method {
   // Whether a run of this method can be the source of a warm start (init_from): every
   // method maps full-precision weights into its latent parameters, so only fp's qualify.
   virtual bool seeds_warm_starts() const { return false; }
-  // Throws ternbench::Error ("train config: <option> must be ...") for a bad value of one of
-  // the method's own options in TrainConfig's method block.
+  // The method's own [train] keys, each with its rule and help (option.hpp); the sweep
+  // reader lists them under this method's name.
+  virtual std::vector<MethodOption> options() const { return {}; }
+  // Throws ternbench::Error ("train config: ...") for values of the method's options that
+  // are valid one by one but not together; check_method_config runs the options' own rules.
   virtual void check(const TrainConfig& /*cfg*/) const {}
   virtual std::unique_ptr<Quantizer> quantizer(const TrainConfig& cfg, const QuantizerSite& site) const = 0;
   // The regularizer of the latent matrices, if the method has one (stage 1 for faraone).
@@ -80,5 +89,7 @@ class Method {
 const std::vector<const Method*>& methods();
 // The method of that name; throws ternbench::Error listing the valid names for another.
 const Method& find_method(const std::string& name);
+// The method of that name, or nullptr.
+const Method* lookup_method(const std::string& name);
 
 }  // namespace ternbench::core

@@ -40,10 +40,13 @@ class Model {
   // dropout) for every layer. A new model is in training mode, as in PyTorch.
   void set_training(bool training);
   bool training() const { return training_; }
+  // Threads every layer's own kernels may use (Layer::set_threads); make_model sets the
+  // run's `threads`. Matrix products follow Eigen's setting, which the trainer sets.
+  void set_threads(int threads);
 
-  // Weight::use_inference for every weight: on evaluates the deployed model (SCA rounded),
+  // Weight::use_deployed for every weight: on evaluates the deployed model (SCA rounded),
   // off the training forward (SCA continuous).
-  void use_inference(bool on);
+  void use_deployed(bool on);
 
   // Re-quantizes every weight from its latent values. Call after each parameter update
   // (the trainer calls it before each forward), not per batch of an evaluation.
@@ -63,6 +66,7 @@ class Model {
   Mat no_dx_;               // stands in for the first layer's unused dx
   Eigen::Index batch_ = 0;  // columns of the last forward
   bool training_ = true;
+  int threads_ = 1;
 };
 
 struct ModelShape {

@@ -22,13 +22,15 @@ class Conv2d final : public Layer {
   const std::string& name() const override { return name_; }
   Eigen::Index in_features() const override { return g_.in_features(); }
   Eigen::Index out_features() const override { return g_.out_features(); }
-  // Both use Eigen::nbThreads() threads (split by image; results do not depend on it).
+  // Both use set_threads() threads (split by image; results do not depend on it).
   void forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) override;
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
                 Eigen::Ref<Mat> dx, bool want_dx) override;
   std::vector<Param*> params() override { return {&W_.latent(), &b_}; }
   Weight* weight() override { return &W_; }
   void refresh() override { W_.refresh(); }
+  void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
+  int threads() const { return threads_; }
 
   int out_channels() const { return g_.out_c; }
   int out_height() const { return g_.out_h(); }
@@ -37,14 +39,15 @@ class Conv2d final : public Layer {
   Param& bias() { return b_; }
 
  private:
-  // Threads for this call; grows the scratch (once) when the thread count grows.
-  int reserve_workspace();
+  // Grows the scratch (once) when the thread count grows.
+  void reserve_workspace();
 
   std::string name_;
   kernels::ConvGeometry g_;
   Weight W_;
   Param b_;
   Eigen::VectorXf work_;  // kernel scratch, independent of the batch size
+  int threads_ = 1;
 };
 
 }  // namespace ternbench::core

@@ -42,6 +42,9 @@ class Layer {
   // Training mode (batch statistics, dropout) or evaluation mode (running statistics, no
   // dropout). Layers that behave the same in both ignore it.
   virtual void set_training(bool /*training*/) {}
+  // Threads the layer's own kernels may use (convolution, pooling), 1 until set; the run's
+  // `threads`, handed down by Model::set_threads. Results do not depend on it.
+  virtual void set_threads(int /*threads*/) {}
   // The quantizable weight matrix of a weight layer (dense, conv); nullptr otherwise.
   virtual Weight* weight() { return nullptr; }
   // Every quantizable weight matrix of the layer, input to output. Composite layers (a

@@ -21,6 +21,7 @@ class MaxPool2d final : public Layer {
   // Routes dy to the argmax of the last forward, which must have had the same batch size.
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
                 Eigen::Ref<Mat> dx, bool want_dx) override;
+  void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
 
   int channels() const { return g_.channels; }
   int out_height() const { return g_.out_h(); }
@@ -32,6 +33,7 @@ class MaxPool2d final : public Layer {
   kernels::PoolGeometry g_;
   kernels::IndexMat argmax_;  // (out_features, capacity)
   Eigen::Index batch_ = 0;    // columns of the last forward
+  int threads_ = 1;
 };
 
 }  // namespace ternbench::core

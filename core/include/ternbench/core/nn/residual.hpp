@@ -32,6 +32,7 @@ class ResidualBlock final : public Layer {
   std::vector<Param*> params() override;
   std::vector<Param*> buffers() override;
   void set_training(bool training) override;
+  void set_threads(int threads) override;
   std::vector<Weight*> weights() override;
   void refresh() override;
 

@@ -1,7 +1,7 @@
 #pragma once
 // A weight matrix as trained (latent, full precision), as the training forward uses it
-// (deployed(): quantize() of the latent values) and as the deployed model uses it
-// (inference(): deploy() of the latent values). The last two differ only for quantizers
+// (training(): quantize() of the latent values) and as the deployed model uses it
+// (deployed(): deploy() of the latent values). The last two differ only for quantizers
 // whose deploy_differs() (SCA, stochastic BinaryConnect); without a quantizer all three are
 // the latent matrix itself, with no copy.
 #include <memory>
@@ -29,23 +29,23 @@ class Weight {
   // The quantizer's trainable parameters (TTQ's Wp, Wn); empty without a quantizer.
   std::vector<Param*> quantizer_params();
 
-  // Re-quantizes the training-forward matrix from the latent values and marks the inference
+  // Re-quantizes the training-forward matrix from the latent values and marks the deployed
   // matrix stale; once per step, before forward (a stochastic quantizer draws anew).
   void refresh();
   // The training-forward matrix (as of the last refresh()); what backward differentiates.
-  const Mat& deployed() const { return quantizer_ ? deployed_ : latent_.value; }
-  // Recomputes the inference matrix now (inference() also does it on first use).
-  void refresh_inference();
+  const Mat& training() const { return quantizer_ ? training_ : latent_.value; }
+  // Recomputes the deployed matrix now (deployed() also does it on first use).
+  void refresh_deployed();
   // The deployed-model matrix: deploy() of the latent values as of the last refresh() or
-  // refresh_inference(), computed on first use after refresh(). Same object as deployed()
+  // refresh_deployed(), computed on first use after refresh(). Same object as training()
   // unless the quantizer's deploy_differs().
-  const Mat& inference() const;
-  // Which matrix forward_weights() returns: inference() when on (evaluation of the deployed
-  // model), deployed() when off (training, and SCA's continuous evaluation). Off by default.
-  void use_inference(bool on) { use_inference_ = on; }
-  bool using_inference() const { return use_inference_; }
+  const Mat& deployed() const;
+  // Which matrix forward_weights() returns: deployed() when on (evaluation of the deployed
+  // model), training() when off (training, and SCA's continuous evaluation). Off by default.
+  void use_deployed(bool on) { use_deployed_ = on; }
+  bool using_deployed() const { return use_deployed_; }
   // What a layer's forward multiplies by.
-  const Mat& forward_weights() const { return use_inference_ ? inference() : deployed(); }
+  const Mat& forward_weights() const { return use_deployed_ ? deployed() : training(); }
 
   // latent().grad holds dL/dW_q on entry and dL/dW on return (the quantizer's backward rule,
   // which also sets the grads of quantizer_params()).
@@ -59,11 +59,11 @@ class Weight {
  private:
   Param latent_;
   std::unique_ptr<Quantizer> quantizer_;
-  Mat deployed_;
-  // Lazily filled by inference() const: the matrix is a cache of deploy(latent).
-  mutable Mat inference_;
-  mutable bool inference_fresh_ = false;
-  bool use_inference_ = false;
+  Mat training_;
+  // Lazily filled by deployed() const: the matrix is a cache of deploy(latent).
+  mutable Mat deployed_;
+  mutable bool deployed_fresh_ = false;
+  bool use_deployed_ = false;
 };
 
 }  // namespace ternbench::core

@@ -12,7 +12,7 @@ struct TrainConfig {
   std::string dataset = "mnist";   // "mnist" | "mnist-10k" | "fashion-mnist" | "cifar10"
   std::string model = "mlp";       // see model_names(); "custom" builds `layers`
   std::vector<LayerSpec> layers;   // model = "custom": the stack, input to output
-  std::string method = "fp";       // "fp" | "twn"
+  std::string method = "fp";       // a registered method's name (core::methods())
   std::uint64_t seed = 1;          // sole source of every random stream of the run
   int epochs = 10;
   int batch_size = 64;
@@ -45,8 +45,9 @@ struct TrainConfig {
   bool quantize_last = false;      // quantize the last weight layer (papers keep it fp)
   double delta_factor = 0.7;       // twn: threshold = delta_factor * mean|W|
 
-  // Methods: per-method options (DESIGN.md §2, docs/methods.md). Validated by
-  // check_method_config() in quantizer.hpp; read by make_quantizer() / make_regularizer().
+  // Methods: per-method options (docs/methods.md). Each method declares its own keys and
+  // their rules in its file (Method::options); check_method_config() in quantizer.hpp
+  // applies them, and the method's quantizer and regularizer read them.
   bool bc_stochastic = false;      // binaryconnect: stochastic (true) or deterministic sign
   double bc_h = 1.0;               // binaryconnect: values +-H; latent clipped to [-H, H]
   bool twn_per_channel = false;    // twn: delta and alpha per output channel (row)

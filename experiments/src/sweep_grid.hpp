@@ -1,0 +1,36 @@
+#pragma once
+// Private to tb::experiments: one grid of a sweep file as read (sweep_grid.cpp), before
+// sweep.cpp expands it into runs.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "params_internal.hpp"
+
+namespace ternbench::experiments::detail {
+
+// `init_from = { method = "fp", ... }`: the source of each run of the grid is the run itself
+// with these keys replaced (and no warm start of its own unless the table gives one).
+struct InitFromTable {
+  std::vector<std::pair<std::size_t, ParamValue>> overrides;  // parameter index, value
+  std::string path;  // "train.init_from", "train.block[1].init_from"
+  int line = 0;
+};
+
+// One grid: every [train] key's values, and the keys that move together.
+struct Grid {
+  TrainAxes values;
+  std::vector<std::vector<std::size_t>> zips;  // parameter indices, ascending
+  int line = 0;                                // of the table the grid comes from
+  std::optional<InitFromTable> init_from;
+};
+
+std::vector<std::string> names_of(const std::vector<ParamInfo>& params);
+// The index of a [train] key in train_param_defs().
+std::size_t param_index(const std::string& name);
+// Reads the grid of [train] (block = nullopt) or of its block-th [[train.block]] entry.
+Grid read_grid(const std::string& text, const std::string& file, std::optional<std::size_t> block);
+
+}  // namespace ternbench::experiments::detail
