@@ -1,7 +1,5 @@
 #include "ternbench/reports/results_db.hpp"
 
-#include <sqlite3.h>
-
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -9,40 +7,16 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/storage/query.hpp"
 
 namespace ternbench::reports {
 namespace {
 
-// Owns one prepared statement.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& path, const std::string& sql) : db_(db), path_(path) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK)
-      throw StorageError(path + ": SQL error: " + sqlite3_errmsg(db) + " in: " + sql);
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StorageError(path_ + ": SQL error: " + sqlite3_errmsg(db_));
-  }
-  sqlite3_stmt* get() { return s_; }
-
- private:
-  sqlite3* db_;
-  std::string path_;
-  sqlite3_stmt* s_ = nullptr;
-};
-
-Value column_value(sqlite3_stmt* s, int i) {
-  switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return Value::of(static_cast<double>(sqlite3_column_int64(s, i)));
-    case SQLITE_FLOAT: return Value::of(sqlite3_column_double(s, i));
-    case SQLITE_TEXT:
-      return Value::of_text(reinterpret_cast<const char*>(sqlite3_column_text(s, i)));
+Value value_of(const storage::SqlValue& v) {
+  switch (v.type) {
+    case storage::SqlValue::Type::kInteger: return Value::of(static_cast<double>(v.integer));
+    case storage::SqlValue::Type::kReal: return Value::of(v.real);
+    case storage::SqlValue::Type::kText: return Value::of_text(v.bytes);
     default: return Value::null();
   }
 }
@@ -52,41 +26,21 @@ Value column_value(sqlite3_stmt* s, int i) {
 ResultsDb::ResultsDb(const std::string& path) : path_(path) {
   if (!std::filesystem::exists(path))
     throw StorageError(path + ": no results DB here; run `ternbench run <sweep.toml>` first or pass --db");
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StorageError(path + ": cannot open the results DB: " + msg);
-  }
-  sqlite3_busy_timeout(db_, 5000);  // a sweep may be committing right now (WAL mode)
-  try {
-    const Table t = query("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'results'");
-    if (t.rows.empty() || t.rows[0][0].number < 1) {
-      const Table v = query("PRAGMA user_version");
-      throw StorageError(path + ": results DB of schema version " + v.rows.at(0).at(0).str() +
-                         " has no `results` view; reports need schema 3 (`ternbench run` or "
-                         "`ternbench report` with write access upgrades it)");
-    }
-  } catch (...) {
-    sqlite3_close(db_);
-    throw;
-  }
+  const Table t = query("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'results'");
+  if (t.rows.empty() || t.rows[0][0].number < 1)
+    throw StorageError(path + ": not a ternbench results DB (no `results` view); pass the DB that `ternbench run` wrote");
 }
 
-ResultsDb::~ResultsDb() { sqlite3_close(db_); }
-
-Table ResultsDb::query(const std::string& sql, const std::vector<std::string>& params) const {
-  Stmt st(db_, path_, sql);
-  for (std::size_t i = 0; i < params.size(); ++i)
-    sqlite3_bind_text(st.get(), static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+Table ResultsDb::query(const std::string& sql) const {
+  const storage::QueryResult r = storage::run_query(path_, sql);
   Table t;
-  const int n = sqlite3_column_count(st.get());
-  for (int i = 0; i < n; ++i) t.columns.emplace_back(sqlite3_column_name(st.get(), i));
-  while (st.step()) {
-    std::vector<Value> row;
-    row.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) row.push_back(column_value(st.get(), i));
-    t.rows.push_back(std::move(row));
+  t.columns = r.columns;
+  t.rows.reserve(r.rows.size());
+  for (const auto& row : r.rows) {
+    std::vector<Value> values;
+    values.reserve(row.size());
+    for (const auto& v : row) values.push_back(value_of(v));
+    t.rows.push_back(std::move(values));
   }
   return t;
 }

@@ -1,12 +1,11 @@
 #pragma once
-// Read-only access to a results DB through the views of schema 3 (`results`, `run_epochs`).
-// Reports never write to the DB: it is opened with SQLITE_OPEN_READONLY.
+// Read-only access to a results DB through its views (`results`, `run_epochs`), by storage's
+// read-only query path (storage/query.hpp): reports never write to the DB, and a DB of an
+// older schema is read through a migrated temporary copy.
 #include <string>
 #include <vector>
 
 #include "ternbench/reports/runs.hpp"
-
-struct sqlite3;
 
 namespace ternbench::reports {
 
@@ -25,18 +24,15 @@ struct EpochPoint {
 
 class ResultsDb {
  public:
-  // Throws StorageError naming the path when the file is missing, not SQLite, or has no
-  // `results` view (a DB older than schema 3: any `ternbench run` upgrades it).
+  // Throws StorageError naming the path when the file is missing, not a results DB, or of
+  // a newer schema than this binary reads.
   explicit ResultsDb(const std::string& path);
-  ~ResultsDb();
-  ResultsDb(const ResultsDb&) = delete;
-  ResultsDb& operator=(const ResultsDb&) = delete;
 
   const std::string& path() const { return path_; }
 
-  // Runs any SELECT; text parameters bound to ?1, ?2, ... Throws StorageError with SQLite's
-  // message (the caller adds which spec or option the SQL came from).
-  Table query(const std::string& sql, const std::vector<std::string>& params = {}) const;
+  // Runs one read-only SELECT. Throws StorageError (QueryError) with SQLite's message; the
+  // caller adds which spec or option the SQL came from.
+  Table query(const std::string& sql) const;
 
   // Every run of the DB with its config and results columns; `expected` runs absent from
   // the DB are added with status kStatusNotStarted, so a sweep's unfinished cells show.
@@ -47,7 +43,6 @@ class ResultsDb {
 
  private:
   std::string path_;
-  sqlite3* db_ = nullptr;
 };
 
 }  // namespace ternbench::reports
