@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/storage/record_columns.hpp"
 
 namespace ternbench::orchestrator {
 namespace {
@@ -80,65 +81,31 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-// hex to_chars omits the "0x" prefix and from_chars expects none, so the pair round-trips.
-void put_run(Writer& w, const storage::RunRecord& r) {
-  w.str(r.run_key).str(r.sweep).str(r.config_toml).str(r.dataset).str(r.model).str(r.method);
-  w.i64(r.seed).f64(r.lr).str(r.status).str(r.error).str(r.weights_path).str(r.git_commit);
-  w.i64(r.git_dirty ? 1 : 0).str(r.host).i64(r.rank).i64(r.threads).str(r.started_at).str(r.finished_at);
-  w.f64(r.train_seconds).i64(r.epochs_done).f64(r.train_loss).f64(r.train_acc).f64(r.test_loss).f64(r.test_acc);
-  w.f64(r.sparsity).f64(r.bits_per_weight).i64(r.n_weights).i64(r.n_nonzero);
-  w.i64(r.attempts).str(r.slurm_job_id).i64(r.slurm_restart_count).str(r.versions);
-  w.str(r.config_json).f64(r.size_fp32_bits).f64(r.size_binary_bits).f64(r.size_ternary_2bit_bits);
-  w.f64(r.size_ternary_base3_bits).f64(r.size_bitmap_bits).f64(r.size_relative_index_bits);
-  w.opt_i64(r.n_float_params).f64(r.float_param_bits).str(r.weights_sha256).str(r.init_from).str(r.data_sha256);
+// One field of a record, by its type; the order is the record's column list
+// (storage/record_columns.hpp), so the encoding is the DB row's.
+void put(Writer& w, const std::string& v) { w.str(v); }
+void put(Writer& w, double v) { w.f64(v); }
+void put(Writer& w, std::int64_t v) { w.i64(v); }
+void put(Writer& w, int v) { w.i64(v); }
+void put(Writer& w, bool v) { w.i64(v ? 1 : 0); }
+void put(Writer& w, const std::optional<std::int64_t>& v) { w.opt_i64(v); }
+
+void get(Reader& in, std::string& v) { v = in.str(); }
+void get(Reader& in, double& v) { v = in.f64(); }
+void get(Reader& in, std::int64_t& v) { v = in.i64(); }
+void get(Reader& in, int& v) { v = in.i32(); }
+void get(Reader& in, bool& v) { v = in.i64() != 0; }
+void get(Reader& in, std::optional<std::int64_t>& v) { v = in.opt_i64(); }
+
+template <class Columns, class Record>
+void put_record(Writer& w, const Record& r) {
+  Columns::visit(r, [&](std::string_view, const auto& v, storage::Empty) { put(w, v); });
 }
 
-storage::RunRecord get_run(Reader& in) {
-  storage::RunRecord r;
-  r.run_key = in.str();
-  r.sweep = in.str();
-  r.config_toml = in.str();
-  r.dataset = in.str();
-  r.model = in.str();
-  r.method = in.str();
-  r.seed = in.i64();
-  r.lr = in.f64();
-  r.status = in.str();
-  r.error = in.str();
-  r.weights_path = in.str();
-  r.git_commit = in.str();
-  r.git_dirty = in.i64() != 0;
-  r.host = in.str();
-  r.rank = in.i32();
-  r.threads = in.i32();
-  r.started_at = in.str();
-  r.finished_at = in.str();
-  r.train_seconds = in.f64();
-  r.epochs_done = in.i32();
-  r.train_loss = in.f64();
-  r.train_acc = in.f64();
-  r.test_loss = in.f64();
-  r.test_acc = in.f64();
-  r.sparsity = in.f64();
-  r.bits_per_weight = in.f64();
-  r.n_weights = in.i64();
-  r.n_nonzero = in.i64();
-  r.attempts = in.i32();
-  r.slurm_job_id = in.str();
-  r.slurm_restart_count = in.i32();
-  r.versions = in.str();
-  r.config_json = in.str();
-  r.size_fp32_bits = in.f64();
-  r.size_binary_bits = in.f64();
-  r.size_ternary_2bit_bits = in.f64();
-  r.size_ternary_base3_bits = in.f64();
-  r.size_bitmap_bits = in.f64();
-  r.size_relative_index_bits = in.f64();
-  r.n_float_params = in.opt_i64();
-  r.float_param_bits = in.f64();
-  r.weights_sha256 = in.str();
-  r.init_from = in.str();
-  r.data_sha256 = in.str();
+template <class Columns, class Record>
+Record get_record(Reader& in) {
+  Record r;
+  Columns::visit(r, [&](std::string_view, auto& v, storage::Empty) { get(in, v); });
   return r;
 }
 
@@ -169,47 +136,19 @@ WorkItem decode_work(const std::string& payload) {
 
 std::string encode(const storage::EpochRecord& e) {
   Writer out;
-  out.str(e.run_key).i64(e.epoch).f64(e.train_loss).f64(e.train_acc).f64(e.test_loss).f64(e.test_acc);
-  out.f64(e.sparsity).f64(e.seconds).str(e.stage).f64(e.lr).f64(e.test_acc_continuous).f64(e.test_loss_continuous);
-  out.f64(e.reg_penalty).i64(static_cast<std::int64_t>(e.layers.size()));
-  for (const auto& l : e.layers) {
-    out.str(l.layer).str(l.precision).i64(l.n).i64(l.n_zero).i64(l.n_pos).i64(l.n_neg);
-    out.f64(l.sparsity).f64(l.scale).f64(l.delta).f64(l.codes_changed);
-  }
+  put_record<storage::EpochColumns>(out, e);
+  out.i64(static_cast<std::int64_t>(e.layers.size()));
+  for (const auto& l : e.layers) put_record<storage::EpochLayerColumns>(out, l);
   return out.take();
 }
 
 storage::EpochRecord decode_epoch(const std::string& payload) {
   Reader in(payload);
-  storage::EpochRecord e;
-  e.run_key = in.str();
-  e.epoch = in.i32();
-  e.train_loss = in.f64();
-  e.train_acc = in.f64();
-  e.test_loss = in.f64();
-  e.test_acc = in.f64();
-  e.sparsity = in.f64();
-  e.seconds = in.f64();
-  e.stage = in.str();
-  e.lr = in.f64();
-  e.test_acc_continuous = in.f64();
-  e.test_loss_continuous = in.f64();
-  e.reg_penalty = in.f64();
+  storage::EpochRecord e = get_record<storage::EpochColumns, storage::EpochRecord>(in);
   const std::int64_t n = in.i64();
   if (n < 0 || n > 100000) throw CommError("malformed epoch message: layer count " + std::to_string(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    storage::EpochLayerRecord l;
-    l.layer = in.str();
-    l.precision = in.str();
-    l.n = in.i64();
-    l.n_zero = in.i64();
-    l.n_pos = in.i64();
-    l.n_neg = in.i64();
-    l.sparsity = in.f64();
-    l.scale = in.f64();
-    l.delta = in.f64();
-    l.codes_changed = in.f64();
-    e.layers.push_back(std::move(l));
+    e.layers.push_back(get_record<storage::EpochLayerColumns, storage::EpochLayerRecord>(in));
   }
   in.finish();
   return e;
@@ -217,64 +156,27 @@ storage::EpochRecord decode_epoch(const std::string& payload) {
 
 std::string encode(const RunResult& r) {
   Writer out;
-  put_run(out, r.run);
+  put_record<storage::RunColumns>(out, r.run);
   out.i64(static_cast<std::int64_t>(r.layers.size()));
-  for (const auto& l : r.layers) {
-    out.str(l.run_key).str(l.layer).str(l.precision).i64(l.rows).i64(l.cols).i64(l.n).i64(l.n_zero);
-    out.i64(l.n_pos).i64(l.n_neg).f64(l.sparsity).f64(l.scale).f64(l.delta).f64(l.bits);
-    out.opt_i64(l.n_scales).f64(l.bits_fp32).f64(l.bits_binary).f64(l.bits_ternary_2bit);
-    out.f64(l.bits_ternary_base3).f64(l.bits_bitmap).f64(l.bits_relative_index).opt_i64(l.relative_index_b);
-  }
+  for (const auto& l : r.layers) put_record<storage::LayerColumns>(out, l);
   out.i64(static_cast<std::int64_t>(r.stages.size()));
-  for (const auto& s : r.stages) {
-    out.str(s.run_key).str(s.stage).i64(s.ordinal).i64(s.epochs).f64(s.test_loss).f64(s.test_acc).f64(s.sparsity);
-  }
+  for (const auto& st : r.stages) put_record<storage::StageColumns>(out, st);
   return out.take();
 }
 
 RunResult decode_result(const std::string& payload) {
   Reader in(payload);
   RunResult r;
-  r.run = get_run(in);
+  r.run = get_record<storage::RunColumns, storage::RunRecord>(in);
   const std::int64_t n = in.i64();
   if (n < 0 || n > 100000) throw CommError("malformed result message: layer count " + std::to_string(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    storage::LayerRecord l;
-    l.run_key = in.str();
-    l.layer = in.str();
-    l.precision = in.str();
-    l.rows = in.i64();
-    l.cols = in.i64();
-    l.n = in.i64();
-    l.n_zero = in.i64();
-    l.n_pos = in.i64();
-    l.n_neg = in.i64();
-    l.sparsity = in.f64();
-    l.scale = in.f64();
-    l.delta = in.f64();
-    l.bits = in.f64();
-    l.n_scales = in.opt_i64();
-    l.bits_fp32 = in.f64();
-    l.bits_binary = in.f64();
-    l.bits_ternary_2bit = in.f64();
-    l.bits_ternary_base3 = in.f64();
-    l.bits_bitmap = in.f64();
-    l.bits_relative_index = in.f64();
-    l.relative_index_b = in.opt_i64();
-    r.layers.push_back(std::move(l));
+    r.layers.push_back(get_record<storage::LayerColumns, storage::LayerRecord>(in));
   }
   const std::int64_t n_stages = in.i64();
   if (n_stages < 0 || n_stages > 1000) throw CommError("malformed result message: stage count " + std::to_string(n_stages));
   for (std::int64_t i = 0; i < n_stages; ++i) {
-    storage::StageRecord st;
-    st.run_key = in.str();
-    st.stage = in.str();
-    st.ordinal = in.i32();
-    st.epochs = in.i32();
-    st.test_loss = in.f64();
-    st.test_acc = in.f64();
-    st.sparsity = in.f64();
-    r.stages.push_back(std::move(st));
+    r.stages.push_back(get_record<storage::StageColumns, storage::StageRecord>(in));
   }
   in.finish();
   return r;

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "epoch_layers.hpp"
+#include "record_sql.hpp"
 #include "run_rows.hpp"
 #include "schema.hpp"
 #include "snapshot.hpp"
@@ -53,16 +54,12 @@ class WriteScope {
 
 // One stage row of run_key (replaces the same stage).
 void insert_stage(sqlite::StatementCache& stmts, const std::string& run_key, const StageRecord& s) {
-  Statement st(stmts,
-               "INSERT OR REPLACE INTO stages(run_key, stage, ordinal, epochs, test_loss, test_acc, "
-               "sparsity) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  st.bind(1, run_key);
-  st.bind(2, s.stage);
-  st.bind(3, s.ordinal);
-  st.bind(4, s.epochs);
-  st.bind(5, s.test_loss);
-  st.bind(6, s.test_acc);
-  st.bind(7, s.sparsity);
+  static const std::string sql = "INSERT OR REPLACE INTO stages(" + record_sql::names<StageColumns, StageRecord>() +
+                                 ") VALUES(" + record_sql::placeholders<StageColumns, StageRecord>() + ")";
+  Statement st(stmts, sql);
+  StageRecord row = s;
+  row.run_key = run_key;  // the run's, whatever the record says
+  record_sql::bind<StageColumns>(st, row);
   st.run();
 }
 
@@ -241,23 +238,10 @@ void MetricsDb::start_run(const RunRecord& r) {
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
   WriteScope scope(db_, *stmts_);
-  Statement st(*stmts_,
-               "INSERT OR REPLACE INTO epochs(run_key, epoch, train_loss, train_acc, test_loss, "
-               "test_acc, sparsity, seconds, stage, lr, test_acc_continuous, test_loss_continuous, "
-               "reg_penalty) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-  st.bind(1, e.run_key);
-  st.bind(2, e.epoch);
-  st.bind(3, e.train_loss);
-  st.bind(4, e.train_acc);
-  st.bind(5, e.test_loss);
-  st.bind(6, e.test_acc);
-  st.bind(7, e.sparsity);
-  st.bind(8, e.seconds);
-  st.bind(9, e.stage);
-  st.bind(10, e.lr);
-  st.bind(11, e.test_acc_continuous);
-  st.bind(12, e.test_loss_continuous);
-  st.bind(13, e.reg_penalty);
+  static const std::string sql = "INSERT OR REPLACE INTO epochs(" + record_sql::names<EpochColumns, EpochRecord>() +
+                                 ") VALUES(" + record_sql::placeholders<EpochColumns, EpochRecord>() + ")";
+  Statement st(*stmts_, sql);
+  record_sql::bind<EpochColumns>(st, e);
   st.run();
   epoch_layers::write(*stmts_, e);
   scope.commit();
@@ -273,12 +257,9 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
                            const std::vector<StageRecord>& stages) {
   WriteScope scope(db_, *stmts_);
   run_rows::upsert(db_, *stmts_, r);
-  Statement st(*stmts_,
-               "INSERT OR REPLACE INTO layers(run_key, layer, precision, rows, cols, n, n_zero, "
-               "n_pos, n_neg, sparsity, scale, delta, bits, n_scales, bits_fp32, bits_binary, "
-               "bits_ternary_2bit, bits_ternary_base3, bits_bitmap, bits_relative_index, "
-               "relative_index_b) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-               "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+  static const std::string sql = "INSERT OR REPLACE INTO layers(" + record_sql::names<LayerColumns, LayerRecord>() +
+                                 ") VALUES(" + record_sql::placeholders<LayerColumns, LayerRecord>() + ")";
+  Statement st(*stmts_, sql);
   for (const LayerRecord& l : layers) {
     // The run row is the parent; an empty layer key means "this run".
     if (!l.run_key.empty() && l.run_key != r.run_key) {
@@ -286,27 +267,9 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
                          " belongs to run " + l.run_key);
     }
     st.reset();
-    st.bind(1, r.run_key);
-    st.bind(2, l.layer);
-    st.bind(3, l.precision);
-    st.bind(4, l.rows);
-    st.bind(5, l.cols);
-    st.bind(6, l.n);
-    st.bind(7, l.n_zero);
-    st.bind(8, l.n_pos);
-    st.bind(9, l.n_neg);
-    st.bind(10, l.sparsity);
-    st.bind(11, l.scale);
-    st.bind(12, l.delta);
-    st.bind(13, l.bits);
-    st.bind(14, l.n_scales);
-    st.bind(15, l.bits_fp32);
-    st.bind(16, l.bits_binary);
-    st.bind(17, l.bits_ternary_2bit);
-    st.bind(18, l.bits_ternary_base3);
-    st.bind(19, l.bits_bitmap);
-    st.bind(20, l.bits_relative_index);
-    st.bind(21, l.relative_index_b);
+    LayerRecord row = l;
+    row.run_key = r.run_key;
+    record_sql::bind<LayerColumns>(st, row);
     st.run();
   }
   for (const StageRecord& s : stages) {
@@ -340,26 +303,13 @@ std::vector<RunRecord> MetricsDb::runs(const std::string& where_status) const {
 std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
   // Stages in the order they started, epochs in number order within each stage.
   Statement st(db_, path_,
-               "SELECT run_key, epoch, train_loss, train_acc, test_loss, test_acc, sparsity, seconds, "
-               "stage, lr, test_acc_continuous, test_loss_continuous, reg_penalty FROM epochs "
-               "WHERE run_key = ?1 ORDER BY min(rowid) OVER (PARTITION BY stage), epoch");
+               "SELECT " + record_sql::names<EpochColumns, EpochRecord>() +
+                   " FROM epochs WHERE run_key = ?1 ORDER BY min(rowid) OVER (PARTITION BY stage), epoch");
   st.bind(1, run_key);
   std::vector<EpochRecord> out;
   while (st.step()) {
     EpochRecord e;
-    e.run_key = st.text(0);
-    e.epoch = st.int32(1);
-    e.train_loss = st.real(2);
-    e.train_acc = st.real(3);
-    e.test_loss = st.real(4);
-    e.test_acc = st.real(5);
-    e.sparsity = st.real(6);
-    e.seconds = st.real(7);
-    e.stage = st.text(8);
-    e.lr = st.real(9);
-    e.test_acc_continuous = st.real(10);
-    e.test_loss_continuous = st.real(11);
-    e.reg_penalty = st.real(12);
+    record_sql::read<EpochColumns>(st, e);
     out.push_back(std::move(e));
   }
   epoch_layers::read(db_, path_, run_key, out);
@@ -368,35 +318,12 @@ std::vector<EpochRecord> MetricsDb::epochs(const std::string& run_key) const {
 
 std::vector<LayerRecord> MetricsDb::layers(const std::string& run_key) const {
   Statement st(db_, path_,
-               "SELECT run_key, layer, precision, rows, cols, n, n_zero, n_pos, n_neg, sparsity, "
-               "scale, delta, bits, n_scales, bits_fp32, bits_binary, bits_ternary_2bit, "
-               "bits_ternary_base3, bits_bitmap, bits_relative_index, relative_index_b "
-               "FROM layers WHERE run_key = ?1 ORDER BY rowid");
+               "SELECT " + record_sql::names<LayerColumns, LayerRecord>() + " FROM layers WHERE run_key = ?1 ORDER BY rowid");
   st.bind(1, run_key);
   std::vector<LayerRecord> out;
   while (st.step()) {
     LayerRecord l;
-    l.run_key = st.text(0);
-    l.layer = st.text(1);
-    l.precision = st.text(2);
-    l.rows = st.integer(3);
-    l.cols = st.integer(4);
-    l.n = st.integer(5);
-    l.n_zero = st.integer(6);
-    l.n_pos = st.integer(7);
-    l.n_neg = st.integer(8);
-    l.sparsity = st.real(9);
-    l.scale = st.real(10);
-    l.delta = st.real(11);
-    l.bits = st.real(12);
-    l.n_scales = st.optional_integer(13);
-    l.bits_fp32 = st.real(14);
-    l.bits_binary = st.real(15);
-    l.bits_ternary_2bit = st.real(16);
-    l.bits_ternary_base3 = st.real(17);
-    l.bits_bitmap = st.real(18);
-    l.bits_relative_index = st.real(19);
-    l.relative_index_b = st.optional_integer(20);
+    record_sql::read<LayerColumns>(st, l);
     out.push_back(std::move(l));
   }
   return out;
@@ -404,19 +331,13 @@ std::vector<LayerRecord> MetricsDb::layers(const std::string& run_key) const {
 
 std::vector<StageRecord> MetricsDb::stages(const std::string& run_key) const {
   Statement st(db_, path_,
-               "SELECT run_key, stage, ordinal, epochs, test_loss, test_acc, sparsity FROM stages "
-               "WHERE run_key = ?1 ORDER BY ordinal, stage");
+               "SELECT " + record_sql::names<StageColumns, StageRecord>() +
+                   " FROM stages WHERE run_key = ?1 ORDER BY ordinal, stage");
   st.bind(1, run_key);
   std::vector<StageRecord> out;
   while (st.step()) {
     StageRecord s;
-    s.run_key = st.text(0);
-    s.stage = st.text(1);
-    s.ordinal = st.int32(2);
-    s.epochs = st.int32(3);
-    s.test_loss = st.real(4);
-    s.test_acc = st.real(5);
-    s.sparsity = st.real(6);
+    record_sql::read<StageColumns>(st, s);
     out.push_back(std::move(s));
   }
   return out;

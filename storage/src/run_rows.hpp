@@ -9,7 +9,7 @@
 
 namespace ternbench::storage::run_rows {
 
-// The columns, comma-separated, in RunRecord order: SELECT <column_list()> FROM runs.
+// The columns, comma-separated, as RunColumns lists them: SELECT <column_list()> FROM runs.
 std::string column_list();
 
 // The RunRecord of a row selected with column_list().
