@@ -1,7 +1,9 @@
 #include "ternbench/reports/escape.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ternbench::reports {
 
@@ -61,6 +63,12 @@ std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+std::string fixed_exact(double v, int decimals) {
+  int d = decimals;
+  while (d < 6 && std::fabs(std::strtod(fixed(v, d).c_str(), nullptr) - v) > 1e-12 * std::max(1.0, std::fabs(v))) ++d;
+  return fixed(v, d);
 }
 
 std::string human_bits(double bits) {

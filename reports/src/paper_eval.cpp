@@ -147,11 +147,11 @@ class Evaluator {
     if (above || below) {
       bool ok = true;
       if (above) {
-        o.expected = "> " + fixed(*above, decimals);
+        o.expected = "> " + fixed_exact(*above, decimals);
         ok = ok && s.mean > *above;
       }
       if (below) {
-        o.expected += std::string(o.expected.empty() ? "" : " and ") + "< " + fixed(*below, decimals);
+        o.expected += std::string(o.expected.empty() ? "" : " and ") + "< " + fixed_exact(*below, decimals);
         ok = ok && s.mean < *below;
       }
       o.verdict = ok ? Verdict::kReproduced : Verdict::kDeviates;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ternbench/reports/escape.hpp"
+
 namespace tr = ternbench::reports;
 
 // Reference quantiles: R's qt(0.975, df), 6 decimals.
@@ -48,4 +50,12 @@ TEST(Spearman, MonotoneTiesAndConstant) {
   EXPECT_NEAR(tr::spearman({1, 2, 3}, {5, 5, 7}), 0.8660254037844386, 1e-12);
   EXPECT_TRUE(std::isnan(tr::spearman({1, 2, 3}, {4, 4, 4})));
   EXPECT_TRUE(std::isnan(tr::spearman({1}, {1})));
+}
+
+// A claim's threshold is printed exactly: 0.975 must not read as 0.97.
+TEST(FixedExact, ShowsAsManyDecimalsAsTheValueNeeds) {
+  EXPECT_EQ(ternbench::reports::fixed_exact(0.975, 2), "0.975");
+  EXPECT_EQ(ternbench::reports::fixed_exact(5.0, 2), "5.00");
+  EXPECT_EQ(ternbench::reports::fixed_exact(11.0, 2), "11.00");
+  EXPECT_EQ(ternbench::reports::fixed_exact(1.0 / 3.0, 2), "0.333333");
 }
