@@ -34,15 +34,10 @@ void set_methods(std::vector<MethodInfo> methods) { catalog() = std::move(method
 
 const std::vector<MethodInfo>& known_methods() { return catalog(); }
 
-const MethodInfo* find_method_info(const std::string& name) {
-  for (const MethodInfo& m : catalog())
-    if (m.name == name) return &m;
-  return nullptr;
-}
-
 bool is_control_key(const std::string& key) {
+  if (key.empty()) return false;
   for (const MethodInfo& m : catalog())
-    if (!key.empty() && m.control_key == key) return true;
+    if (m.control_key == key) return true;
   return false;
 }
 

@@ -1,7 +1,7 @@
 #include "ternbench/reports/escape.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 

@@ -1,11 +1,11 @@
 #include "ternbench/reports/report.hpp"
 
-#include "ternbench/reports/methods.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
+
+#include "ternbench/reports/methods.hpp"
 
 namespace ternbench::reports {
 namespace {

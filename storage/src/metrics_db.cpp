@@ -54,12 +54,10 @@ class WriteScope {
 
 // One stage row of run_key (replaces the same stage).
 void insert_stage(sqlite::StatementCache& stmts, const std::string& run_key, const StageRecord& s) {
-  static const std::string sql = "INSERT OR REPLACE INTO stages(" + record_sql::names<StageColumns, StageRecord>() +
-                                 ") VALUES(" + record_sql::placeholders<StageColumns, StageRecord>() + ")";
+  static const std::string sql = record_sql::insert<StageColumns, StageRecord>("INSERT OR REPLACE", "stages");
   Statement st(stmts, sql);
-  StageRecord row = s;
-  row.run_key = run_key;  // the run's, whatever the record says
-  record_sql::bind<StageColumns>(st, row);
+  record_sql::bind<StageColumns>(st, s);
+  st.bind(1, run_key);  // the run's, whatever the record says
   st.run();
 }
 
@@ -238,8 +236,7 @@ void MetricsDb::start_run(const RunRecord& r) {
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
   WriteScope scope(db_, *stmts_);
-  static const std::string sql = "INSERT OR REPLACE INTO epochs(" + record_sql::names<EpochColumns, EpochRecord>() +
-                                 ") VALUES(" + record_sql::placeholders<EpochColumns, EpochRecord>() + ")";
+  static const std::string sql = record_sql::insert<EpochColumns, EpochRecord>("INSERT OR REPLACE", "epochs");
   Statement st(*stmts_, sql);
   record_sql::bind<EpochColumns>(st, e);
   st.run();
@@ -257,8 +254,7 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
                            const std::vector<StageRecord>& stages) {
   WriteScope scope(db_, *stmts_);
   run_rows::upsert(db_, *stmts_, r);
-  static const std::string sql = "INSERT OR REPLACE INTO layers(" + record_sql::names<LayerColumns, LayerRecord>() +
-                                 ") VALUES(" + record_sql::placeholders<LayerColumns, LayerRecord>() + ")";
+  static const std::string sql = record_sql::insert<LayerColumns, LayerRecord>("INSERT OR REPLACE", "layers");
   Statement st(*stmts_, sql);
   for (const LayerRecord& l : layers) {
     // The run row is the parent; an empty layer key means "this run".
@@ -267,9 +263,8 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
                          " belongs to run " + l.run_key);
     }
     st.reset();
-    LayerRecord row = l;
-    row.run_key = r.run_key;
-    record_sql::bind<LayerColumns>(st, row);
+    record_sql::bind<LayerColumns>(st, l);
+    st.bind(1, r.run_key);  // an empty layer key means "this run"
     st.run();
   }
   for (const StageRecord& s : stages) {

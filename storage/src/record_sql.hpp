@@ -35,6 +35,13 @@ std::string placeholders(int first = 1) {
   return out;
 }
 
+// "<verb> INTO table(a, b, c) VALUES(?1, ?2, ?3)", the columns of Columns.
+template <class Columns, class Record>
+std::string insert(std::string_view verb, std::string_view table) {
+  return std::string(verb) + " INTO " + std::string(table) + "(" + names<Columns, Record>() + ") VALUES(" +
+         placeholders<Columns, Record>() + ")";
+}
+
 inline void bind_field(sqlite::Statement& st, int i, const std::string& v, Empty empty) {
   if (empty == Empty::kNull) {
     st.bind_text_or_null(i, v);

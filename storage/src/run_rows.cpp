@@ -11,10 +11,6 @@ namespace {
 
 using sqlite::Statement;
 
-std::string insert_run_sql() {
-  return "INSERT INTO runs(" + column_list() + ") VALUES(" + record_sql::placeholders<RunColumns, RunRecord>() + ")";
-}
-
 // run_key is ?1 and the key of the row; every other column is set.
 std::string update_run_sql() {
   std::string sets;
@@ -43,7 +39,7 @@ RunRecord read(const Statement& st) {
 }
 
 bool upsert(sqlite3* db, sqlite::StatementCache& stmts, const RunRecord& r) {
-  static const std::string update_sql = update_run_sql(), insert_sql = insert_run_sql();
+  static const std::string update_sql = update_run_sql(), insert_sql = record_sql::insert<RunColumns, RunRecord>("INSERT", "runs");
   Statement update(stmts, update_sql);
   record_sql::bind<RunColumns>(update, r);
   update.run();

@@ -412,6 +412,17 @@ TEST(Trainer, RejectsBadNewFieldsNamingThem) {
       {"train config: warmup_epochs must be in [0, epochs = 3] (got -1)", [](TrainConfig& c) { c.warmup_epochs = -1; }},
       {"train config: warmup_epochs must be in [0, epochs = 3] (got 3.5)", [](TrainConfig& c) { c.warmup_epochs = 3.5; }},
       {"train config: crop_padding must be >= 0 (got -2)", [](TrainConfig& c) { c.crop_padding = -2; }},
+      // A method's own keys, by the rule its file declares (the sweep file's rule too).
+      {"train config: ttq_threshold must be a finite number in [0, 1) (got 1)",
+       [](TrainConfig& c) {
+         c.method = "ttq";
+         c.ttq_threshold = 1.0;
+       }},
+      {"train config: delta_factor must be a finite number in (0, inf) (got 0)",
+       [](TrainConfig& c) {
+         c.method = "twn";
+         c.delta_factor = 0.0;
+       }},
       {"train config: crop_padding 28 must be below the image size of toy (28x28); otherwise some crops hold no image "
        "at all",
        [](TrainConfig& c) {

@@ -32,12 +32,10 @@ class Fp final : public Method {
   bool quantizes() const override { return false; }
   bool seeds_warm_starts() const override { return true; }
   std::vector<MethodOption> options() const override {
-    MethodOption init_std =
-        real_option("fp_init_std", &TrainConfig::fp_init_std, 0, false, kNoBound,
-                    "fp: the weight matrices a quantized method would quantize start at "
-                    "clip(fp_init_std * W0 / std(W0), +-0.99), SCA's tanh(theta) at init (0 = standard init).");
-    init_std.omitted_at_default = true;  // added after the first SCA sweeps: their keys stay
-    return {init_std};
+    return {added_after_runs(real_option(
+        "fp_init_std", &TrainConfig::fp_init_std, 0, false, kNoBound,
+        "fp: the weight matrices a quantized method would quantize start at "
+        "clip(fp_init_std * W0 / std(W0), +-0.99), SCA's tanh(theta) at init (0 = standard init)."))};
   }
   std::unique_ptr<Quantizer> quantizer(const TrainConfig&, const QuantizerSite&) const override {
     return std::make_unique<IdentityQuantizer>();

@@ -71,6 +71,11 @@ MethodOption choice_option(std::string name, std::string TrainConfig::*field, st
   return o;
 }
 
+MethodOption added_after_runs(MethodOption option) {
+  option.omitted_at_default = true;
+  return option;
+}
+
 void check_option(const MethodOption& option, const TrainConfig& cfg) {
   const char* name = option.name.c_str();
   if (const auto* real = std::get_if<double TrainConfig::*>(&option.field)) {

@@ -2,13 +2,10 @@
 // The checks behind MethodOption (option.hpp), for the rules of a method file that span
 // several options: each failure is one line "train config: <option> ..." naming the option
 // and its valid range or values.
-#include <limits>
 #include <string>
 #include <vector>
 
 namespace ternbench::core::method_options {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 [[noreturn]] void fail(const std::string& msg);
 // v finite and in the interval: lo_open / hi_open say whether the bound itself is excluded.

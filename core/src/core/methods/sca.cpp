@@ -93,7 +93,7 @@ class Sca final : public Method {
   const char* natural_encoding() const override { return "sparse ternary"; }
   std::vector<MethodOption> options() const override {
     using TC = TrainConfig;
-    std::vector<MethodOption> out = {
+    return {
         real_option("sca_alpha", &TC::sca_alpha, 0, true, 2, "SCA: the WDR controller alpha in (0, 2); sparsity grows with it."),
         real_option("sca_lambda", &TC::sca_lambda, 0, false, kNoBound,
                     "SCA: strength lambda of the weight discretization regularizer."),
@@ -108,17 +108,13 @@ class Sca final : public Method {
         int_option("sca_finetune_epochs", &TC::sca_finetune_epochs, 0,
                    "SCA: after rounding, train the float parameters (biases, batch norm, fp layers) this many "
                    "epochs with the ternary weights frozen (0 = none)."),
-        real_option("sca_theta_lr_scale", &TC::sca_theta_lr_scale, 0, true, kNoBound,
-                    "SCA: theta's learning rate is lr * sca_theta_lr_scale (the other parameters keep lr)."),
-        real_option("sca_lambda_final", &TC::sca_lambda_final, 0, false, kNoBound,
-                    "SCA: lambda grows geometrically from sca_lambda to this value at the end of training "
-                    "(0 = constant)."),
+        added_after_runs(real_option(
+            "sca_theta_lr_scale", &TC::sca_theta_lr_scale, 0, true, kNoBound,
+            "SCA: theta's learning rate is lr * sca_theta_lr_scale (the other parameters keep lr).")),
+        added_after_runs(real_option("sca_lambda_final", &TC::sca_lambda_final, 0, false, kNoBound,
+                                     "SCA: lambda grows geometrically from sca_lambda to this value at the end of "
+                                     "training (0 = constant).")),
     };
-    // Added after the first SCA sweeps: left out of the canonical config at their defaults,
-    // so the runs trained before them keep their keys.
-    out[out.size() - 2].omitted_at_default = true;
-    out[out.size() - 1].omitted_at_default = true;
-    return out;
   }
   void check(const TrainConfig& cfg) const override {
     if (cfg.sca_lambda_final > 0 && !(cfg.sca_lambda > 0))

@@ -132,9 +132,7 @@ void check_config(const TrainConfig& cfg) {
   check_optimizer(cfg);
   check_schedule(cfg);
   if (cfg.crop_padding < 0) fail("crop_padding must be >= 0 (got " + str(cfg.crop_padding) + ")");
-  if (!(cfg.delta_factor >= 0) || !std::isfinite(cfg.delta_factor)) {
-    fail("delta_factor must be a finite number >= 0 (got " + str(cfg.delta_factor) + ")");
-  }
+  check_method_config(cfg);  // every method's own keys, by the rules they declare
   if (cfg.train_limit < 0) fail("train_limit must be >= 0 (got " + str(cfg.train_limit) + ")");
   if (cfg.test_limit < 0) fail("test_limit must be >= 0 (got " + str(cfg.test_limit) + ")");
 }

@@ -20,8 +20,6 @@ struct MethodInfo {
 
 void set_methods(std::vector<MethodInfo> methods);
 const std::vector<MethodInfo>& known_methods();
-// The method of that name, or nullptr when none was handed over.
-const MethodInfo* find_method_info(const std::string& name);
 // Whether some method's sparsity is set by this key (sca_alpha).
 bool is_control_key(const std::string& key);
 

@@ -44,6 +44,10 @@ MethodOption flag_option(std::string name, bool TrainConfig::*field, std::string
 MethodOption choice_option(std::string name, std::string TrainConfig::*field, std::vector<std::string> choices,
                            std::string noun, std::string help);
 
+// The option of a key added after runs were trained: left out of the canonical config at its
+// default (omitted_at_default), so that those runs keep their keys.
+MethodOption added_after_runs(MethodOption option);
+
 // Throws ternbench::Error "train config: <name> ..." when cfg's value breaks the option's rule.
 void check_option(const MethodOption& option, const TrainConfig& cfg);
 
