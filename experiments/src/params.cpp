@@ -10,6 +10,7 @@
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/format.hpp"
 
 namespace ternbench::experiments {
 namespace detail {
@@ -39,7 +40,7 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
     case ParamType::kInteger:
       if (const auto* i = node.as_integer()) v = ParamValue(i->get());
       if (node.is_floating_point())
-        throw ConfigError(file, path, line_of(node),
+        throw ConfigError(file, path, tomlread::line_of(node),
                           "expected an integer, got float; write a whole number without a decimal point");
       break;
     case ParamType::kFloat:
@@ -62,10 +63,10 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
           } else if (p.info.type == ParamType::kStringList && e.as_string()) {
             strings.push_back(e.as_string()->get());
           } else {
-            throw ConfigError(file, element_path, line_of(e),
+            throw ConfigError(file, element_path, tomlread::line_of(e),
                               std::string("expected ") +
                                   (p.info.type == ParamType::kIntList ? "an integer" : "a string") + ", got " +
-                                  std::string(node_type_name(e)));
+                                  std::string(tomlread::type_name(e)));
           }
         }
         if (p.info.type == ParamType::kIntList) v = ParamValue(ints);
@@ -74,11 +75,11 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
       break;
   }
   if (!v) {
-    throw ConfigError(file, path, line_of(node),
+    throw ConfigError(file, path, tomlread::line_of(node),
                       std::string("expected ") + std::string(article_type(p.info.type)) + ", got " +
-                          std::string(node_type_name(node)));
+                          std::string(tomlread::type_name(node)));
   }
-  if (auto problem = p.problem(*v)) throw ConfigError(file, path, line_of(node), *problem);
+  if (auto problem = p.problem(*v)) throw ConfigError(file, path, tomlread::line_of(node), *problem);
   return *v;
 }
 
@@ -98,73 +99,11 @@ const std::vector<TrainParam>& train_param_defs() {
   return table;
 }
 
-toml::table parse_toml(std::string_view text, const std::string& file) {
-  try {
-    return toml::parse(text, std::string_view(file));
-  } catch (const toml::parse_error& e) {
-    std::string what(e.description());
-    std::replace(what.begin(), what.end(), '\n', ' ');  // the error promise is one line
-    throw ConfigError(file, "", static_cast<int>(e.source().begin.line),
-                      "TOML syntax error: " + what);
-  }
-}
-
-int line_of(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
-int line_of(const toml::key& key) { return static_cast<int>(key.source().begin.line); }
-
-std::string_view node_type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "list";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
-void reject_unknown_keys(const toml::table& t, const std::string& file, const std::string& path,
-                         const std::vector<std::string>& valid,
-                         const std::function<std::string(const std::string&)>& hint) {
-  // toml::table iterates in key order; report the unknown key that comes first in the file.
-  const toml::key* first = nullptr;
-  for (auto&& [k, v] : t) {
-    (void)v;
-    if (std::find(valid.begin(), valid.end(), std::string(k.str())) != valid.end()) continue;
-    if (!first || line_of(k) < line_of(*first)) first = &k;
-  }
-  if (!first) return;
-  const std::string key(first->str());
-  std::vector<std::string> sorted = valid;
-  std::sort(sorted.begin(), sorted.end());
-  std::string msg = "unknown key; ";
-  if (const std::string guess = closest(key, sorted); !guess.empty())
-    msg += "did you mean \"" + guess + "\"? ";
-  if (hint) {
-    if (const std::string h = hint(key); !h.empty()) msg += h + "; ";
-  }
-  msg += "valid keys: " + join(sorted, ", ");
-  throw ConfigError(file, path.empty() ? key : path + "." + key, line_of(*first), msg);
-}
-
-const toml::table* sub_table(const toml::table& root, const std::string& key, const std::string& file) {
-  const toml::node* node = root.get(key);
-  if (!node) return nullptr;
-  if (const auto* t = node->as_table()) return t;
-  throw ConfigError(file, key, line_of(*node),
-                    "expected a table ([" + key + "]), got " + std::string(node_type_name(*node)));
-}
-
 TrainAxes read_train_table(const toml::table& train, const std::string& file, bool single_values) {
   const auto& defs = train_param_defs();
   std::vector<std::string> names;
   for (const auto& d : defs) names.push_back(d.info.name);
-  reject_unknown_keys(train, file, "train", names);
+  tomlread::reject_unknown_keys(train, file, "train", names);
 
   TrainAxes out;
   std::vector<const toml::node*> given(defs.size(), nullptr);
@@ -179,7 +118,7 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
         std::string fix = "add " + p.info.name + " = ";
         fix += p.info.choices.empty() ? std::string("...") : quoted(p.info.choices.front());
         if (!p.info.choices.empty()) fix += " (" + p.info.check + ")";
-        throw ConfigError(file, path, line_of(train), "missing required key; " + fix);
+        throw ConfigError(file, path, tomlread::line_of(train), "missing required key; " + fix);
       }
       axis.push_back(p.default_value);
     } else if (const bool list_type = p.info.type == ParamType::kIntList || p.info.type == ParamType::kStringList;
@@ -187,12 +126,12 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
       axis.push_back(read_value(*node, p, path, file));  // a flat list is one value of a list-typed key
     } else if (const auto* list = node->as_array()) {
       if (single_values) {
-        throw ConfigError(file, path, line_of(*node),
+        throw ConfigError(file, path, tomlread::line_of(*node),
                           "expected " + std::string(article_type(p.info.type)) +
                               ", got a list; a single run takes one value per key");
       }
       if (list->empty()) {
-        throw ConfigError(file, path, line_of(*node),
+        throw ConfigError(file, path, tomlread::line_of(*node),
                           p.info.required ? "empty list; give at least one value"
                                           : "empty list; give at least one value or remove the key "
                                             "to use the default " + p.info.default_text);
@@ -215,7 +154,7 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
     if (used) continue;
     std::vector<std::string> listed;
     for (const auto& m : methods) listed.push_back(std::get<std::string>(m));
-    throw ConfigError(file, "train." + info.name, line_of(*given[i]),
+    throw ConfigError(file, "train." + info.name, tomlread::line_of(*given[i]),
                       "applies only to method " + join(info.methods, ", ") + ", but method is " +
                           join(listed, ", ") + "; remove the key or add one of its methods");
   }
@@ -228,14 +167,14 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
   const bool stack_given = std::any_of(out.axes[layers_at].begin(), out.axes[layers_at].end(),
                                       [](const ParamValue& v) { return !std::get<StringList>(v).empty(); });
   if (stack_given && !custom) {
-    throw ConfigError(file, "train.layers", line_of(*given[layers_at]),
+    throw ConfigError(file, "train.layers", tomlread::line_of(*given[layers_at]),
                       "applies only to model = \"custom\"; remove the key or set model = \"custom\"");
   }
   if (custom) {
     for (const ParamValue& stack : out.axes[layers_at]) {
       if (!std::get<StringList>(stack).empty()) continue;
       const toml::node* at = given[layers_at] ? given[layers_at] : given[index_of("model")];
-      throw ConfigError(file, "train.layers", at ? line_of(*at) : line_of(train),
+      throw ConfigError(file, "train.layers", at ? tomlread::line_of(*at) : tomlread::line_of(train),
                         "model = \"custom\" needs its layers, e.g. layers = [\"dense(300)\", \"relu\", "
                         "\"dense(10)\"]");
     }
@@ -295,7 +234,7 @@ std::string params_help() {
       out << "  " << p.name << "  " << type_name(p.type) << ", "
           << (p.required ? std::string("required") : "default " + p.default_text) << ", "
           << p.check;
-      if (!p.methods.empty()) out << ", only for method " << detail::join(p.methods, ", ");
+      if (!p.methods.empty()) out << ", only for method " << join(p.methods, ", ");
       out << "\n      " << p.description << "\n";
     }
   };

@@ -1,7 +1,6 @@
 #pragma once
-// Private to tb::experiments: the behaviour behind the public parameter table, and the
-// toml++ helpers shared by sweep.cpp and canonical.cpp. toml++ must not leak past src/.
-#include <toml++/toml.h>
+// Private to tb::experiments: the behaviour behind the public parameter table. toml++ must
+// not leak past src/.
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +12,7 @@
 
 #include "ternbench/core/train/train_config.hpp"
 #include "ternbench/experiments/params.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments::detail {
 
@@ -32,9 +32,7 @@ struct TrainParam {
 // Builds the table (params_table.cpp); train_param_defs() holds the one instance.
 std::vector<TrainParam> build_train_table();
 
-// "a, b, c"; the closest candidate within two edits, or ""; a string as TOML quotes it.
-std::string join(const std::vector<std::string>& items, std::string_view sep);
-std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+// A string as TOML quotes it.
 std::string quoted(const std::string& s);
 
 // The table itself, in grid order; train_params() is its ParamInfo column.
@@ -57,22 +55,9 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
 // shortest round-trip doubles that always read back as floats.
 std::string format_toml_value(const ParamValue& value);
 
-// The parse step shared by sweeps and runs: toml::parse_error becomes a ConfigError.
-toml::table parse_toml(std::string_view text, const std::string& file);
-
-int line_of(const toml::node& node);
-int line_of(const toml::key& key);
-
-// Throws ConfigError for the first key (in file order) of t not in valid, suggesting the
-// closest valid key. hint(key) may add where a misplaced key belongs ("" for nothing).
-void reject_unknown_keys(const toml::table& t, const std::string& file, const std::string& path,
-                         const std::vector<std::string>& valid,
-                         const std::function<std::string(const std::string&)>& hint = {});
-
-// The table at key in root, or nullptr if absent; ConfigError if it is not a table.
-const toml::table* sub_table(const toml::table& root, const std::string& key, const std::string& file);
-
-// "integer", "float", "array", ... for error messages.
-std::string_view node_type_name(const toml::node& node);
+// canonical.cpp's name for tomlread::parse until its next edit.
+inline toml::table parse_toml(std::string_view text, const std::string& file) { return tomlread::parse(text, file); }
+using tomlread::reject_unknown_keys;
+using tomlread::sub_table;
 
 }  // namespace ternbench::experiments::detail

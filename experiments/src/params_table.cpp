@@ -14,6 +14,7 @@
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/format.hpp"
 #include "ternbench/core/methods/method.hpp"
 #include "ternbench/core/methods/option.hpp"
 
@@ -231,6 +232,8 @@ void add_method_option(std::vector<TrainParam>& table, const core::MethodOption&
 }
 
 }  // namespace
+
+std::string quoted(const std::string& s) { return format_toml_value(ParamValue(s)); }
 
 std::vector<TrainParam> build_train_table() {
   using TC = core::TrainConfig;

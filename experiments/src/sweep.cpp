@@ -15,6 +15,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments {
 namespace {
@@ -46,23 +47,23 @@ std::optional<std::string> sweep_string(const toml::table& t, const std::string&
   if (!node) return std::nullopt;
   const auto* s = node->as_string();
   if (!s) {
-    throw ConfigError(file, "sweep." + key, detail::line_of(*node),
-                      "expected a string, got " + std::string(detail::node_type_name(*node)));
+    throw ConfigError(file, "sweep." + key, tomlread::line_of(*node),
+                      "expected a string, got " + std::string(tomlread::type_name(*node)));
   }
   if (s->get().empty() && key != "description")
-    throw ConfigError(file, "sweep." + key, detail::line_of(*node), "must not be empty");
+    throw ConfigError(file, "sweep." + key, tomlread::line_of(*node), "must not be empty");
   return s->get();
 }
 
 void read_sweep_table(const toml::table& t, const std::string& file, Sweep& sweep) {
-  detail::reject_unknown_keys(t, file, "sweep", names_of(sweep_params()));
+  tomlread::reject_unknown_keys(t, file, "sweep", names_of(sweep_params()));
   const auto name = sweep_string(t, "name", file);
   if (!name) {
-    throw ConfigError(file, "sweep.name", detail::line_of(t),
+    throw ConfigError(file, "sweep.name", tomlread::line_of(t),
                       "missing required key; add name = \"my-sweep\" (letters, digits, _ . -)");
   }
   if (!valid_name(*name)) {
-    throw ConfigError(file, "sweep.name", detail::line_of(*t.get("name")),
+    throw ConfigError(file, "sweep.name", tomlread::line_of(*t.get("name")),
                       "\"" + *name + "\" may contain only letters, digits, '_', '.' and '-'");
   }
   sweep.name = *name;
@@ -229,7 +230,7 @@ std::optional<std::string> warm_start_problem(const core::TrainConfig& source, c
 }
 
 Sweep parse_sweep(const std::string& text, const std::string& file_name) {
-  const toml::table root = detail::parse_toml(text, file_name);
+  const toml::table root = tomlread::parse(text, file_name);
   const auto train_names = names_of(train_params());
   const auto sweep_names = names_of(sweep_params());
   auto hint = [&](const std::string& key) -> std::string {
@@ -242,17 +243,17 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     if (key == "zip") return "a zip is written [train.zip]";
     return "";
   };
-  detail::reject_unknown_keys(root, file_name, "", {"sweep", "train"}, hint);
+  tomlread::reject_unknown_keys(root, file_name, "", {"sweep", "train"}, hint);
 
   Sweep sweep;
   sweep.file = file_name;
-  const toml::table* meta = detail::sub_table(root, "sweep", file_name);
+  const toml::table* meta = tomlread::sub_table(root, "sweep", file_name);
   if (!meta) {
     throw ConfigError(file_name, "sweep", 0,
                       "missing [sweep] table; add [sweep] with name = \"my-sweep\"");
   }
   read_sweep_table(*meta, file_name, sweep);
-  const toml::table* train = detail::sub_table(root, "train", file_name);
+  const toml::table* train = tomlread::sub_table(root, "train", file_name);
   if (!train) {
     throw ConfigError(file_name, "train", 0,
                       "missing [train] table; add [train] with at least dataset and method");
@@ -260,7 +261,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   std::vector<std::string> train_keys = train_names;
   train_keys.push_back("block");
   train_keys.push_back("zip");
-  detail::reject_unknown_keys(*train, file_name, "train", train_keys);
+  tomlread::reject_unknown_keys(*train, file_name, "train", train_keys);
 
   const toml::node* blocks = train->get("block");
   if (blocks == nullptr) {
@@ -269,7 +270,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
       // The plain grid: [train] is read as it stands.
       Grid grid;
       grid.values = detail::read_train_table(*train, file_name, /*single_values=*/false);
-      grid.line = detail::line_of(*train);
+      grid.line = tomlread::line_of(*train);
       sweep.runs = Expander(grid, file_name).runs();
     } else {
       sweep.runs = Expander(read_grid(text, file_name, std::nullopt), file_name).runs();
@@ -280,14 +281,14 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
 
   const auto* list = blocks->as_array();
   if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
-    throw ConfigError(file_name, "train.block", detail::line_of(*blocks),
-                      "expected [[train.block]] tables, got " + std::string(detail::node_type_name(*blocks)) +
+    throw ConfigError(file_name, "train.block", tomlread::line_of(*blocks),
+                      "expected [[train.block]] tables, got " + std::string(tomlread::type_name(*blocks)) +
                           "; write each block as a [[train.block]] table of keys");
   }
   std::vector<std::string> block_keys = train_names;
   block_keys.push_back("zip");
   for (std::size_t b = 0; b < list->size(); ++b)
-    detail::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
+    tomlread::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
                                 block_keys);
   sweep.blocks = list->size();
   std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs

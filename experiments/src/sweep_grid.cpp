@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments::detail {
 
@@ -35,7 +36,7 @@ struct ZipTable {
 // The keys of a table in file order (toml::table iterates sorted by name).
 std::vector<std::string> keys_in_file_order(const toml::table& t) {
   std::vector<std::pair<int, std::string>> keyed;
-  for (auto&& [k, v] : t) keyed.emplace_back(detail::line_of(v), std::string(k.str()));
+  for (auto&& [k, v] : t) keyed.emplace_back(tomlread::line_of(v), std::string(k.str()));
   std::stable_sort(keyed.begin(), keyed.end());
   std::vector<std::string> keys;
   for (auto& [line, k] : keyed) keys.push_back(std::move(k));
@@ -49,25 +50,25 @@ std::optional<InitFromTable> take_init_from(toml::table& t, const std::string& p
   if (node == nullptr || !node->is_table()) return std::nullopt;
   const toml::table& table = *node->as_table();
   const auto& defs = detail::train_param_defs();
-  detail::reject_unknown_keys(table, file, path, names_of(train_params()));
+  tomlread::reject_unknown_keys(table, file, path, names_of(train_params()));
   if (table.empty()) {
-    throw ConfigError(file, path, detail::line_of(*node),
+    throw ConfigError(file, path, tomlread::line_of(*node),
                       "empty table; give the keys in which the source run differs from this one, e.g. "
                       "init_from = { method = \"fp\" }");
   }
   InitFromTable out;
   out.path = path;
-  out.line = detail::line_of(*node);
+  out.line = tomlread::line_of(*node);
   for (const std::string& key : keys_in_file_order(table)) {
     const toml::node& value = *table.get(key);
     const std::size_t i = param_index(key);
     const ParamType type = defs[i].info.type;
     const bool list_type = type == ParamType::kIntList || type == ParamType::kStringList;
     if (key == "init_from" && value.is_table())
-      throw ConfigError(file, path + "." + key, detail::line_of(value),
+      throw ConfigError(file, path + "." + key, tomlread::line_of(value),
                         "a source given as a table cannot itself take a table; give its init_from as a run key");
     if (value.is_array() && (!list_type || (!value.as_array()->empty() && value.as_array()->get(0)->is_array())))
-      throw ConfigError(file, path + "." + key, detail::line_of(value),
+      throw ConfigError(file, path + "." + key, tomlread::line_of(value),
                         "the source is one run, so each of its keys takes one value, not a list");
     out.overrides.emplace_back(i, detail::read_value(value, defs[i], path + "." + key, file));
   }
@@ -83,9 +84,9 @@ std::vector<ZipTable> zip_tables(toml::table& owner, const std::string& owner_pa
   if (auto* t = node->as_table()) return {{t, path}};
   auto* list = node->as_array();
   if (list == nullptr || list->empty() || !list->is_array_of_tables()) {
-    throw ConfigError(file, path, detail::line_of(*node),
+    throw ConfigError(file, path, tomlread::line_of(*node),
                       "expected a table [" + path + "] or tables [[" + path + "]], got " +
-                          std::string(detail::node_type_name(*node)));
+                          std::string(tomlread::type_name(*node)));
   }
   std::vector<ZipTable> out;
   for (std::size_t i = 0; i < list->size(); ++i)
@@ -97,9 +98,9 @@ std::vector<ZipTable> zip_tables(toml::table& owner, const std::string& owner_pa
 // lr_milestones) takes a list of lists, one list per run.
 void check_zip(const ZipTable& z, const std::string& file) {
   const auto& defs = detail::train_param_defs();
-  detail::reject_unknown_keys(*z.table, file, z.path, names_of(train_params()));
+  tomlread::reject_unknown_keys(*z.table, file, z.path, names_of(train_params()));
   if (z.table->empty()) {
-    throw ConfigError(file, z.path, detail::line_of(*z.table),
+    throw ConfigError(file, z.path, tomlread::line_of(*z.table),
                       "empty zip; give two or more keys with lists of the same length");
   }
   std::string first;
@@ -110,24 +111,24 @@ void check_zip(const ZipTable& z, const std::string& file) {
     const std::string path = z.path + "." + key;
     const auto* list = node.as_array();
     if (list == nullptr) {
-      throw ConfigError(file, path, detail::line_of(node),
-                        "a zip takes a list of values per key, got " + std::string(detail::node_type_name(node)) +
+      throw ConfigError(file, path, tomlread::line_of(node),
+                        "a zip takes a list of values per key, got " + std::string(tomlread::type_name(node)) +
                             "; write " + key + " = [...] or move the key out of the zip");
     }
     if (list->empty())
-      throw ConfigError(file, path, detail::line_of(node), "empty list; a zip needs one value per run");
+      throw ConfigError(file, path, tomlread::line_of(node), "empty list; a zip needs one value per run");
     const ParamType type = defs[param_index(key)].info.type;
     if ((type == ParamType::kIntList || type == ParamType::kStringList) && !list->get(0)->as_array()) {
-      throw ConfigError(file, path, detail::line_of(node),
+      throw ConfigError(file, path, tomlread::line_of(node),
                         "in a zip a list-valued key takes a list of lists, one per run; write " + key +
                             " = [[...], [...]]");
     }
     if (first.empty()) {
       first = key;
       length = list->size();
-      first_line = detail::line_of(node);
+      first_line = tomlread::line_of(node);
     } else if (list->size() != length) {
-      throw ConfigError(file, path, detail::line_of(node),
+      throw ConfigError(file, path, tomlread::line_of(node),
                         "has " + std::to_string(list->size()) + " values but " + first + " (line " +
                             std::to_string(first_line) + ") has " + std::to_string(length) +
                             "; every list of a zip must have the same length");
@@ -166,14 +167,14 @@ void move_into(toml::table& t, const std::string& key, toml::node& node) {
 // The file is parsed again for every grid: nodes are moved out of it into one merged
 // table that read_train_table() checks, and moving keeps their lines.
 Grid read_grid(const std::string& text, const std::string& file, std::optional<std::size_t> block) {
-  toml::table root = detail::parse_toml(text, file);
+  toml::table root = tomlread::parse(text, file);
   toml::table& base = *root.get("train")->as_table();
   std::map<std::string, std::string> where;  // key -> path of the table that gives it
   std::map<std::string, int> line_of_key;
   std::vector<std::vector<std::string>> zip_keys;
   toml::table merged;
   Grid grid;
-  grid.line = detail::line_of(base);
+  grid.line = tomlread::line_of(base);
 
   std::vector<std::pair<toml::table*, std::string>> levels = {{&base, "train"}};
   toml::table* block_table = nullptr;
@@ -181,7 +182,7 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
     auto* list = base.get("block")->as_array();
     block_table = list->get(*block)->as_table();
     levels.emplace_back(block_table, "train.block[" + std::to_string(*block) + "]");
-    grid.line = detail::line_of(*block_table);
+    grid.line = tomlread::line_of(*block_table);
   }
   for (auto& [table, path] : levels) {
     // This level's plain and zipped keys in file order, so a repeated key is reported
@@ -190,7 +191,7 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
     std::vector<std::pair<int, std::string>> plain;
     for (auto&& [k, v] : *table) {
       const std::string key(k.str());
-      if (key != "zip" && key != "block") plain.emplace_back(detail::line_of(v), key);
+      if (key != "zip" && key != "block") plain.emplace_back(tomlread::line_of(v), key);
     }
     std::sort(plain.begin(), plain.end());
     struct Entry { int line; std::string key; std::string path; toml::node* node; bool zipped; std::size_t zip; };
@@ -199,7 +200,7 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
     for (std::size_t z = 0; z < zips.size(); ++z) {
       check_zip(zips[z], file);
       for (auto&& [k, v] : *zips[z].table)
-        entries.push_back({detail::line_of(v), std::string(k.str()), zips[z].path, &v, true, z});
+        entries.push_back({tomlread::line_of(v), std::string(k.str()), zips[z].path, &v, true, z});
     }
     std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
     const std::size_t first_zip = zip_keys.size();

@@ -1,8 +1,6 @@
 // Reads paper specs (experiments/papers/*.toml). The spec is data about reports, so its
-// reader lives with the reports; it follows the sweep reader's rules: unknown keys, wrong
-// types and bad values are errors naming the file, line and key path.
-#include <toml++/toml.h>
-
+// reading lives with the reports; tb::tomlread gives it the sweep file's rules: unknown
+// keys, wrong types and bad values are errors naming the file, line and key path.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,101 +9,12 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/reports/paper.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::reports {
 namespace {
 
-int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
-
-// A table with the keys it was read from, so unknown keys can be reported.
-class Reader {
- public:
-  Reader(const toml::table& t, std::string file, std::string path)
-      : t_(t), file_(std::move(file)), path_(std::move(path)) {}
-
-  [[noreturn]] void fail(const std::string& key, const toml::node* n, const std::string& what) const {
-    throw ConfigError(file_, key_path(key), n ? line_of(*n) : line_of(t_), what);
-  }
-  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-  const std::string& file() const { return file_; }
-  const toml::node* get(const std::string& key) {
-    read_.insert(key);
-    return t_.get(key);
-  }
-
-  std::string text(const std::string& key, bool required, const std::string& fallback = "") {
-    const toml::node* n = get(key);
-    if (!n) {
-      if (required) fail(key, nullptr, "missing key; add `" + key + " = \"...\"`");
-      return fallback;
-    }
-    if (!n->is_string()) fail(key, n, "must be a string");
-    return n->as_string()->get();
-  }
-  double number(const std::string& key, double fallback, bool* present = nullptr) {
-    const toml::node* n = get(key);
-    if (present) *present = n != nullptr;
-    if (!n) return fallback;
-    if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
-    if (!n->is_floating_point()) fail(key, n, "must be a number");
-    return n->as_floating_point()->get();
-  }
-  int integer(const std::string& key, int fallback, int lo) {
-    const toml::node* n = get(key);
-    if (!n) return fallback;
-    if (!n->is_integer()) fail(key, n, "must be an integer");
-    const auto v = n->as_integer()->get();
-    if (v < lo) fail(key, n, "must be >= " + std::to_string(lo));
-    return static_cast<int>(v);
-  }
-  std::string choice(const std::string& key, const std::vector<std::string>& options, const std::string& fallback) {
-    const std::string v = text(key, fallback.empty(), fallback);
-    if (std::find(options.begin(), options.end(), v) == options.end()) {
-      std::string list;
-      for (const auto& o : options) { list += (list.empty() ? "" : ", "); list += o; }
-      fail(key, get(key), "\"" + v + "\" is not one of: " + list);
-    }
-    return v;
-  }
-  std::vector<std::string> strings(const std::string& key) {
-    std::vector<std::string> out;
-    const toml::node* n = get(key);
-    if (!n) return out;
-    const toml::array* a = n->as_array();
-    if (!a) fail(key, n, "must be a list of strings");
-    for (const auto& e : *a) {
-      if (!e.is_string()) fail(key, &e, "must be a list of strings");
-      out.push_back(e.as_string()->get());
-    }
-    return out;
-  }
-  const toml::table* table(const std::string& key) {
-    const toml::node* n = get(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) fail(key, n, "must be a table, e.g. " + key + " = { method = \"fp\" }");
-    return n->as_table();
-  }
-  const toml::array* array_of_tables(const std::string& key) {
-    const toml::node* n = get(key);
-    if (!n) return nullptr;
-    if (!n->is_array_of_tables()) fail(key, n, "must be written as [[" + key_path(key) + "]] sections");
-    return n->as_array();
-  }
-  void reject_unknown() const {
-    for (auto&& [k, v] : t_) {
-      const std::string key(k.str());
-      if (read_.count(key)) continue;
-      std::string valid;
-      for (const auto& r : read_) { valid += (valid.empty() ? "" : ", "); valid += r; }
-      throw ConfigError(file_, key_path(key), line_of(v), "unknown key; valid keys here: " + valid);
-    }
-  }
-
- private:
-  const toml::table& t_;
-  std::string file_, path_;
-  std::set<std::string> read_;
-};
+using tomlread::Reader;
 
 Value scalar(const toml::node& n, const Reader& r, const std::string& key) {
   if (n.is_string()) return Value::of_text(n.as_string()->get());
@@ -259,14 +168,7 @@ ClaimSpec read_claim(const toml::table& t, const std::string& file, const std::s
 }  // namespace
 
 PaperSpec parse_paper_spec(const std::string& text, const std::string& file) {
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string_view(file));
-  } catch (const toml::parse_error& e) {
-    std::string what(e.description());
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    throw ConfigError(file, "", static_cast<int>(e.source().begin.line), "TOML syntax error: " + what);
-  }
+  const toml::table root = tomlread::parse(text, file);
   Reader top(root, file, "");
   const toml::table* paper = top.table("paper");
   if (!paper) throw ConfigError(file, "paper", 1, "missing [paper] table with name, title, sweep");

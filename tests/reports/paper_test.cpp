@@ -257,8 +257,8 @@ TEST(PaperSpecErrors, NameFileLineAndKey) {
   const std::string head = "[paper]\nname = \"x\"\ntitle = \"X\"\nsweep = \"s.toml\"\n";
   EXPECT_EQ(error_of(head), "bad.toml:1: the spec declares nothing; add [[table]] or [[claim]] entries");
   EXPECT_EQ(error_of(head + "swep = 1\n[[claim]]\nid = \"a\"\ntext = \"t\"\nkind = \"value\"\nmetric = \"x\"\n"),
-            "bad.toml:5: paper.swep: unknown key; valid keys here: description, min_seeds, name, smoke_min_seeds, "
-            "smoke_sweep, source, sweep, title");
+            "bad.toml:5: paper.swep: unknown key; did you mean \"sweep\"? valid keys: description, min_seeds, name, "
+            "smoke_min_seeds, smoke_sweep, source, sweep, title");
   EXPECT_EQ(error_of(head + "[[claim]]\nid = \"a\"\ntext = \"t\"\nkind = \"guess\"\nmetric = \"x\"\n"),
             "bad.toml:8: claim[0].kind: \"guess\" is not one of: value, monotone, within, at_least");
   EXPECT_EQ(error_of(head + "[[claim]]\nid = \"a\"\ntext = \"t\"\nkind = \"within\"\nmetric = \"x\"\n"
