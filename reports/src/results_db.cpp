@@ -26,13 +26,14 @@ Value value_of(const storage::SqlValue& v) {
 ResultsDb::ResultsDb(const std::string& path) : path_(path) {
   if (!std::filesystem::exists(path))
     throw StorageError(path + ": no results DB here; run `ternbench run <sweep.toml>` first or pass --db");
+  db_ = std::make_shared<const storage::ReadOnlyDb>(path);
   const Table t = query("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'results'");
   if (t.rows.empty() || t.rows[0][0].number < 1)
     throw StorageError(path + ": not a ternbench results DB (no `results` view); pass the DB that `ternbench run` wrote");
 }
 
 Table ResultsDb::query(const std::string& sql) const {
-  const storage::QueryResult r = storage::run_query(path_, sql);
+  const storage::QueryResult r = db_->query(sql);
   Table t;
   t.columns = r.columns;
   t.rows.reserve(r.rows.size());

@@ -12,6 +12,12 @@
 #include "sqlite_util.hpp"
 
 namespace ternbench::storage {
+
+// What the authorizer refused first, for the message.
+struct Refusal {
+  std::string what;
+};
+
 namespace {
 
 // The SQL on one line (newlines and runs of blanks become one space), as errors quote it.
@@ -128,11 +134,6 @@ std::string describe(int action, const char* a1, const char* a2) {
   }
 }
 
-// What the authorizer refused first, for the message.
-struct Refusal {
-  std::string what;
-};
-
 // Admits what a SELECT needs and nothing else.
 int authorize(void* state, int action, const char* a1, const char* a2, const char* /*db*/,
               const char* /*trigger_or_view*/) {
@@ -237,13 +238,22 @@ QueryResult collect(sqlite3* db, const Prepared& st, std::string_view sql) {
 
 }  // namespace
 
-QueryResult run_query(const std::string& db_path, const std::string& sql, const std::vector<QueryFilter>& filters) {
-  const Snapshot snap(db_path);
-  sqlite3* db = snap.db();
+ReadOnlyDb::ReadOnlyDb(const std::string& path)
+    : snap_(std::make_unique<Snapshot>(path)), refusal_(std::make_unique<Refusal>()) {
   // Installed for the connection's life: SQLite re-prepares a statement after a schema
   // change by another process, and that re-prepare is checked too.
-  Refusal refusal;
-  sqlite3_set_authorizer(db, authorize, &refusal);
+  sqlite3_set_authorizer(snap_->db(), authorize, refusal_.get());
+}
+
+ReadOnlyDb::~ReadOnlyDb() = default;
+
+QueryResult run_query(const std::string& db_path, const std::string& sql, const std::vector<QueryFilter>& filters) {
+  return ReadOnlyDb(db_path).query(sql, filters);
+}
+
+QueryResult ReadOnlyDb::query(const std::string& sql, const std::vector<QueryFilter>& filters) const {
+  sqlite3* db = snap_->db();
+  Refusal& refusal = *refusal_;
   std::string_view rest;
   const Prepared first(db, &refusal, sql, &rest);
   if (!only_comments(rest)) fail("only one statement is allowed, found more after the first", sql);

@@ -165,6 +165,21 @@ TEST(Query, OlderDbIsReadThroughAMigratedCopyAndNotModified) {
   EXPECT_EQ(MetricsDb(path, MetricsDb::Mode::kReadOnly).schema_version(), 2);
 }
 
+TEST(Query, ReadOnlyDbOpensOnceForManyQueries) {
+  TmpDir tmp;
+  const std::string path = tmp.file("v2.sqlite");
+  ternbench::testing::load_sql_fixture(path, "results_v2.sql");
+  const ternbench::storage::ReadOnlyDb db(path);
+  // The migrated copy was made when the session opened: the queries no longer need the file.
+  std::filesystem::remove(path);
+  EXPECT_EQ(db.query("SELECT count(*) FROM results").rows.at(0).at(0), SqlValue::of_integer(3));
+  EXPECT_THROW(db.query("DELETE FROM runs"), QueryError);
+  // A refusal does not stick to the session.
+  const QueryResult r = db.query("SELECT run_key FROM results WHERE status = 'done'");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0][0], SqlValue::of_text("5b0e8d0c2a91f7e3"));
+}
+
 TEST(Query, MissingDbIsAStorageErrorAndNotCreated) {
   TmpDir tmp;
   const std::string path = tmp.file("missing.sqlite");

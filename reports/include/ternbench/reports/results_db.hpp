@@ -1,11 +1,13 @@
 #pragma once
 // Read-only access to a results DB through its views (`results`, `run_epochs`), by storage's
 // read-only query path (storage/query.hpp): reports never write to the DB, and a DB of an
-// older schema is read through a migrated temporary copy.
+// older schema is read through a temporary copy, migrated once for all of a report's queries.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ternbench/reports/runs.hpp"
+#include "ternbench/storage/query.hpp"
 
 namespace ternbench::reports {
 
@@ -43,6 +45,7 @@ class ResultsDb {
 
  private:
   std::string path_;
+  std::shared_ptr<const storage::ReadOnlyDb> db_;  // shared by copies
 };
 
 }  // namespace ternbench::reports

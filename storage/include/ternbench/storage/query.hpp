@@ -2,6 +2,7 @@
 // Read-only SQL over a results DB, for `ternbench query`/`export` and for reports. The DB is
 // opened with SQLITE_OPEN_READONLY and an authorizer admits only reading statements; a DB
 // of an older schema version is read through a migrated temporary copy, never modified.
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,9 +30,31 @@ struct QueryFilter {
   std::string value;
 };
 
-// Runs one SELECT (or read-only PRAGMA such as table_info). With filters the statement
-// becomes `SELECT * FROM (<sql>) WHERE "col1" = ?1 AND ...`. Throws QueryError for bad or
-// refused SQL, StorageError for a DB that cannot be opened.
+class Snapshot;
+struct Refusal;
+
+// One read-only connection for many queries: a report's dozens of queries open the DB (or
+// migrate the temporary copy of an older one) once, not once each.
+class ReadOnlyDb {
+ public:
+  // Throws StorageError for a DB that cannot be opened, is not a ternbench DB or is newer
+  // than this binary.
+  explicit ReadOnlyDb(const std::string& path);
+  ~ReadOnlyDb();
+  ReadOnlyDb(const ReadOnlyDb&) = delete;
+  ReadOnlyDb& operator=(const ReadOnlyDb&) = delete;
+
+  // Runs one SELECT (or read-only PRAGMA such as table_info). With filters the statement
+  // becomes `SELECT * FROM (<sql>) WHERE "col1" = ?1 AND ...`. Throws QueryError for bad or
+  // refused SQL.
+  QueryResult query(const std::string& sql, const std::vector<QueryFilter>& filters = {}) const;
+
+ private:
+  std::unique_ptr<Snapshot> snap_;
+  std::unique_ptr<Refusal> refusal_;  // what the authorizer refused first
+};
+
+// ReadOnlyDb(db_path).query(sql, filters), for a single query.
 QueryResult run_query(const std::string& db_path, const std::string& sql,
                       const std::vector<QueryFilter>& filters = {});
 
