@@ -1,10 +1,11 @@
 // Canonical TOML of one run and its run key. The text is what the results database stores
 // and what workers receive, so it must be a pure function of the run's settings: sorted
-// keys, every applicable default written out, one spelling per value.
+// keys, every applicable default written out (but the keys added after runs were trained,
+// at their default), one spelling per value. The stored text (runs.config_json) has those
+// keys too.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <utility>
 
 #include "params_internal.hpp"
 #include "ternbench/base/error.hpp"
@@ -84,7 +85,15 @@ RunSpec make_run(const core::TrainConfig& cfg) {
     throw ConfigError(file, "train.method", 0, *problem);
 
   RunSpec run;
-  std::vector<std::pair<std::string, std::string>> lines;
+  // Each line, and whether the canonical text has it: a key added after runs were trained
+  // is left out at its default, so that those runs keep their keys. The stored text has all.
+  struct Line {
+    std::string key, value;
+    bool canonical;
+    bool operator<(const Line& o) const { return key < o.key; }
+  };
+  const detail::ParamValue no_text = std::string();
+  std::vector<Line> lines;
   for (const auto& p : defs) {
     if (!applies_to(p.info, cfg.method)) continue;  // stays at its default in run.train
     // A named model ignores `layers`; a stack left in cfg (a grid crossing "mlp" with
@@ -93,12 +102,19 @@ RunSpec make_run(const core::TrainConfig& cfg) {
     const detail::ParamValue v = ignored_stack ? p.default_value : p.get(cfg);
     if (auto problem = p.problem(v)) throw ConfigError(file, "train." + p.info.name, 0, *problem);
     p.set(run.train, v);
-    if (p.info.omitted_at_default && v == p.default_value) continue;
-    lines.emplace_back(p.info.name, detail::format_toml_value(v));
+    const bool at_omitted_default = p.info.omitted_at_default && v == p.default_value;
+    // A default of "" means "none" (init_from: no warm start): not stored either, as the
+    // DB's runs.init_from is NULL then.
+    if (at_omitted_default && v == no_text) continue;
+    lines.push_back({p.info.name, detail::format_toml_value(v), !at_omitted_default});
   }
   std::sort(lines.begin(), lines.end());
-  run.canonical_toml = "[train]\n";
-  for (const auto& [key, value] : lines) run.canonical_toml += key + " = " + value + "\n";
+  run.canonical_toml = run.stored_toml = "[train]\n";
+  for (const Line& l : lines) {
+    const std::string text = l.key + " = " + l.value + "\n";
+    if (l.canonical) run.canonical_toml += text;
+    run.stored_toml += text;
+  }
   run.run_key = sha256_hex(run.canonical_toml).substr(0, 16);
   return run;
 }

@@ -39,10 +39,10 @@ void put_node(std::string& out, const toml::node& n) {
 
 }  // namespace
 
-std::string config_json(const std::string& canonical_toml) {
+std::string config_json(const std::string& run_toml) {
   toml::table doc;
   try {
-    doc = toml::parse(std::string_view(canonical_toml), std::string_view("<config>"));
+    doc = toml::parse(std::string_view(run_toml), std::string_view("<config>"));
   } catch (const toml::parse_error& e) {
     throw ConfigError("<config>", "", static_cast<int>(e.source().begin.line), std::string(e.description()));
   }

@@ -201,7 +201,9 @@ RunResult RunExecutor::execute(const WorkItem& w,
       throw Error("run " + w.run_key + ": config hashes to " + spec.run_key +
                   " on this rank; every rank must run the same ternbench binary");
     cfg = spec.train;
-    r.config_json = experiments::config_json(w.canonical_toml);
+    // Every key of the method, the ones canonical_toml leaves out at their default too, so
+    // that the results view needs no method's defaults.
+    r.config_json = experiments::config_json(spec.stored_toml);
     r.dataset = cfg.dataset;
     r.model = cfg.model;
     r.method = cfg.method;

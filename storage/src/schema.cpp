@@ -1,5 +1,6 @@
 #include "schema.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -282,6 +283,22 @@ constexpr std::string_view kMigrateV5ToV6 = R"sql(
 ALTER TABLE epoch_layers ADD COLUMN codes_changed REAL;
 )sql";
 
+// Version 7: runs.config_json holds every key of its run's method. Until version 6 it was
+// made from the canonical config, which leaves out a key added after runs were trained while
+// it is at its default (so that those runs keep their keys), and the results view supplied
+// the default by naming the method. Rows written before get the missing keys; json_insert
+// adds only a key that is absent, and a config_json that is NULL or not valid JSON is left
+// as it is. A migration is history: these are the keys a version-6 DB could have left out,
+// with the defaults they had, not what the method files say today.
+struct OmittedDefaults {
+  std::string_view method;
+  std::string_view paths_and_values;  // json_insert's arguments after the JSON
+};
+constexpr OmittedDefaults kMigrateV6ToV7[] = {
+    {"sca", "'$.sca_theta_lr_scale', 1.0, '$.sca_lambda_final', 0.0"},
+    {"fp", "'$.fp_init_std', 0.0"},
+};
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -309,11 +326,9 @@ SELECT
   json_extract(r.config_json, '$.sca_init_std') AS sca_init_std,
   json_extract(r.config_json, '$.sca_wdr') AS sca_wdr,
   json_extract(r.config_json, '$.sca_lambda_warmup_epochs') AS sca_lambda_warmup_epochs,
-  coalesce(json_extract(r.config_json, '$.sca_theta_lr_scale'), CASE WHEN r.method = 'sca' THEN 1.0 END)
-    AS sca_theta_lr_scale,
-  coalesce(json_extract(r.config_json, '$.sca_lambda_final'), CASE WHEN r.method = 'sca' THEN 0.0 END)
-    AS sca_lambda_final,
-  coalesce(json_extract(r.config_json, '$.fp_init_std'), CASE WHEN r.method = 'fp' THEN 0.0 END) AS fp_init_std,
+  json_extract(r.config_json, '$.sca_theta_lr_scale') AS sca_theta_lr_scale,
+  json_extract(r.config_json, '$.sca_lambda_final') AS sca_lambda_final,
+  json_extract(r.config_json, '$.fp_init_std') AS fp_init_std,
   json_extract(r.config_json, '$.faraone_lambda2') AS faraone_lambda2,
   json_extract(r.config_json, '$.faraone_lambdaq') AS faraone_lambdaq,
   json_extract(r.config_json, '$.faraone_target_sparsity') AS faraone_target_sparsity,
@@ -400,6 +415,83 @@ void rename_mnist_subset_runs(sqlite3* db, const std::string& path) {
   }
 }
 
+// The members of a JSON object's text, each as its key and its value exactly as written
+// (quotes and escapes kept), in the text's order. `json` is an object that json_valid accepts.
+std::vector<std::pair<std::string_view, std::string_view>> object_members(std::string_view json) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t i = json.find('{') + 1;
+  auto skip_spaces = [&] {
+    while (i < json.size() && is_space(json[i])) ++i;
+  };
+  auto past_string = [&](std::size_t quote) {  // the index after the string opened at quote
+    std::size_t k = quote + 1;
+    while (k < json.size() && json[k] != '"') k += json[k] == '\\' ? 2 : 1;
+    return k + 1;
+  };
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (skip_spaces(); i < json.size() && json[i] == '"'; skip_spaces()) {
+    const std::size_t key_end = past_string(i);
+    const std::string_view key = json.substr(i, key_end - i);
+    i = key_end;
+    skip_spaces();
+    ++i;  // ':'
+    skip_spaces();
+    const std::size_t value_begin = i;
+    for (int depth = 0; i < json.size(); ++i) {
+      const char c = json[i];
+      if (c == '"') {
+        i = past_string(i) - 1;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if ((c == ']' || c == '}') && depth-- == 0) {
+        break;
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+    }
+    std::size_t value_end = i;
+    while (value_end > value_begin && is_space(json[value_end - 1])) --value_end;
+    out.emplace_back(key, json.substr(value_begin, value_end - value_begin));
+    if (i < json.size() && json[i] == ',') ++i;
+  }
+  return out;
+}
+
+// Version 7's backfill. json_insert appends a key; the row then gets its members sorted by
+// key, the order a config_json written now has, so that `ternbench merge` finds a run
+// trained before version 7 identical to the same run trained after.
+void add_omitted_defaults(sqlite3* db, const std::string& path) {
+  for (const OmittedDefaults& d : kMigrateV6ToV7) {
+    std::vector<std::pair<std::string, std::string>> rows;  // run_key, new config_json
+    {
+      std::string sql = "SELECT run_key, config_json, json_insert(config_json, ";
+      sql.append(d.paths_and_values).append(") FROM runs WHERE method = ?1 AND json_valid(config_json)");
+      sqlite::Statement st(db, path, sql);
+      st.bind(1, d.method);
+      while (st.step()) {
+        const std::string before = st.text(1), after = st.text(2);
+        if (after == before) continue;  // had every key
+        auto members = object_members(after);
+        auto unquoted = [](std::string_view key) { return key.substr(1, key.size() - 2); };
+        std::stable_sort(members.begin(), members.end(),
+                         [&](const auto& a, const auto& b) { return unquoted(a.first) < unquoted(b.first); });
+        std::string sorted = "{";
+        for (const auto& [key, value] : members) {
+          if (sorted.size() > 1) sorted += ',';
+          sorted.append(key).append(":").append(value);
+        }
+        rows.emplace_back(st.text(0), sorted + "}");
+      }
+    }
+    for (const auto& [run_key, json] : rows) {
+      sqlite::Statement up(db, path, "UPDATE runs SET config_json = ?2 WHERE run_key = ?1");
+      up.bind(1, run_key);
+      up.bind(2, json);
+      up.run();
+    }
+  }
+}
+
 }  // namespace
 
 void migrate(sqlite3* db, const std::string& path, int from_version) {
@@ -415,6 +507,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
     rename_mnist_subset_runs(db, path);
   }
   if (from_version < 6) sqlite::exec(db, path, kMigrateV5ToV6);
+  if (from_version < 7) add_omitted_defaults(db, path);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
@@ -234,6 +235,47 @@ TEST(Params, ALateKeyAwayFromItsDefaultIsWrittenAndMakesAnotherRun) {
   EXPECT_NE(scaled.run_key, base.run_key);
   c.sca_theta_lr_scale = 1;  // the default again: the first run's key
   EXPECT_EQ(ex::make_run(c).run_key, base.run_key);
+}
+
+// The stored text (runs.config_json) has every key of the method: the canonical text plus the
+// keys it leaves out at their default, in the same order and spelling. The canonical text and
+// so the run key do not change; init_from, whose default "" means no warm start, stays out.
+TEST(Canonical, StoredTextAddsTheKeysTheCanonicalTextLeavesOutAtTheirDefault) {
+  auto without = [](std::string text, const std::vector<std::string>& lines) {
+    for (const std::string& line : lines) {
+      const std::size_t at = text.find(line);
+      EXPECT_NE(at, std::string::npos) << line << " in\n" << text;
+      if (at != std::string::npos) text.erase(at, line.size());
+    }
+    return text;
+  };
+  tb::core::TrainConfig fp;
+  const ex::RunSpec f = ex::make_run(fp);
+  EXPECT_EQ(without(f.stored_toml, {"fp_init_std = 0.0\n"}), f.canonical_toml);
+  EXPECT_LT(f.stored_toml.find("epochs = "), f.stored_toml.find("fp_init_std = "));  // sorted
+  EXPECT_LT(f.stored_toml.find("fp_init_std = "), f.stored_toml.find("layers = "));
+  EXPECT_EQ(f.canonical_toml.find("fp_init_std"), std::string::npos);
+  EXPECT_EQ(f.stored_toml.find("init_from"), std::string::npos);
+  EXPECT_EQ(f.run_key, tb::sha256_hex(f.canonical_toml).substr(0, 16));
+
+  tb::core::TrainConfig sca;
+  sca.method = "sca";
+  const ex::RunSpec s = ex::make_run(sca);
+  EXPECT_EQ(without(s.stored_toml, {"sca_lambda_final = 0.0\n", "sca_theta_lr_scale = 1.0\n"}), s.canonical_toml);
+  EXPECT_EQ(s.canonical_toml.find("sca_lambda_final"), std::string::npos);
+  EXPECT_EQ(s.canonical_toml.find("sca_theta_lr_scale"), std::string::npos);
+  EXPECT_EQ(s.run_key, tb::sha256_hex(s.canonical_toml).substr(0, 16));
+  // A late key away from its default is in both; the other one only in the stored text.
+  sca.sca_theta_lr_scale = 10;
+  sca.init_from = "0123456789abcdef";
+  const ex::RunSpec scaled = ex::make_run(sca);
+  EXPECT_EQ(without(scaled.stored_toml, {"sca_lambda_final = 0.0\n"}), scaled.canonical_toml);
+  EXPECT_NE(scaled.stored_toml.find("\ninit_from = \"0123456789abcdef\"\n"), std::string::npos);
+  EXPECT_NE(scaled.stored_toml.find("\nsca_theta_lr_scale = 10.0\n"), std::string::npos);
+  // Methods without late keys store their canonical text; workers rebuild the same text.
+  EXPECT_EQ(ex::make_run(twn_config()).stored_toml, ex::make_run(twn_config()).canonical_toml);
+  EXPECT_EQ(ex::parse_run(s.canonical_toml).stored_toml, s.stored_toml);
+  EXPECT_EQ(ex::parse_run(scaled.canonical_toml).stored_toml, scaled.stored_toml);
 }
 
 TEST(Params, MethodOnlyKeysAndChoicesAreListed) {

@@ -358,9 +358,10 @@ TEST(MetricsDb, DeletingARunCascadesToEpochsAndLayers) {
 TEST(MetricsDb, NewerSchemaVersionIsRefused) {
   TmpDir tmp;
   const std::string path = tmp.file("study.sqlite");
-  { MetricsDb(path).exec("PRAGMA user_version = 7"); }
-  const std::string want = path + ": results DB has schema version 7, this ternbench reads up to " + std::to_string(MetricsDb::kSchemaVersion) + "; "
-                                  "use a newer ternbench";
+  const std::string newer = std::to_string(MetricsDb::kSchemaVersion + 1);
+  { MetricsDb(path).exec("PRAGMA user_version = " + newer); }
+  const std::string want = path + ": results DB has schema version " + newer + ", this ternbench reads up to " +
+                           std::to_string(MetricsDb::kSchemaVersion) + "; use a newer ternbench";
   EXPECT_EQ(storage_error_of([&] { MetricsDb db(path); }), want);
   EXPECT_EQ(storage_error_of([&] { MetricsDb db(path, MetricsDb::Mode::kReadOnly); }), want);
 }

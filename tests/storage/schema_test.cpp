@@ -1,6 +1,6 @@
 // Schema versions 3 and 4: migrations from versions 1 and 2 keep every row, the views
 // answer, and the new record fields round-trip exactly (epoch_layers_test.cpp: version 4's
-// table and the migration from version 3).
+// table and the migration from version 3). Versions 5 and 7: the changes of existing rows.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "results_fixtures.hpp"
 #include "support/tmp_dir.hpp"
@@ -337,7 +338,7 @@ TEST(Schema, VersionFiveRenamesTheMnistSubsetRunsAndRekeysThem) {
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->dataset, "mnist-10k");
     EXPECT_EQ(r->config_toml, new_config);
-    EXPECT_EQ(r->config_json, "{\"dataset\":\"mnist-10k\",\"seed\":3}");
+    EXPECT_EQ(r->config_json, "{\"dataset\":\"mnist-10k\",\"fp_init_std\":0.0,\"seed\":3}");  // and version 7's key
     EXPECT_EQ(r->data_sha256, "");  // unknown: recorded before fingerprints
     ASSERT_EQ(db.epochs(new_key).size(), 1u);
     EXPECT_EQ(db.epochs(new_key)[0].test_acc, 0.5);
@@ -361,4 +362,77 @@ TEST(Schema, BlockedStatusAndTheWarmStartColumnsRoundTrip) {
   EXPECT_EQ(back->status, "blocked");
   EXPECT_EQ(back->init_from, "0123456789abcdef");
   EXPECT_EQ(back->data_sha256, std::string(64, 'a'));
+}
+
+// Schema 7: config_json holds every key of the run's method. A version-6 DB left out the keys
+// added after runs were trained while they were at their default; the migration adds them,
+// in the key order a config_json written now has, and the results view reads them as any
+// other key. Rows without a valid config_json are left as they were.
+TEST(Schema, VersionSevenAddsTheDefaultsAVersionSixRowLeftOut) {
+  TmpDir tmp;
+  const std::string path = tmp.file("v6.sqlite");
+  const std::string sca_json = "{\"dataset\":\"mnist\",\"method\":\"sca\",\"sca_alpha\":0.5,\"seed\":1}";
+  const std::string sca_set_json =
+      "{\"method\":\"sca\",\"sca_lambda_final\":0.3,\"sca_theta_lr_scale\":10.0,\"seed\":1}";
+  const std::string fp_json =
+      "{\"dataset\":\"mnist\",\"layers\":[\"conv(8, kernel=3)\",\"dense(10)\"],\"lr\":0.30000000000000004,"
+      "\"method\":\"fp\",\"seed\":1,\"weight_decay\":1e-05}";
+  const std::string twn_json = "{\"method\":\"twn\",\"seed\":1}";
+  {
+    // Tables of versions 6 and 7 are the same: a version-7 DB set back to version 6 is a
+    // version-6 DB.
+    MetricsDb db(path);
+    auto add = [&](const std::string& key, const std::string& method, const std::string& json) {
+      RunRecord r = full_run(key, method);
+      r.config_json = json;
+      db.start_run(r);
+    };
+    add("sca", "sca", sca_json);
+    add("sca_set", "sca", sca_set_json);
+    add("fp", "fp", fp_json);
+    add("twn", "twn", twn_json);
+    add("fp_null", "fp", "");
+    add("fp_bad", "fp", "{\"seed\":1}");
+    add("fp_array", "fp", "[1,2]");
+    // Written past the CHECK that refuses it, as a DB edited by hand could hold it.
+    db.exec("PRAGMA ignore_check_constraints = ON; "
+            "UPDATE runs SET config_json = '{\"seed\":1' WHERE run_key = 'fp_bad'; "
+            "PRAGMA ignore_check_constraints = OFF; PRAGMA user_version = 6");
+  }
+  const std::string sca_want =
+      "{\"dataset\":\"mnist\",\"method\":\"sca\",\"sca_alpha\":0.5,\"sca_lambda_final\":0.0,"
+      "\"sca_theta_lr_scale\":1.0,\"seed\":1}";
+  const std::string fp_want =
+      "{\"dataset\":\"mnist\",\"fp_init_std\":0.0,\"layers\":[\"conv(8, kernel=3)\",\"dense(10)\"],"
+      "\"lr\":0.30000000000000004,\"method\":\"fp\",\"seed\":1,\"weight_decay\":1e-05}";
+  // A reader migrates a copy and sees the defaults; the file stays at version 6.
+  const std::string before = ternbench::testing::db_hash(path);
+  EXPECT_EQ(one(path, "SELECT sca_theta_lr_scale FROM results WHERE run_key = 'sca'"), SqlValue::of_real(1.0));
+  EXPECT_EQ(ternbench::testing::db_hash(path), before);
+  {
+    MetricsDb db(path);
+    EXPECT_EQ(db.schema_version(), MetricsDb::kSchemaVersion);
+    EXPECT_EQ(db.run("sca")->config_json, sca_want);
+    EXPECT_EQ(db.run("sca_set")->config_json, sca_set_json);  // had both keys: untouched
+    EXPECT_EQ(db.run("fp")->config_json, fp_want);            // numbers keep their text
+    EXPECT_EQ(db.run("twn")->config_json, twn_json);
+    EXPECT_EQ(db.run("fp_null")->config_json, "");
+    EXPECT_EQ(db.run("fp_array")->config_json, "[1,2]");
+  }
+  EXPECT_EQ(one(path, "SELECT config_json FROM runs WHERE run_key = 'fp_bad'"), SqlValue::of_text("{\"seed\":1"));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM runs"), 7);
+  const std::string view = "SELECT sca_theta_lr_scale, sca_lambda_final, fp_init_std FROM results WHERE run_key = ";
+  auto row = [&](const std::string& key) {
+    const QueryResult r = ternbench::storage::run_query(path, view + "'" + key + "'");
+    EXPECT_EQ(r.rows.size(), 1u) << key;
+    return r.rows.empty() ? std::vector<SqlValue>{} : r.rows[0];
+  };
+  EXPECT_EQ(row("sca"), (std::vector<SqlValue>{SqlValue::of_real(1.0), SqlValue::of_real(0.0), SqlValue::null()}));
+  EXPECT_EQ(row("sca_set"), (std::vector<SqlValue>{SqlValue::of_real(10.0), SqlValue::of_real(0.3), SqlValue::null()}));
+  EXPECT_EQ(row("fp"), (std::vector<SqlValue>{SqlValue::null(), SqlValue::null(), SqlValue::of_real(0.0)}));
+  EXPECT_EQ(row("twn"), (std::vector<SqlValue>{SqlValue::null(), SqlValue::null(), SqlValue::null()}));
+  EXPECT_EQ(row("fp_null"), (std::vector<SqlValue>{SqlValue::null(), SqlValue::null(), SqlValue::null()}));
+  // Opening again runs no migration: the text stays as it is.
+  { MetricsDb db(path); }
+  EXPECT_EQ(one(path, "SELECT config_json FROM runs WHERE run_key = 'fp'"), SqlValue::of_text(fp_want));
 }

@@ -5,9 +5,9 @@
 
 namespace ternbench::experiments {
 
-// The [train] table of a canonical TOML as one JSON object, keys as in the sweep file:
-// {"dataset":"mnist","epochs":10,...}. Throws ConfigError if the text is not a run's
-// canonical TOML.
-std::string config_json(const std::string& canonical_toml);
+// The [train] table of a run's TOML (RunSpec::stored_toml for the DB) as one JSON object,
+// keys as in the sweep file, sorted: {"dataset":"mnist","epochs":10,...}. Throws ConfigError
+// if the text is not a run's TOML.
+std::string config_json(const std::string& run_toml);
 
 }  // namespace ternbench::experiments

@@ -16,6 +16,12 @@ struct RunSpec {
   core::TrainConfig train;
   std::string canonical_toml;  // sorted keys, every default written, only keys the method uses
   std::string run_key;         // first 16 hex digits of SHA-256(canonical_toml)
+  // What the results DB stores as the run's config (runs.config_json): canonical_toml plus
+  // the keys it leaves out at their default (keys added after runs were trained, which stay
+  // out of canonical_toml so those runs keep their keys), so that a query reads every key of
+  // the run's method. Keys whose default is "" (init_from: no warm start) stay out here too,
+  // as runs.init_from is NULL for them. Same sorting and formatting; not hashed.
+  std::string stored_toml;
   // Not a grid point of the file: the source of another run's `init_from = { ... }` table.
   bool implied = false;
 };
@@ -43,8 +49,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name);
 // the key c was made with.
 RunSpec parse_run(const std::string& canonical_toml);
 
-// Builds the canonical form and key of a config. Only the keys cfg.method uses are
-// written (and layers only for model = "custom"); the returned train holds defaults for
+// Builds the canonical form, stored form and key of a config. Only the keys cfg.method uses
+// are written (and layers only for model = "custom"); the returned train holds defaults for
 // the others. Throws ConfigError (file
 // "<config>") for a value a sweep file would be refused for.
 RunSpec make_run(const core::TrainConfig& cfg);

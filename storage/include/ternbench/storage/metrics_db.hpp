@@ -21,7 +21,7 @@ class StatementCache;
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (creating the file and its directory in read-write mode) and migrates to
