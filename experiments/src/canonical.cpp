@@ -11,6 +11,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
 #include "ternbench/experiments/sweep.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments {
 namespace detail {
@@ -121,9 +122,9 @@ RunSpec make_run(const core::TrainConfig& cfg) {
 
 RunSpec parse_run(const std::string& canonical_toml) {
   const std::string file = "<run>";
-  const toml::table root = detail::parse_toml(canonical_toml, file);
-  detail::reject_unknown_keys(root, file, "", {"train"});
-  const toml::table* train = detail::sub_table(root, "train", file);
+  const toml::table root = tomlread::parse(canonical_toml, file);
+  tomlread::reject_unknown_keys(root, file, "", {"train"});
+  const toml::table* train = tomlread::sub_table(root, "train", file);
   if (!train) throw ConfigError(file, "train", 0, "missing [train] table");
   const detail::TrainAxes axes = detail::read_train_table(*train, file, /*single_values=*/true);
   core::TrainConfig cfg;

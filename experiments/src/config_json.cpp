@@ -1,10 +1,10 @@
 #include "ternbench/experiments/config_json.hpp"
 
 #include <charconv>
-#include <toml++/toml.h>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/json.hpp"
+#include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments {
 namespace {
@@ -40,12 +40,7 @@ void put_node(std::string& out, const toml::node& n) {
 }  // namespace
 
 std::string config_json(const std::string& run_toml) {
-  toml::table doc;
-  try {
-    doc = toml::parse(std::string_view(run_toml), std::string_view("<config>"));
-  } catch (const toml::parse_error& e) {
-    throw ConfigError("<config>", "", static_cast<int>(e.source().begin.line), std::string(e.description()));
-  }
+  const toml::table doc = tomlread::parse(run_toml, "<config>");
   const toml::table* train = doc["train"].as_table();
   if (train == nullptr) throw ConfigError("<config>", "train", 0, "a run's config has a [train] table");
   std::string out = "{";

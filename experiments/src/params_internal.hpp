@@ -55,9 +55,4 @@ ParamValue read_value(const toml::node& node, const TrainParam& p, const std::st
 // shortest round-trip doubles that always read back as floats.
 std::string format_toml_value(const ParamValue& value);
 
-// canonical.cpp's name for tomlread::parse until its next edit.
-inline toml::table parse_toml(std::string_view text, const std::string& file) { return tomlread::parse(text, file); }
-using tomlread::reject_unknown_keys;
-using tomlread::sub_table;
-
 }  // namespace ternbench::experiments::detail
