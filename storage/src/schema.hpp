@@ -13,4 +13,10 @@ namespace ternbench::storage::schema {
 // rebuilding a parent table with them on would cascade-delete its children.
 void migrate(sqlite3* db, const std::string& path, int from_version);
 
+// Steps of migrate() written in C++ (schema_data.cpp), each inside its caller's transaction.
+// Version 5: the 10,000-image "mnist" runs become "mnist-10k", with their run keys rehashed.
+void rename_mnist_subset_runs(sqlite3* db, const std::string& path);
+// Version 7: config_json gains the keys a version-6 row could leave out at their default.
+void add_omitted_defaults(sqlite3* db, const std::string& path);
+
 }  // namespace ternbench::storage::schema
