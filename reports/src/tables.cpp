@@ -51,6 +51,15 @@ TextTable method_table(const Report& r, const DatasetSection& s, const Style& st
   col("bits/weight", true);
   col("size", true);
   col("vs fp32", true);
+  // Measured by `ternbench infer --engine ternary --db` (docs/inference.md): shown when a cell
+  // of the section has a measurement.
+  bool measured = false;
+  for (std::size_t i : s.cells) measured = measured || r.cells[i].stat("infer_speedup_b1") != nullptr;
+  if (measured) {
+    col("engine speed-up, batch 1", true);
+    col("engine speed-up, batch 64", true);
+    col("engine memory vs fp32", true);
+  }
   col("cell", false);
   for (std::size_t i : s.cells) {
     const Cell& c = r.cells[i];
@@ -71,6 +80,12 @@ TextTable method_table(const Report& r, const DatasetSection& s, const Style& st
     row.push_back(bits ? st.escape(human_bits(bits->mean) + " (" + natural_encoding(c.method) + ")") : st.missing);
     const SeedStats* ratio = c.stat("natural_ratio");
     row.push_back(ratio ? fixed(ratio->mean, 1) + st.times : st.missing);
+    if (measured) {
+      for (const char* m : {"infer_speedup_b1", "infer_speedup_b64", "infer_memory_ratio"}) {
+        const SeedStats* x = c.stat(m);
+        row.push_back(x ? fixed(x->mean, 2) + st.times : st.missing);
+      }
+    }
     row.push_back(c.id);
     t.rows.push_back(std::move(row));
     t.cells.push_back(&c);

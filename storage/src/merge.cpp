@@ -28,6 +28,11 @@ const std::set<std::string> kProvenanceRunColumns = {
     "sweep", "weights_path", "git_commit", "git_dirty", "host", "rank", "threads", "started_at",
     "finished_at", "train_seconds", "attempts", "slurm_job_id", "slurm_restart_count", "versions"};
 const std::set<std::string> kTimingEpochColumns = {"seconds"};
+// An inference measurement is timing on some host: two copies of a run may hold different
+// ones, and the preferred copy's is kept.
+const std::set<std::string> kInferenceMeasurement = {
+    "threads", "n_test", "predictions_identical", "test_acc", "latency_us", "float_latency_us", "throughput",
+    "float_throughput", "bytes", "float32_bytes", "host", "git_commit", "measured_at"};
 
 // A run-keyed table: its columns (run_key first) and the columns that identify a row of a run.
 struct ChildTable {
@@ -39,7 +44,7 @@ struct ChildTable {
 
 struct Layout {
   std::vector<std::string> run_columns;
-  std::vector<ChildTable> children;  // epochs, epoch_layers, layers, stages
+  std::vector<ChildTable> children;  // epochs, epoch_layers, layers, stages, inference
 };
 
 // One run as one input holds it.
@@ -56,7 +61,8 @@ Layout make_layout() {
   l.children = {{"epochs", {"stage", "epoch"}, &kTimingEpochColumns, {}},
                 {"epoch_layers", {"stage", "epoch", "layer"}, &kNothing, {}},
                 {"layers", {"layer"}, &kNothing, {}},
-                {"stages", {"stage"}, &kNothing, {}}};
+                {"stages", {"stage"}, &kNothing, {}},
+                {"inference", {"engine"}, &kInferenceMeasurement, {}}};
   return l;
 }
 

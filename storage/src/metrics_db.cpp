@@ -284,6 +284,28 @@ std::optional<RunRecord> MetricsDb::run(const std::string& run_key) const {
   return run_rows::read(st);
 }
 
+void MetricsDb::record_inference(const InferenceRecord& i) {
+  if (!run(i.run_key)) throw StorageError(path_ + ": no run " + i.run_key + " to record an inference measurement for");
+  WriteScope scope(db_, *stmts_);
+  static const std::string sql =
+      record_sql::insert<InferenceColumns, InferenceRecord>("INSERT OR REPLACE", "inference");
+  Statement st(*stmts_, sql);
+  record_sql::bind<InferenceColumns>(st, i);
+  st.run();
+  scope.commit();
+}
+
+std::optional<InferenceRecord> MetricsDb::inference(const std::string& run_key) const {
+  Statement st(db_, path_,
+               "SELECT " + record_sql::names<InferenceColumns, InferenceRecord>() +
+                   " FROM inference WHERE run_key = ?1");
+  st.bind(1, run_key);
+  if (!st.step()) return std::nullopt;
+  InferenceRecord i;
+  record_sql::read<InferenceColumns>(st, i);
+  return i;
+}
+
 std::vector<RunRecord> MetricsDb::runs(const std::string& where_status) const {
   std::string sql = "SELECT " + run_rows::column_list() + " FROM runs";
   if (!where_status.empty()) sql += " WHERE status = ?1";

@@ -279,6 +279,26 @@ constexpr std::string_view kMigrateV5ToV6 = R"sql(
 ALTER TABLE epoch_layers ADD COLUMN codes_changed REAL;
 )sql";
 
+// Version 8: measurements of finished runs by the ternary inference engine.
+constexpr std::string_view kMigrateV7ToV8 = R"sql(
+CREATE TABLE inference(
+  run_key TEXT PRIMARY KEY REFERENCES runs(run_key) ON DELETE CASCADE,
+  engine TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  n_test INTEGER NOT NULL,
+  predictions_identical INTEGER NOT NULL,
+  test_acc REAL,
+  latency_us REAL,
+  float_latency_us REAL,
+  throughput REAL,
+  float_throughput REAL,
+  bytes INTEGER NOT NULL,
+  float32_bytes INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  git_commit TEXT NOT NULL,
+  measured_at TEXT NOT NULL);
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -326,8 +346,12 @@ SELECT
   r.size_fp32_bits / r.size_bitmap_bits AS ratio_bitmap,
   r.size_fp32_bits / r.size_relative_index_bits AS ratio_relative_index,
   r.train_seconds, r.attempts, r.git_commit, r.git_dirty, r.host, r.started_at, r.finished_at,
-  r.weights_path, r.error, r.init_from, r.data_sha256
-FROM runs r;
+  r.weights_path, r.error, r.init_from, r.data_sha256,
+  i.threads AS infer_threads,
+  i.float_latency_us / i.latency_us AS infer_speedup_b1,
+  i.throughput / i.float_throughput AS infer_speedup_b64,
+  CAST(i.float32_bytes AS REAL) / i.bytes AS infer_memory_ratio
+FROM runs r LEFT JOIN inference i ON i.run_key = r.run_key;
 CREATE VIEW run_epochs AS
 SELECT
   e.run_key, r.sweep, r.dataset, r.model, r.method, r.seed,
@@ -374,6 +398,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
   }
   if (from_version < 6) sqlite::exec(db, path, kMigrateV5ToV6);
   if (from_version < 7) add_omitted_defaults(db, path);
+  if (from_version < 8) sqlite::exec(db, path, kMigrateV7ToV8);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

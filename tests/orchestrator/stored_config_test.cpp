@@ -81,7 +81,8 @@ TEST(StoredConfig, VersionSevenGivesAnOlderRowTheTextANewRowHas) {
       r.config_json = ex::config_json(spec.canonical_toml);
       db.start_run(r);
     }
-    db.exec("PRAGMA user_version = 6");  // the tables of versions 6 and 7 are the same
+    // The tables of version 6 are those of version 8 without `inference`.
+    db.exec("DROP TABLE inference; PRAGMA user_version = 6");
   }
   MetricsDb db(path);
   for (const ex::RunSpec& spec : specs) {

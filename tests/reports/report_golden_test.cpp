@@ -157,6 +157,34 @@ TEST(ReportMarks, TooFewSeedsAndIncompleteCells) {
   EXPECT_EQ(charts.at(0).notes.back(), "1 cell with unfinished runs not drawn (see the table).");
 }
 
+TEST(ReportInference, EngineColumnsAppearWithAMeasurementAndAverageOverSeeds) {
+  TmpDir tmp;
+  const std::string path = make_fixture_db(tmp);
+  EXPECT_EQ(tr::render_markdown(fixture_report(path), "").find("engine speed-up"), std::string::npos);
+  {
+    ternbench::storage::MetricsDb db(path);
+    for (const auto& [key, b1] : {std::pair{"twn-s1", 2.0}, std::pair{"twn-s2", 4.0}}) {
+      ternbench::storage::InferenceRecord i;
+      i.run_key = key;
+      i.latency_us = 10;
+      i.float_latency_us = 10 * b1;
+      i.throughput = 500;
+      i.float_throughput = 100;
+      i.bytes = 100;
+      i.float32_bytes = 1600;
+      i.host = "h";
+      i.git_commit = "c";
+      i.measured_at = "t";
+      db.record_inference(i);
+    }
+  }
+  const std::string md = tr::render_markdown(fixture_report(path), "");
+  EXPECT_NE(md.find("| engine speed-up, batch 1 | engine speed-up, batch 64 | engine memory vs fp32 |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| 3.00× | 5.00× | 16.00× |"), std::string::npos) << md;  // twn, means of two seeds
+  EXPECT_NE(md.find("| – | – | – |"), std::string::npos) << md;  // unmeasured cells
+}
+
 TEST(ReportMarks, RunsTheSweepExpectsButTheDbLacksMakeTheirCellIncomplete) {
   TmpDir tmp;
   const std::string missing_fp = "[train]\ndataset = \"mnist\"\nepochs = 2\nmethod = \"fp\"\nmodel = \"mlp\"\nseed = 4\n";

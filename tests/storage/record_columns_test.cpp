@@ -40,6 +40,7 @@ TEST(RecordColumns, EveryListIsItsTablesColumnsInOrder) {
             (listed<EpochLayerColumns, EpochLayerRecord>({"run_key", "stage", "epoch"})));
   EXPECT_EQ(table_columns(db, "layers"), (listed<LayerColumns, LayerRecord>()));
   EXPECT_EQ(table_columns(db, "stages"), (listed<StageColumns, StageRecord>()));
+  EXPECT_EQ(table_columns(db, "inference"), (listed<InferenceColumns, InferenceRecord>()));
 }
 
 }  // namespace

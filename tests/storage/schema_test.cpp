@@ -364,6 +364,51 @@ TEST(Schema, BlockedStatusAndTheWarmStartColumnsRoundTrip) {
   EXPECT_EQ(back->data_sha256, std::string(64, 'a'));
 }
 
+// Schema 8: the ternary engine's measurement of a run, its ratios in the results view; a
+// new measurement replaces the last, one for an unknown run is refused, and it goes with
+// its run.
+TEST(Schema, InferenceMeasurementsRoundTripAndShowInTheResultsView) {
+  TmpDir tmp;
+  const std::string path = tmp.file("r.sqlite");
+  MetricsDb db(path);
+  db.finish_run(full_run("k1", "twn", 1), {});
+  ternbench::storage::InferenceRecord i;
+  i.run_key = "k1";
+  i.threads = 2;
+  i.n_test = 100;
+  i.predictions_identical = 100;
+  i.test_acc = 0.5;
+  i.latency_us = 20;
+  i.float_latency_us = 50;
+  i.throughput = 3000;
+  i.float_throughput = 1000;
+  i.bytes = 256;
+  i.float32_bytes = 4096;
+  i.host = "h";
+  i.git_commit = "abc";
+  i.measured_at = "2026-12-07T00:00:00Z";
+  db.record_inference(i);
+  i.latency_us = 25;  // measured again
+  db.record_inference(i);
+  const auto back = db.inference("k1");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->latency_us, 25);
+  EXPECT_EQ(back->float32_bytes, 4096);
+  EXPECT_EQ(back->measured_at, "2026-12-07T00:00:00Z");
+  EXPECT_FALSE(db.inference("k2").has_value());
+  const QueryResult r = ternbench::storage::run_query(
+      path, "SELECT infer_threads, infer_speedup_b1, infer_speedup_b64, infer_memory_ratio FROM results");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0][0], SqlValue::of_integer(2));
+  EXPECT_EQ(r.rows[0][1], SqlValue::of_real(2.0));
+  EXPECT_EQ(r.rows[0][2], SqlValue::of_real(3.0));
+  EXPECT_EQ(r.rows[0][3], SqlValue::of_real(16.0));
+  i.run_key = "nope";
+  EXPECT_THROW(db.record_inference(i), StorageError);
+  db.exec("DELETE FROM runs WHERE run_key = 'k1'");
+  EXPECT_EQ(ternbench::storage::run_query(path, "SELECT count(*) FROM inference").rows[0][0], SqlValue::of_integer(0));
+}
+
 // Schema 7: config_json holds every key of the run's method. A version-6 DB left out the keys
 // added after runs were trained while they were at their default; the migration adds them,
 // in the key order a config_json written now has, and the results view reads them as any
@@ -397,7 +442,7 @@ TEST(Schema, VersionSevenAddsTheDefaultsAVersionSixRowLeftOut) {
     // Written past the CHECK that refuses it, as a DB edited by hand could hold it.
     db.exec("PRAGMA ignore_check_constraints = ON; "
             "UPDATE runs SET config_json = '{\"seed\":1' WHERE run_key = 'fp_bad'; "
-            "PRAGMA ignore_check_constraints = OFF; PRAGMA user_version = 6");
+            "PRAGMA ignore_check_constraints = OFF; DROP TABLE inference; PRAGMA user_version = 6");
   }
   const std::string sca_want =
       "{\"dataset\":\"mnist\",\"method\":\"sca\",\"sca_alpha\":0.5,\"sca_lambda_final\":0.0,"

@@ -83,16 +83,20 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
   return model;
 }
 
-Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model) {
-  // The run's thread count: results are bit-identical for a given count, not across counts.
-  Eigen::setNbThreads(cfg.threads);
+Dataset test_split_as_evaluated(const TrainConfig& cfg, const DataSplit& data) {
   Dataset train_subset, test_subset;
   const Dataset& train = limited_subset(data.train, cfg.train_limit, train_subset) ? train_subset : data.train;
   const Dataset& test = limited_subset(data.test, cfg.test_limit, test_subset) ? test_subset : data.test;
-  if (!cfg.normalize) return evaluate(model, test, static_cast<std::int64_t>(test.size()));
+  if (!cfg.normalize) return test;
   const ChannelStats stats = channel_stats(train, static_cast<std::int64_t>(train.size()));
-  const Dataset normalized = normalized_prefix(test, test.size(), stats);
-  return evaluate(model, normalized, static_cast<std::int64_t>(normalized.size()));
+  return normalized_prefix(test, test.size(), stats);
+}
+
+Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model) {
+  // The run's thread count: results are bit-identical for a given count, not across counts.
+  Eigen::setNbThreads(cfg.threads);
+  const Dataset test = test_split_as_evaluated(cfg, data);
+  return evaluate(model, test, static_cast<std::int64_t>(test.size()));
 }
 
 }  // namespace ternbench::core

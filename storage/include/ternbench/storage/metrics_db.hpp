@@ -21,7 +21,7 @@ class StatementCache;
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (creating the file and its directory in read-write mode) and migrates to
@@ -54,6 +54,11 @@ class MetricsDb {
   void finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers);
   void finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers,
                   const std::vector<StageRecord>& stages);
+
+  // A measurement of a run by the ternary inference engine (replaces the run's last one).
+  // Throws StorageError when the DB has no such run.
+  void record_inference(const InferenceRecord& i);
+  std::optional<InferenceRecord> inference(const std::string& run_key) const;
 
   std::vector<RunRecord> runs(const std::string& where_status = "") const;  // "" = all
   std::vector<EpochRecord> epochs(const std::string& run_key) const;  // with their layers

@@ -149,4 +149,26 @@ struct StageColumns {
   }
 };
 
+struct InferenceColumns {
+  template <class R, class F>
+  static void visit(R& i, F&& f) {
+    constexpr Empty kText = Empty::kText;
+    f("run_key", i.run_key, kText);
+    f("engine", i.engine, kText);
+    f("threads", i.threads, kText);
+    f("n_test", i.n_test, kText);
+    f("predictions_identical", i.predictions_identical, kText);
+    f("test_acc", i.test_acc, kText);
+    f("latency_us", i.latency_us, kText);
+    f("float_latency_us", i.float_latency_us, kText);
+    f("throughput", i.throughput, kText);
+    f("float_throughput", i.float_throughput, kText);
+    f("bytes", i.bytes, kText);
+    f("float32_bytes", i.float32_bytes, kText);
+    f("host", i.host, kText);
+    f("git_commit", i.git_commit, kText);
+    f("measured_at", i.measured_at, kText);
+  }
+};
+
 }  // namespace ternbench::storage

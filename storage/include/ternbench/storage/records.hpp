@@ -124,4 +124,20 @@ struct StageRecord {
   double test_loss = kNotRecorded, test_acc = kNotRecorded, sparsity = kNotRecorded;
 };
 
+// One measurement of a finished run's network by the ternary inference engine (schema 8,
+// `ternbench infer --engine ternary --db`, docs/inference.md). A new measurement of the run
+// replaces the last.
+struct InferenceRecord {
+  std::string run_key;
+  std::string engine = "ternary";
+  int threads = 1;
+  std::int64_t n_test = 0;                 // test images evaluated
+  std::int64_t predictions_identical = 0;  // of them, predicted as the float model does
+  double test_acc = kNotRecorded;          // the engine's
+  double latency_us = kNotRecorded, float_latency_us = kNotRecorded;  // one image, batch 1
+  double throughput = kNotRecorded, float_throughput = kNotRecorded;  // images/s at batch 64
+  std::int64_t bytes = 0, float32_bytes = 0;  // resident weights: engine, float32
+  std::string host, git_commit, measured_at;
+};
+
 }  // namespace ternbench::storage

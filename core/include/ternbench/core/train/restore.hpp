@@ -24,6 +24,10 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
 // missing or has another size.
 void load_stored_tensors(Model& model, const std::vector<NamedTensor>& tensors, const std::string& source);
 
+// The test samples evaluate_test_split() evaluates: the test_limit subset, normalized with
+// the statistics of the train_limit subset when cfg.normalize.
+Dataset test_split_as_evaluated(const TrainConfig& cfg, const DataSplit& data);
+
 // Test split evaluation as train() does it: the test_limit subset, normalized with the
 // statistics of the train_limit subset when cfg.normalize, with cfg.threads threads.
 Evaluation evaluate_test_split(const TrainConfig& cfg, const DataSplit& data, Model& model);
