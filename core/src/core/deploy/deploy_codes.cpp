@@ -86,4 +86,36 @@ Mat decode_deployed(std::span<const std::uint8_t> bytes, const std::string& enco
   return q;
 }
 
+namespace {
+
+const std::string* text_attr(const NamedTensor& t, const std::string& key) {
+  for (const auto& [k, v] : t.attrs)
+    if (k == key) return std::get_if<std::string>(&v);
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<StoredCodes> read_stored_codes(const std::vector<NamedTensor>& tensors, const std::string& name,
+                                             Eigen::Index rows, Eigen::Index cols, const std::string& source) {
+  const NamedTensor* codes = find_tensor(tensors, name + "_codes");
+  if (codes == nullptr) return std::nullopt;
+  const std::string* encoding = text_attr(*codes, "encoding");
+  const std::string* layout = text_attr(*codes, "scale_layout");
+  if (encoding == nullptr || layout == nullptr)
+    throw Error(source + ": " + codes->name + " lacks its encoding or scale_layout attribute; the file is damaged");
+  StoredCodes out;
+  out.encoding = *encoding;
+  out.layout = *layout;
+  if (const NamedTensor* scales = find_tensor(tensors, name + "_scales")) out.scales = scales->data;
+  try {
+    out.decoded = decode_deployed(codes->u8, out.encoding, rows, cols, out.scales, out.layout);
+    const auto n = static_cast<std::size_t>(rows * cols);
+    out.signs = out.encoding == "binary" ? unpack_binary(codes->u8, n) : unpack_ternary_2bit(codes->u8, n);
+  } catch (const Error& e) {
+    throw Error(source + ": " + codes->name + ": " + e.what());
+  }
+  return out;
+}
+
 }  // namespace ternbench::core

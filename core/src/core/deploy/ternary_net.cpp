@@ -8,7 +8,6 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/format.hpp"
 #include "ternbench/core/deploy/deploy_codes.hpp"
-#include "ternbench/core/deploy/packing.hpp"
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/kernels/ternary.hpp"
 #include "ternbench/core/nn/batchnorm.hpp"
@@ -134,13 +133,6 @@ class MaxPoolStep final : public Step {
   kernels::PoolGeometry g_;
 };
 
-template <class T>
-const T* find_attr(const NamedTensor& t, const std::string& key) {
-  for (const auto& [k, v] : t.attrs)
-    if (k == key) return std::get_if<T>(&v);
-  return nullptr;
-}
-
 // Scale and shift of a batch norm in evaluation mode, y = a x + c per channel.
 struct Affine {
   std::vector<double> a, c;
@@ -162,33 +154,20 @@ Affine affine_of(BatchNorm& bn) {
 // layer's bias, and a following batch norm folded in. The decoded codes must be the stored W.
 kernels::TernaryMatrix matrix_of(const Param& w, const Param& bias, const std::vector<NamedTensor>& tensors,
                                  const std::string& source, const Affine* bn) {
-  const NamedTensor& codes = *find_tensor(tensors, w.name + "_codes");
-  const auto* encoding = find_attr<std::string>(codes, "encoding");
-  const auto* layout = find_attr<std::string>(codes, "scale_layout");
-  if (encoding == nullptr || layout == nullptr)
-    throw Error(source + ": " + codes.name + " lacks its encoding or scale_layout attribute; the file is damaged");
-  const NamedTensor* scales_t = find_tensor(tensors, w.name + "_scales");
-  const std::span<const float> s = scales_t ? std::span<const float>(scales_t->data) : std::span<const float>();
   const Eigen::Index rows = w.value.rows(), cols = w.value.cols();
-  const std::size_t n = static_cast<std::size_t>(rows * cols);
+  const StoredCodes codes = *read_stored_codes(tensors, w.name, rows, cols, source);
+  const Mat& decoded = codes.decoded;
+  const std::vector<float>& s = codes.scales;
   const NamedTensor* stored = find_tensor(tensors, w.name);
-  if (stored == nullptr || stored->data.size() != n)
-    throw Error(source + ": no tensor " + w.name + " of " + std::to_string(n) + " values beside " + codes.name +
-                "; the file is damaged");
-  Mat decoded;
-  std::vector<std::int8_t> signs;
-  try {
-    decoded = decode_deployed(codes.u8, *encoding, rows, cols, s, *layout);
-    signs = *encoding == "binary" ? unpack_binary(codes.u8, n) : unpack_ternary_2bit(codes.u8, n);
-  } catch (const Error& e) {
-    throw Error(source + ": " + codes.name + ": " + e.what());
-  }
+  if (stored == nullptr || stored->data.size() != static_cast<std::size_t>(rows * cols))
+    throw Error(source + ": no tensor " + w.name + " of " + std::to_string(rows * cols) + " values beside " + w.name +
+                "_codes; the file is damaged");
   // decoded is column-major; the stored tensor and the codes are row-major.
   for (Eigen::Index r = 0; r < rows; ++r) {
     for (Eigen::Index c = 0; c < cols; ++c) {
       const float want = stored->data[static_cast<std::size_t>(r * cols + c)];
       if (decoded(r, c) != want)
-        throw Error(source + ": " + codes.name + " decodes to " + format_g(decoded(r, c), 9) + " at (" +
+        throw Error(source + ": " + w.name + "_codes decodes to " + format_g(decoded(r, c), 9) + " at (" +
                     std::to_string(r) + ", " + std::to_string(c) + ") where " + w.name + " holds " +
                     format_g(want, 9) + "; the file was edited or damaged, write it again from the run");
     }
@@ -196,11 +175,11 @@ kernels::TernaryMatrix matrix_of(const Param& w, const Param& bias, const std::v
   std::vector<float> pos(static_cast<std::size_t>(rows)), neg(static_cast<std::size_t>(rows));
   for (Eigen::Index r = 0; r < rows; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    if (*layout == "none") {
+    if (codes.layout == "none") {
       pos[i] = neg[i] = 1.0f;
-    } else if (*layout == "layer") {
+    } else if (codes.layout == "layer") {
       pos[i] = neg[i] = s[0];
-    } else if (*layout == "row") {
+    } else if (codes.layout == "row") {
       pos[i] = neg[i] = s[i];
     } else {  // "sign"; decode_deployed refused any other layout
       pos[i] = s[0];
@@ -215,7 +194,7 @@ kernels::TernaryMatrix matrix_of(const Param& w, const Param& bias, const std::v
       b[i] = static_cast<float>(bn->a[i] * b[i] + bn->c[i]);
     }
   }
-  return kernels::make_ternary_matrix(signs, rows, cols, std::move(pos), std::move(neg), std::move(b));
+  return kernels::make_ternary_matrix(codes.signs, rows, cols, std::move(pos), std::move(neg), std::move(b));
 }
 
 double zero_share(const kernels::TernaryMatrix& W) {

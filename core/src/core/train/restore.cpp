@@ -11,14 +11,6 @@
 namespace ternbench::core {
 namespace {
 
-template <class T>
-const T* find_attr(const NamedTensor& t, const std::string& key) {
-  for (const auto& [k, v] : t.attrs) {
-    if (k == key) return std::get_if<T>(&v);
-  }
-  return nullptr;
-}
-
 // Row-major stored values into p (whose matrix is (rows, cols) with the same row-major data).
 void load_into(Param& p, const NamedTensor& t, const std::string& source) {
   if (t.data.size() != static_cast<std::size_t>(p.value.size()))
@@ -27,22 +19,6 @@ void load_into(Param& p, const NamedTensor& t, const std::string& source) {
   p.value = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
       t.data.data(), p.value.rows(), p.value.cols());
 }
-
-Mat decode_weight(const NamedTensor& codes, const std::vector<NamedTensor>& ts, const Param& p,
-                  const std::string& source) {
-  const auto* encoding = find_attr<std::string>(codes, "encoding");
-  const auto* layout = find_attr<std::string>(codes, "scale_layout");
-  if (encoding == nullptr || layout == nullptr)
-    throw Error(source + ": " + codes.name + " lacks its encoding or scale_layout attribute; the file is damaged");
-  const NamedTensor* scales = find_tensor(ts, p.name + "_scales");
-  const std::span<const float> s = scales ? std::span<const float>(scales->data) : std::span<const float>();
-  try {
-    return decode_deployed(codes.u8, *encoding, p.value.rows(), p.value.cols(), s, *layout);
-  } catch (const Error& e) {
-    throw Error(source + ": " + codes.name + ": " + e.what());
-  }
-}
-
 
 }  // namespace
 
@@ -68,9 +44,8 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
     std::vector<Param*> all = layer->params();
     for (Param* b : layer->buffers()) all.push_back(b);
     for (Param* p : all) {
-      const NamedTensor* codes = find_tensor(tensors, p->name + "_codes");
-      if (codes != nullptr) {
-        p->value = decode_weight(*codes, tensors, *p, source);
+      if (auto codes = read_stored_codes(tensors, p->name, p->value.rows(), p->value.cols(), source)) {
+        p->value = std::move(codes->decoded);
         continue;
       }
       const NamedTensor* t = find_tensor(tensors, p->name);

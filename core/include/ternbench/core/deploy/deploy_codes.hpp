@@ -5,6 +5,7 @@
 // evaluates exactly as the run did (docs/weights.md).
 #include <Eigen/Core>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,5 +25,20 @@ std::vector<NamedTensor> deployable_codes(const Weight& w);
 // that does not fit the layout.
 Mat decode_deployed(std::span<const std::uint8_t> bytes, const std::string& encoding, Eigen::Index rows,
                     Eigen::Index cols, std::span<const float> scales, const std::string& layout);
+
+// A quantized weight "<name>" as a weights file stores it, unpacked: "<name>_codes" (its sign
+// codes in row-major order, binary or ternary), the layout and scales of "<name>_scales",
+// and the (rows, cols) matrix they decode to.
+struct StoredCodes {
+  std::string encoding, layout;
+  std::vector<std::int8_t> signs;
+  std::vector<float> scales;
+  Mat decoded;
+};
+
+// nullopt when tensors hold no "<name>_codes". Throws ternbench::Error naming source and the
+// codes tensor when an attribute is missing or the stream does not decode.
+std::optional<StoredCodes> read_stored_codes(const std::vector<NamedTensor>& tensors, const std::string& name,
+                                             Eigen::Index rows, Eigen::Index cols, const std::string& source);
 
 }  // namespace ternbench::core
