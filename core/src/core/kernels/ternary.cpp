@@ -70,28 +70,20 @@ void build_lanes(TernaryMatrix& W) {
     return a1 - a0 > b1 - b0;
   });
   const Index groups = ceil_div(lists, kBlock);
-  W.lane_list.assign(static_cast<std::size_t>(groups * kBlock), -1);
+  W.list_lane.assign(static_cast<std::size_t>(lists), 0);
+  for (std::size_t q = 0; q < order.size(); ++q) W.list_lane[static_cast<std::size_t>(order[q])] = static_cast<std::int32_t>(q);
   W.lane_begin.assign(static_cast<std::size_t>(groups + 1), 0);
-  std::copy(order.begin(), order.end(), W.lane_list.begin());
-  for (Index g = 0; g < groups; ++g) {
-    std::int64_t longest = 0;
-    for (int j = 0; j < kBlock; ++j) {
-      const std::int32_t l = W.lane_list[static_cast<std::size_t>(g * kBlock + j)];
-      if (l >= 0) longest = std::max(longest, list_range(l).second - list_range(l).first);
-    }
-    W.lane_begin[static_cast<std::size_t>(g + 1)] = W.lane_begin[static_cast<std::size_t>(g)] + longest;
+  for (Index g = 0; g < groups; ++g) {  // the first list of a group is its longest
+    const std::int32_t l = order[static_cast<std::size_t>(g * kBlock)];
+    W.lane_begin[static_cast<std::size_t>(g + 1)] =
+        W.lane_begin[static_cast<std::size_t>(g)] + list_range(l).second - list_range(l).first;
   }
   W.lanes.assign(static_cast<std::size_t>(W.lane_begin.back() * kBlock), static_cast<std::uint16_t>(W.cols));
-  for (Index g = 0; g < groups; ++g) {
-    std::uint16_t* dst = W.lanes.data() + W.lane_begin[static_cast<std::size_t>(g)] * kBlock;
-    for (int j = 0; j < kBlock; ++j) {
-      const std::int32_t l = W.lane_list[static_cast<std::size_t>(g * kBlock + j)];
-      if (l < 0) continue;
-      const auto [p0, p1] = list_range(l);
-      for (std::int64_t p = p0; p < p1; ++p) {
-        dst[(p - p0) * kBlock + j] = static_cast<std::uint16_t>(W.index[static_cast<std::size_t>(p)]);
-      }
-    }
+  for (Index l = 0; l < lists; ++l) {
+    const Index q = W.list_lane[static_cast<std::size_t>(l)], g = q / kBlock, j = q % kBlock;
+    std::uint16_t* dst = W.lanes.data() + W.lane_begin[static_cast<std::size_t>(g)] * kBlock + j;
+    const auto [p0, p1] = list_range(l);
+    for (std::int64_t p = p0; p < p1; ++p) dst[(p - p0) * kBlock] = static_cast<std::uint16_t>(W.index[static_cast<std::size_t>(p)]);
   }
 }
 
@@ -129,7 +121,7 @@ void mask_blocks(const TernaryMatrix& W, const float* x, Index b0, float* y) {
 void dense_mask(const TernaryMatrix& W, const float* x, float* y, int threads) {
   constexpr Index kNb = 4;  // blocks sharing a broadcast: 8 independent chains
   const Index blocks = ceil_div(W.rows, kBlock), units = ceil_div(blocks, kNb);
-  threads = useful_threads(threads, static_cast<double>(W.rows) * static_cast<double>(W.cols) / 8.0, units);
+  threads = useful_threads(threads, static_cast<double>(W.rows) * static_cast<double>(W.cols) / 8.0 * kNsPerAdd, units);
   run_threads(threads, [&](int t, int nt) {
     const auto [u0, u1] = share(units, t, nt);
     for (Index u = u0; u < u1; ++u) {
@@ -144,8 +136,9 @@ void dense_mask(const TernaryMatrix& W, const float* x, float* y, int threads) {
   });
 }
 
-// Batch 1, packed lists: 16 lists at a time, one scalar chain each. xz is x with a zero at
-// index cols (where ended lists point). Even lanes add, odd lanes fma(1, x, acc): equal bits.
+// Batch 1, packed lists: 16 lists at a time, one scalar chain each, into sums[g * 16 + j]. xz
+// is x with a zero at index cols (where ended lists point). Even lanes add, odd lanes
+// fma(1, x, acc): equal bits.
 void lane_group(const TernaryMatrix& W, const float* xz, Index g, float* sums) {
   float a[kBlock] = {};
   const std::uint16_t* p = W.lanes.data() + W.lane_begin[static_cast<std::size_t>(g)] * kBlock;
@@ -161,23 +154,22 @@ void lane_group(const TernaryMatrix& W, const float* xz, Index g, float* sums) {
       a[4 * q + 3] = std::fma(1.0f, xz[w >> 48], a[4 * q + 3]);
     }
   }
-  for (int j = 0; j < kBlock; ++j) {
-    const std::int32_t l = W.lane_list[static_cast<std::size_t>(g * kBlock + j)];
-    if (l >= 0) sums[l] = a[j];
-  }
+  // In group order: each thread writes its own stretch of sums (by list, the threads' writes
+  // would share cache lines).
+  std::copy(a, a + kBlock, sums + g * kBlock);
 }
 
 void dense_lanes(const TernaryMatrix& W, const float* x, float* y, int threads) {
-  // Scratch kept by the calling thread between calls: x with its zero, then the 2 * rows sums.
+  // Scratch kept by the calling thread between calls: x with its zero, then a sum per lane.
   thread_local std::vector<float> scratch;
-  const auto need = static_cast<std::size_t>(W.cols + 1 + 2 * W.rows);
+  const auto need = static_cast<std::size_t>(W.cols + 1 + (W.lane_begin.size() - 1) * kBlock);
   if (scratch.size() < need) scratch.resize(need);
   float* xz = scratch.data();
   float* sums = xz + W.cols + 1;
   std::copy(x, x + W.cols, xz);
   xz[W.cols] = 0.0f;
   const Index groups = static_cast<Index>(W.lane_begin.size()) - 1;
-  threads = useful_threads(threads, static_cast<double>(W.lanes.size()) * 2.0, groups);
+  threads = useful_threads(threads, static_cast<double>(W.lanes.size()) * kNsPerCode, groups);
   run_threads(threads, [&](int t, int nt) {
     // Equal shares of steps, not of groups: the groups are sorted longest first.
     const std::int64_t total = W.lane_begin.back();
@@ -191,7 +183,7 @@ void dense_lanes(const TernaryMatrix& W, const float* x, float* y, int threads) 
     const auto [r0, r1] = share(W.rows, t, nt);
     for (Index o = r0; o < r1; ++o) {
       const auto uo = static_cast<std::size_t>(o);
-      y[o] = finish(W, uo, sums[2 * uo], sums[2 * uo + 1]);
+      y[o] = finish(W, uo, sums[W.list_lane[2 * uo]], sums[W.list_lane[2 * uo + 1]]);
     }
   });
 }
@@ -202,7 +194,7 @@ void dense_panels(const TernaryMatrix& W, const float* x, Index batch, float* y,
   const int lanes0 = static_cast<int>(std::min<Index>(batch, kLanes));
   std::vector<std::int32_t> stops;
   tile_stops(W.cols, tile_width(static_cast<double>(ceil_div(lanes0, 16)) * 64.0, density(W)), 1, stops);
-  threads = useful_threads(threads, static_cast<double>(W.index.size()) * static_cast<double>(batch),
+  threads = useful_threads(threads, static_cast<double>(W.index.size()) * static_cast<double>(ceil_div(batch, 16)) * kNsPerAdd,
                            chunks * groups);
   run_threads(threads, [&](int t, int nt) {
     const auto [i0, i1] = share(chunks * groups, t, nt);
@@ -255,7 +247,8 @@ void dense_portable(const TernaryMatrix& W, const float* x, Index batch, float* 
 
 std::size_t TernaryMatrix::bytes() const {
   return vec_bytes(begin) + vec_bytes(split) + vec_bytes(index) + vec_bytes(pos_scale) + vec_bytes(neg_scale) +
-         vec_bytes(bias) + vec_bytes(mask) + vec_bytes(lanes) + vec_bytes(lane_begin) + vec_bytes(lane_list);
+         vec_bytes(bias) + vec_bytes(mask) + vec_bytes(lanes) + vec_bytes(lane_begin) +
+         vec_bytes(list_lane);
 }
 
 int TernaryMatrix::code(Eigen::Index r, Eigen::Index c) const {

@@ -43,7 +43,7 @@ struct Padded {
 void pad_input(const ConvGeometry& g, const float* x, Index batch, float* dst, int threads) {
   const Padded pd(g);
   const Index row = Index{g.in_w} * batch, prow = Index{pd.w} * batch, edge = Index{g.padding} * batch;
-  threads = useful_threads(threads, static_cast<double>(g.in_c * pd.plane() * batch) * 0.25, g.in_c);
+  threads = useful_threads(threads, static_cast<double>(g.in_c * pd.plane() * batch) * kNsPerFloatCopied, g.in_c);
   run_threads(threads, [&](int t, int nt) {
     const auto [c0, c1] = share(g.in_c, t, nt);
     for (Index c = c0; c < c1; ++c) {
@@ -51,8 +51,23 @@ void pad_input(const ConvGeometry& g, const float* x, Index batch, float* dst, i
       std::memset(plane, 0, sizeof(float) * static_cast<std::size_t>(g.padding * prow));
       for (int iy = 0; iy < g.in_h; ++iy) {
         float* out = plane + (iy + g.padding) * prow;
+        const float* in = x + (Index{c} * g.in_h + iy) * row;
+#if defined(__AVX512F__)
+        // Rows of a few floats (batch 1): masked vectors rather than three library calls.
+        if (prow <= 256) {
+          for (Index i0 = 0; i0 < prow; i0 += 16) {
+            const auto a = static_cast<unsigned>(std::clamp<Index>(edge - i0, 0, 16));
+            const auto b = static_cast<unsigned>(std::clamp<Index>(edge + row - i0, 0, 16));
+            const auto in_row = static_cast<__mmask16>(((1u << b) - 1u) & ~((1u << a) - 1u));
+            const auto all = static_cast<__mmask16>((1u << std::min<Index>(16, prow - i0)) - 1u);
+            // Lane l is input float i0 + l - edge; lanes outside the row are masked (not read).
+            _mm512_mask_storeu_ps(out + i0, all, _mm512_maskz_loadu_ps(in_row, in + (i0 - edge)));
+          }
+          continue;
+        }
+#endif
         std::memset(out, 0, sizeof(float) * static_cast<std::size_t>(edge));
-        std::memcpy(out + edge, x + (Index{c} * g.in_h + iy) * row, sizeof(float) * static_cast<std::size_t>(row));
+        std::memcpy(out + edge, in, sizeof(float) * static_cast<std::size_t>(row));
         std::memset(out + edge + row, 0, sizeof(float) * static_cast<std::size_t>(edge));
       }
       std::memset(plane + (g.padding + g.in_h) * prow, 0, sizeof(float) * static_cast<std::size_t>(g.padding * prow));
@@ -87,8 +102,9 @@ void conv_positions(const TernaryConv& c, const float* src, float* y, int thread
   const double chan_bytes = 4.0 * static_cast<double>(std::min<Index>(pd.plane(), kLanes + Index{k - 1} * pd.w + k - 1));
   std::vector<std::int32_t> stops;
   tile_stops(g.in_c, tile_width(chan_bytes, k * k * density(c.W)), pd.plane(), stops);
-  threads = useful_threads(threads, static_cast<double>(c.W.index.size()) * static_cast<double>(P),
-                           chunks * groups);
+  threads = useful_threads(
+      threads, static_cast<double>(c.W.index.size()) * static_cast<double>(chunks) * 4.0 * kNsPerAdd / kConvThreadCost,
+      chunks * groups);
   run_threads(threads, [&](int t, int nt) {
     const auto [i0, i1] = share(chunks * groups, t, nt);
     for (Index item = i0; item < i1; ++item) {
@@ -122,47 +138,65 @@ void conv_positions(const TernaryConv& c, const float* src, float* y, int thread
 
 // Batch 1, stride 1, with the row_offset form: the lanes are 16 consecutive positions of one
 // output row, read from k copies of each padded input row shifted by kw = 0..k-1 (so every
-// load is aligned: unaligned loads of the flattened path cost half again as much). NC output
-// rows, row_pitch * k apart in the copies, share each walk of the lists.
-void shift_rows(const TernaryConv& c, const float* x, float* dst, int threads) {
+// load is aligned: unaligned loads of the flattened path cost half again as much). nc output
+// rows (nc * out_w / 16 <= 4 vectors), k * row_pitch apart in the copies, share each walk of
+// the lists. (Copying per block of output rows instead, into a buffer that stays in L2,
+// measured slower: it copies the k - 1 shared rows twice.)
+int rows_per_block(int pitch) { return std::max(1, 4 / (pitch / 16)); }
+
+// The copies of padded rows [r0, r1) of every channel: dst[((ch * padded_h + r) * k + kw) *
+// pitch + i] = padded input (ch, r, i + kw) for i < out_w, zero up to the pitch. One masked
+// load a vector (masked lanes are not read); keep[kw * pitch / 16 + v]: vector v's lanes
+// that come from inside the image.
+void shift_rows(const TernaryConv& c, const float* x, const __mmask16* keep, int r0, int r1, float* dst) {
   const ConvGeometry& g = c.g;
   const Padded pd(g);
-  const int k = g.kernel, pitch = c.row_pitch, ow_n = g.out_w();
-  threads = useful_threads(threads, static_cast<double>(g.in_c * pd.h * k * pitch) * 0.25, g.in_c);
-  run_threads(threads, [&](int t, int nt) {
-    const auto [ch0, ch1] = share(g.in_c, t, nt);
-    for (Index ch = ch0; ch < ch1; ++ch) {
-      for (int r = 0; r < pd.h; ++r) {
-        const int iy = r - g.padding;
-        const float* src = x + (Index{ch} * g.in_h + iy) * g.in_w;
-        for (int kw = 0; kw < k; ++kw) {
-          float* out = dst + ((Index{ch} * pd.h + r) * k + kw) * pitch;
-          // out[i] = input column i + kw - padding for i < out_w, zero elsewhere.
-          const int lo = std::clamp(g.padding - kw, 0, ow_n), hi = std::clamp(g.in_w + g.padding - kw, lo, ow_n);
-          const bool inside = iy >= 0 && iy < g.in_h;
-          std::memset(out, 0, sizeof(float) * static_cast<std::size_t>(inside ? lo : pitch));
-          if (!inside) continue;
-          std::memcpy(out + lo, src + lo + kw - g.padding, sizeof(float) * static_cast<std::size_t>(hi - lo));
-          std::memset(out + hi, 0, sizeof(float) * static_cast<std::size_t>(pitch - hi));
-        }
+  const int k = g.kernel, pitch = c.row_pitch, nv = pitch / 16;
+  for (Index ch = 0; ch < g.in_c; ++ch) {
+    for (int r = r0; r < r1; ++r) {
+      const int iy = r - g.padding;
+      float* out = dst + (ch * pd.h + r) * k * pitch;
+      if (iy < 0 || iy >= g.in_h) {
+        for (int i = 0; i < k * pitch; i += 16) _mm512_store_ps(out + i, _mm512_setzero_ps());
+        continue;
+      }
+      const float* src = x + (ch * g.in_h + iy) * g.in_w - g.padding;
+      for (int kw = 0; kw < k; ++kw, out += pitch) {
+        for (int v = 0; v < nv; ++v) _mm512_store_ps(out + 16 * v, _mm512_maskz_loadu_ps(keep[kw * nv + v], src + kw + 16 * v));
       }
     }
-  });
+  }
 }
 
 void conv_rows(const TernaryConv& c, const float* x, float* y, float* work, int threads) {
   const ConvGeometry& g = c.g;
   const Padded pd(g);
   const int k = g.kernel, oh_n = g.out_h(), ow_n = g.out_w(), pitch = c.row_pitch, nv = pitch / 16;
-  const int nc = std::max(1, 4 / nv);
-  shift_rows(c, x, work, threads);
+  const int nc = rows_per_block(pitch);
+  std::vector<__mmask16> keep(static_cast<std::size_t>(k * nv));
+  for (int kw = 0; kw < k; ++kw) {
+    const int lo = std::clamp(g.padding - kw, 0, ow_n), hi = std::clamp(g.in_w + g.padding - kw, lo, ow_n);
+    for (int v = 0; v < nv; ++v) {
+      const int a = std::clamp(lo - 16 * v, 0, 16), b = std::clamp(hi - 16 * v, 0, 16);
+      keep[static_cast<std::size_t>(kw * nv + v)] = static_cast<__mmask16>(((1u << b) - 1u) & ~((1u << a) - 1u));
+    }
+  }
   const Index P = Index{oh_n} * ow_n, blocks = ceil_div(oh_n, nc), groups = ceil_div(g.out_c, kRowGroup);
   std::vector<std::int32_t> stops;
   tile_stops(g.in_c, tile_width(4.0 * (nc + k - 1) * k * pitch, k * k * density(c.W)), Index{pd.h} * k * pitch, stops);
-  threads = useful_threads(threads, static_cast<double>(c.W.index.size()) * static_cast<double>(P), blocks * groups);
+  threads = useful_threads(
+      threads, static_cast<double>(c.W.index.size()) * static_cast<double>(blocks) * 4.0 * kNsPerAdd / kConvThreadCost,
+      blocks * groups);
   const __mmask16 tail = tail_mask(ow_n);
   run_threads(threads, [&](int t, int nt) {
     const auto [i0, i1] = share(blocks * groups, t, nt);
+    // Each thread copies the padded rows from its first block's to the next thread's: the rows
+    // its blocks read but for the k - 1 the next thread copies.
+    const auto first_row = [&](int u) {
+      return u == 0 ? 0 : u == nt ? pd.h : static_cast<int>(share(blocks * groups, u, nt).first / groups * nc);
+    };
+    shift_rows(c, x, keep.data(), first_row(t), first_row(t + 1), work);
+#pragma omp barrier
     for (Index item = i0; item < i1; ++item) {
       const Index oh0 = item / groups * nc, r0 = item % groups * kRowGroup, r1 = std::min<Index>(g.out_c, r0 + kRowGroup);
       const int rows = static_cast<int>(std::min<Index>(nc, oh_n - oh0));
@@ -203,7 +237,7 @@ void conv_rows(const TernaryConv& c, const float* x, float* y, float* work, int 
 void pack_panels(const ConvGeometry& g, const float* x, Index batch, float* dst, int threads) {
   const Padded pd(g);
   const Index panels = ceil_div(batch, 16), panel = Index{g.in_c} * pd.plane() * 16;
-  threads = useful_threads(threads, static_cast<double>(panel * panels) * 0.25, g.in_c);
+  threads = useful_threads(threads, static_cast<double>(panel * panels) * kNsPerFloatCopied, g.in_c);
   run_threads(threads, [&](int t, int nt) {
     const auto [ch0, ch1] = share(g.in_c, t, nt);
     for (Index ch = ch0; ch < ch1; ++ch) {
@@ -237,8 +271,9 @@ void conv_samples(const TernaryConv& c, const float* panels_src, Index batch, fl
   const Index P = Index{oh_n} * ow_n, panels = ceil_div(batch, 16), blocks = ceil_div(ow_n, kCols);
   std::vector<std::int32_t> stops;
   tile_stops(g.in_c, tile_width(k * (kCols * s + k - 1) * 64.0, k * k * density(c.W)), pd.plane(), stops);
-  threads = useful_threads(threads, static_cast<double>(c.W.index.size()) * static_cast<double>(P * batch),
-                           oh_n * panels * blocks);
+  threads = useful_threads(
+      threads, static_cast<double>(c.W.index.size()) * static_cast<double>(P * panels) * kNsPerAdd / kConvThreadCost,
+      oh_n * panels * blocks);
   run_threads(threads, [&](int t, int nt) {
     const auto [i0, i1] = share(oh_n * panels * blocks, t, nt);
     for (Index item = i0; item < i1; ++item) {
@@ -313,7 +348,7 @@ TernaryConv make_ternary_conv(const ConvGeometry& g, TernaryMatrix W) {
   // The conv kernels walk the lists; the dense batch-1 forms would only hold memory.
   for (auto* v : {&W.mask, &W.lanes}) std::vector<std::uint16_t>().swap(*v);
   std::vector<std::int64_t>().swap(W.lane_begin);
-  std::vector<std::int32_t>().swap(W.lane_list);
+  std::vector<std::int32_t>().swap(W.list_lane);
   c.W = std::move(W);
   const int k = g.kernel;
   c.offset.reserve(c.W.index.size());

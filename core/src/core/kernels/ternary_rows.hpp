@@ -43,14 +43,17 @@ inline Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 // Items [begin, end) of `count` for thread t of n (contiguous, in order).
 inline std::pair<Index, Index> share(Index count, int t, int n) { return {count * t / n, count * (t + 1) / n}; }
 
-// Threads worth starting for `adds` lane additions (65536 take 10-20 us on one core; an
-// OpenMP team costs a few).
-inline int useful_threads(int threads, double adds, Index items) {
-  constexpr double kMinAddsPerThread = 1 << 16;
-  const double by_work = std::max(1.0, adds / kMinAddsPerThread);
+// Threads worth starting for a kernel estimated to take `ns` on one thread (the estimates
+// below: about 0.3 ns a vector add from L1, 0.18 ns a packed-list code, 0.1 ns a copied
+// float). Measured: a second thread pays from about 25 us of dense work, and from about
+// 100 us for the convolutions, whose copy of the input is then split between two caches.
+constexpr double kMinNsPerThread = 25e3, kConvThreadCost = 4.0;
+inline int useful_threads(int threads, double ns, Index items) {
+  const double by_work = std::max(1.0, ns / kMinNsPerThread);
   return static_cast<int>(std::max<Index>(1, std::min<Index>({Index{std::max(threads, 1)}, items,
                                                               static_cast<Index>(by_work)})));
 }
+constexpr double kNsPerAdd = 0.3, kNsPerCode = 0.18, kNsPerFloatCopied = 0.1;
 
 // body(t, nt) on `threads` OpenMP threads, or directly on this one: a team of one still costs
 // libgomp a few microseconds, as much as a whole small layer. A barrier in body is fine

@@ -40,12 +40,12 @@ struct TernaryMatrix {
   //   mask[(block * cols + c) * 2 + {0, 1}], bit i = row 16 * block + i.
   std::vector<std::uint16_t> mask;
   // - packed lists (sparser, cols < 65535): the 2 * rows lists (list 2o holds row o's +1
-  //   columns, 2o + 1 its -1 columns) sorted by length and interleaved 16 at a time: step k of
-  //   group g is lanes[(lane_begin[g] + k) * 16 + j] for list lane_list[g * 16 + j] (-1: no
-  //   list); the column `cols` pads a list shorter than its group's longest (it adds +0).
+  //   columns, 2o + 1 its -1 columns) sorted by length and interleaved 16 at a time: list l
+  //   is lane list_lane[l] = g * 16 + j, and its step k is lanes[(lane_begin[g] + k) * 16 + j].
+  //   The column `cols` pads a list shorter than its group's longest (it adds +0).
   std::vector<std::uint16_t> lanes;
   std::vector<std::int64_t> lane_begin;  // groups + 1, in steps of 16 entries
-  std::vector<std::int32_t> lane_list;   // 16 per group
+  std::vector<std::int32_t> list_lane;   // 2 * rows
   static constexpr double kMaskDensity = 0.2;  // at or above: mask; below: packed lists
 
   // Bytes of the vectors above (the engine's resident weight memory for this matrix).
@@ -85,9 +85,11 @@ struct TernaryConv {
 
 TernaryConv make_ternary_conv(const ConvGeometry& g, TernaryMatrix W);
 
-// Floats of scratch ternary_conv needs: the zero-padded input (0 when padding is 0), or at
-// batch 1 with a row_offset form, the shifted row copies (in_c * padded_h * k * row_pitch);
-// plus 15, as the kernel starts its scratch at the first 64-byte boundary of work.
+// Floats of scratch ternary_conv needs (it depends on the batch, not on the threads): at
+// batch 1 and stride 1 the zero-padded input (0 without padding) or, with a row_offset form,
+// the shifted row copies (in_c * padded_h * k * row_pitch); otherwise the padded input
+// repacked 16 samples at a time. Plus 15: the kernel starts its scratch at the first 64-byte
+// boundary of work.
 Eigen::Index ternary_conv_workspace_size(const TernaryConv& c, Eigen::Index batch);
 
 //   x: (in_c, in_h, in_w, batch)  y: (out_c, oh, ow, batch)  work: ternary_conv_workspace_size
