@@ -81,16 +81,14 @@ double throughput_batch64(Forward&& forward, const core::Dataset& d) {
 std::string kib(std::size_t bytes) { return format_g(static_cast<double>(bytes) / 1024.0, 4) + " KiB"; }
 
 storage::InferenceRecord run_ternary_engine(const std::string& weights, const core::TrainConfig& cfg,
-                                            const core::DataSplit& data, core::Model& model,
+                                            const core::Dataset& test, core::Model& model,
                                             const std::vector<core::NamedTensor>& tensors) {
-  Eigen::setNbThreads(cfg.threads);
   model.set_threads(cfg.threads);
   core::TernaryNet net(model, tensors, weights, cfg.threads);
-  const core::Dataset test = core::test_split_as_evaluated(cfg, data);
   const auto n = static_cast<std::int64_t>(test.size());
-  std::vector<int> engine_pred;
+  std::vector<int> engine_pred, float_pred;
   const core::Evaluation e = core::evaluate_engine(net, test, n, 1000, &engine_pred);
-  const std::vector<int> float_pred = core::float_predictions(model, test, n);
+  (void)core::evaluate(model, test, n, 1000, &float_pred);
   std::int64_t same = 0;
   for (std::size_t i = 0; i < engine_pred.size(); ++i) same += engine_pred[i] == float_pred[i] ? 1 : 0;
 
@@ -173,16 +171,18 @@ std::optional<storage::InferenceRecord> infer_file(const InferOptions& opt, cons
                       std::string("the stored model does not take this dataset's images: ") + e.what());
   }
   core::Model model = core::restore_model(cfg, data, content.tensors, weights);
-  core::Dataset subset;
-  const std::size_t n = core::limited_subset(data.test, cfg.test_limit, subset) ? subset.size() : data.test.size();
+  // As evaluate_test_split() evaluates it: the run's threads, its test_limit subset,
+  // normalized as in training.
+  Eigen::setNbThreads(cfg.threads);
+  const core::Dataset test = core::test_split_as_evaluated(cfg, data);
   std::cout << "run_key " << content.meta.run_key << "\n"
-            << "dataset " << cfg.dataset << " (" << n << " test images)\n";
+            << "dataset " << cfg.dataset << " (" << test.size() << " test images)\n";
   if (opt.engine == "ternary") {
-    storage::InferenceRecord r = run_ternary_engine(weights, cfg, data, model, content.tensors);
+    storage::InferenceRecord r = run_ternary_engine(weights, cfg, test, model, content.tensors);
     r.run_key = content.meta.run_key;
     return r;
   }
-  const core::Evaluation e = core::evaluate_test_split(cfg, data, model);
+  const core::Evaluation e = core::evaluate(model, test, static_cast<std::int64_t>(test.size()));
   std::cout << "test_acc " << format_g(e.accuracy, 17) << "\n"
             << "test_loss " << format_g(e.loss, 17) << std::endl;
   return std::nullopt;

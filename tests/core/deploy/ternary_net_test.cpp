@@ -49,7 +49,8 @@ TEST(TernaryNet, EveryMethodPredictsAsTheFloatModelOnOneAndTwoThreads) {
       Model model = restore_model(cfg, data, r.weights, "run.h5");
       const Dataset test = test_split_as_evaluated(cfg, data);
       const Evaluation want = evaluate_test_split(cfg, data, model);
-      const std::vector<int> float_pred = float_predictions(model, test, 0);
+      std::vector<int> float_pred;
+      (void)evaluate(model, test, 0, 1000, &float_pred);
       for (const int threads : {1, 2}) {
         TernaryNet net(model, r.weights, "run.h5", threads);
         std::vector<int> pred;

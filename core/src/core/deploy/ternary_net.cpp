@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <span>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/format.hpp"
 #include "ternbench/core/deploy/deploy_codes.hpp"
-#include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/kernels/ternary.hpp"
 #include "ternbench/core/nn/batchnorm.hpp"
 #include "ternbench/core/nn/conv2d.hpp"
@@ -313,53 +311,10 @@ std::size_t TernaryNet::bytes() const {
 
 std::size_t TernaryNet::float32_bytes() const { return impl_->float32_bytes; }
 
-namespace {
-
-template <class Forward>
-Evaluation evaluate_with(Forward&& forward, const Dataset& d, std::int64_t n, Eigen::Index batch,
-                         std::vector<int>* predictions) {
-  TB_CHECK(batch > 0, "evaluate: batch must be > 0");
-  const std::int64_t total = n > 0 ? std::min<std::int64_t>(n, static_cast<std::int64_t>(d.size()))
-                                   : static_cast<std::int64_t>(d.size());
-  Evaluation e;
-  if (predictions) predictions->clear();
-  if (total == 0) return e;
-  double loss_sum = 0;
-  std::int64_t correct = 0;
-  for (std::int64_t start = 0; start < total; start += batch) {
-    const Eigen::Index b = static_cast<Eigen::Index>(std::min<std::int64_t>(batch, total - start));
-    const Eigen::Ref<const Mat> logits = forward(d.images.middleCols(static_cast<Eigen::Index>(start), b));
-    const kernels::LossResult r = kernels::softmax_cross_entropy_eval(
-        logits, std::span<const std::uint8_t>(d.labels.data() + start, static_cast<std::size_t>(b)));
-    if (!std::isfinite(r.loss)) e.finite = false;
-    loss_sum += r.loss * static_cast<double>(b);
-    correct += r.correct;
-    if (predictions) {
-      for (Eigen::Index j = 0; j < b; ++j) {
-        Eigen::Index arg = 0;
-        logits.col(j).maxCoeff(&arg);  // the first maximum, as the loss counts correct ones
-        predictions->push_back(static_cast<int>(arg));
-      }
-    }
-  }
-  e.loss = loss_sum / static_cast<double>(total);
-  e.accuracy = static_cast<double>(correct) / static_cast<double>(total);
-  return e;
-}
-
-}  // namespace
-
 Evaluation evaluate_engine(TernaryNet& net, const Dataset& d, std::int64_t n, Eigen::Index batch,
                            std::vector<int>* predictions) {
-  return evaluate_with([&](const Eigen::Ref<const Mat>& x) -> const Mat& { return net.forward(x); }, d, n, batch,
-                       predictions);
-}
-
-std::vector<int> float_predictions(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch) {
-  model.set_training(false);
-  std::vector<int> out;
-  (void)evaluate_with([&](const Eigen::Ref<const Mat>& x) { return model.forward(x); }, d, n, batch, &out);
-  return out;
+  return evaluate_batches([&](const Eigen::Ref<const Mat>& x) { return Eigen::Ref<const Mat>(net.forward(x)); }, d,
+                          n, batch, predictions);
 }
 
 }  // namespace ternbench::core

@@ -29,28 +29,43 @@ class EvalMode {
 
 }  // namespace
 
-Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch) {
+Evaluation evaluate_batches(const BatchForward& forward, const Dataset& d, std::int64_t n, Eigen::Index batch,
+                            std::vector<int>* predictions) {
   TB_CHECK(batch > 0, "evaluate: batch must be > 0");
-  const EvalMode eval_mode(model);
   const std::int64_t total = n > 0 ? std::min<std::int64_t>(n, static_cast<std::int64_t>(d.size()))
                                    : static_cast<std::int64_t>(d.size());
   Evaluation e;
+  if (predictions) predictions->clear();
   if (total == 0) return e;
   double loss_sum = 0;
   std::int64_t correct = 0;
   for (std::int64_t start = 0; start < total; start += batch) {
     const Eigen::Index b = static_cast<Eigen::Index>(std::min<std::int64_t>(batch, total - start));
     const Eigen::Index s = static_cast<Eigen::Index>(start);
-    const Eigen::Ref<const Mat> logits = model.forward(d.images.middleCols(s, b));
+    const Eigen::Ref<const Mat> logits = forward(d.images.middleCols(s, b));
     const kernels::LossResult r = kernels::softmax_cross_entropy_eval(
         logits, std::span<const std::uint8_t>(d.labels.data() + start, static_cast<std::size_t>(b)));
     if (!std::isfinite(r.loss)) e.finite = false;
     loss_sum += r.loss * static_cast<double>(b);
     correct += r.correct;
+    if (predictions) {
+      for (Eigen::Index j = 0; j < b; ++j) {
+        Eigen::Index arg = 0;
+        logits.col(j).maxCoeff(&arg);  // the first maximum, as the loss counts correct ones
+        predictions->push_back(static_cast<int>(arg));
+      }
+    }
   }
   e.loss = loss_sum / static_cast<double>(total);
   e.accuracy = static_cast<double>(correct) / static_cast<double>(total);
   return e;
+}
+
+Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch,
+                    std::vector<int>* predictions) {
+  const EvalMode eval_mode(model);
+  return evaluate_batches([&](const Eigen::Ref<const Mat>& x) { return model.forward(x); }, d, n, batch,
+                          predictions);
 }
 
 LayerStats weight_stats(const Weight& w) {

@@ -54,13 +54,8 @@ class TernaryNet {
   std::unique_ptr<Impl> impl_;
 };
 
-// evaluate() of metrics.hpp through the engine: the first n samples of d (n <= 0: all) in
-// batches of `batch` columns. predictions, when given, receives each sample's arg-max.
+// evaluate_batches() of metrics.hpp through the engine.
 Evaluation evaluate_engine(TernaryNet& net, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000,
                            std::vector<int>* predictions = nullptr);
-
-// The arg-max logit of each of the first n samples of d (n <= 0: all) under the float model
-// (evaluation mode, deployed weights), to compare with the engine's.
-std::vector<int> float_predictions(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000);
 
 }  // namespace ternbench::core

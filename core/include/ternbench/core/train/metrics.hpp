@@ -2,6 +2,7 @@
 // Measurements of a model as deployed: accuracy on a data set, per-layer storage statistics
 // and the exported tensors.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "ternbench/core/train/dataset.hpp"
@@ -16,10 +17,20 @@ struct Evaluation {
   bool finite = true;   // false when a batch loss was NaN or infinite
 };
 
-// Evaluates the first n samples of d (n <= 0: all) in batches of `batch` columns, with the
-// weights as they are deployed now (call model.refresh() after the last update), in
-// evaluation mode (running statistics, no dropout); the model's mode is restored on return.
-Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000);
+// Logits (classes, B) of a batch of images (features, B), one sample per column.
+using BatchForward = std::function<Eigen::Ref<const Mat>(const Eigen::Ref<const Mat>&)>;
+
+// Loss and accuracy of forward on the first n samples of d (n <= 0: all) in batches of
+// `batch` columns; predictions, when given, receives each sample's arg-max (the first on
+// ties, as the accuracy counts it).
+Evaluation evaluate_batches(const BatchForward& forward, const Dataset& d, std::int64_t n, Eigen::Index batch,
+                            std::vector<int>* predictions = nullptr);
+
+// evaluate_batches of the model with the weights as they are deployed now (call
+// model.refresh() after the last update), in evaluation mode (running statistics, no
+// dropout); the model's mode is restored on return.
+Evaluation evaluate(Model& model, const Dataset& d, std::int64_t n, Eigen::Index batch = 1000,
+                    std::vector<int>* predictions = nullptr);
 
 // Statistics of one deployed weight matrix (precision, sign counts, scale, threshold, bits).
 LayerStats weight_stats(const Weight& w);
