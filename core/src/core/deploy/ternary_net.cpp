@@ -7,6 +7,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/format.hpp"
 #include "ternbench/core/deploy/deploy_codes.hpp"
+#include "ternbench/core/kernels/activation.hpp"
 #include "ternbench/core/kernels/ternary.hpp"
 #include "ternbench/core/nn/batchnorm.hpp"
 #include "ternbench/core/nn/conv2d.hpp"
@@ -90,8 +91,8 @@ class ReluStep final : public Step {
   Eigen::Index out_features() const override { return features_; }
   bool in_place() const override { return true; }
   void run(const float* /*x*/, Eigen::Index batch, float* y) override {
-    const Eigen::Index n = features_ * batch;
-    for (Eigen::Index i = 0; i < n; ++i) y[i] = std::max(y[i], 0.0f);
+    Eigen::Map<Mat> v(y, features_ * batch, 1);  // element-wise: the layout does not matter
+    kernels::relu_forward(v, v);
   }
 
  private:
