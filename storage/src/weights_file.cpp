@@ -152,7 +152,7 @@ void require_regular_file(const std::string& path) {
                      : t == fs::file_type::character ? "a character device"
                      : t == fs::file_type::block     ? "a block device"
                      : t == fs::file_type::socket    ? "a socket"
-                                                     : "not a regular file";
+                                                     : "something other than a regular file";
   throw DataError(path + ": is " + std::string(kind) + ", not a weights file; give the run's <run_key>.h5 file");
 }
 
