@@ -29,13 +29,27 @@ twn="results/w-weights/$(q $db "select run_key from runs where method='twn'").h5
 fp="results/w-weights/$(q $db "select run_key from runs where method='fp'").h5"
 py "$checksums" verify "$twn" "$fp" > verify.log || { cat verify.log; fail "the documented checksum must match ternbench's files"; }
 
-# tampered <name> <python statements on f, the file opened r+>: a copy of the twn file, edited.
-tampered() {
-  cp "$twn" "$1.h5"
-  py -c "import h5py, numpy as np
-with h5py.File('$1.h5', 'r+') as f:
-    $2"
-}
+# Copies of the twn file, each edited with h5py; codes.h5 gets its checksums recomputed
+# by the recipe, as an editor who read the doc would.
+py - "$twn" "$checksums" <<'PY'
+import os, shutil, sys, h5py, numpy as np
+sys.path.insert(0, os.path.dirname(sys.argv[2]))
+import weights_checksum
+
+def edited(name):
+    shutil.copy(sys.argv[1], name + ".h5")
+    return h5py.File(name + ".h5", "r+")
+
+with edited("config") as f:
+    f.attrs["config_toml"] = f.attrs["config_toml"].replace('dataset = "mnist"', 'dataset = "fashion"')
+with edited("encoding") as f:
+    f["dense0/W_codes"].attrs["encoding"] = "binary"
+with edited("version") as f:
+    f.attrs["schema_version"] = np.int32(2)
+with edited("codes") as f:
+    f["dense0/W_codes"][0] ^= 1
+    f.attrs["checksums"] = weights_checksum.checksum_lines(f)
+PY
 # refused <file> <pattern> [infer flags]: exit 2, one line naming the file and the pattern,
 # no output, and the directory (results DB included) unchanged.
 refused() {
@@ -50,23 +64,14 @@ refused() {
   cmp -s before.sha after.sha || fail "$file: a refused file must write nothing: $(diff before.sha after.sha)"
 }
 
-tampered config "f.attrs['config_toml'] = f.attrs['config_toml'].replace('dataset = \"mnist\"', 'dataset = \"fashion\"')"
 refused config.h5 "checksum mismatch in attribute config_toml"
 refused config.h5 "checksum mismatch in attribute config_toml" --engine ternary --db $db
 set +e; py "$checksums" verify config.h5 > verify.log; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "checksum mismatch in @config_toml" verify.log || fail "the recipe must catch the edit: $(cat verify.log)"
-
-tampered encoding "f['dense0/W_codes'].attrs['encoding'] = 'binary'"
 refused encoding.h5 "checksum mismatch in attribute encoding of dense0/W_codes"
-tampered version "f.attrs['schema_version'] = np.int32(2)"
 refused version.h5 "schema_version is 2, but the file carries attribute checksums"
-tampered v1 "f.attrs['schema_version'] = np.int32(1)"
-refused v1.h5 "schema_version is 1, but the file carries attribute checksums"
-
-# Codes that disagree with W, with checksums an editor recomputed by the recipe: the float
-# model refuses them as the engine does.
-tampered codes "f['dense0/W_codes'][0] ^= 1"
-py "$checksums" sign codes.h5
+# Codes that disagree with W under valid checksums: the float model refuses them as the
+# engine does.
 py "$checksums" verify codes.h5 > /dev/null || fail "signed by the recipe, the checksums must match"
 refused codes.h5 "dense0/W_codes decodes to .* where dense0/W holds"
 refused codes.h5 "dense0/W_codes decodes to .* where dense0/W holds" --engine ternary --db $db
