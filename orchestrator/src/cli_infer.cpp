@@ -133,16 +133,18 @@ storage::InferenceRecord run_ternary_engine(const std::string& weights, const co
 // Evaluates one weights file and prints what run_infer() promises; for the ternary engine,
 // returns the measurement.
 std::optional<storage::InferenceRecord> infer_file(const InferOptions& opt, const std::string& weights) {
+  // read_weights verifies the file's checksum; restore_model and the engine then check the
+  // codes against the stored W. Any fault is bad input: one line naming the file, exit 2.
   storage::WeightsContent content = storage::read_weights(weights);
   if (content.meta.epoch >= 0)
-    throw StorageError(weights + ": is a checkpoint (epoch " + std::to_string(content.meta.epoch) +
-                       "), not a finished run's weights; give the run's <run_key>.h5");
+    throw DataError(weights + ": is a checkpoint (epoch " + std::to_string(content.meta.epoch) +
+                    "), not a finished run's weights; give the run's <run_key>.h5");
   experiments::RunSpec spec;
   try {
     spec = experiments::parse_run(content.meta.config_toml);
   } catch (const std::exception& e) {
-    throw StorageError(weights + ": its config_toml attribute is not a config this ternbench reads (" +
-                       e.what() + ")");
+    throw DataError(weights + ": its config_toml attribute is not a config this ternbench reads (" + e.what() +
+                    ")");
   }
   core::TrainConfig cfg = spec.train;
   // A file without data_sha256 predates datasets named by content: its "mnist" was the

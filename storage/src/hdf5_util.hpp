@@ -6,6 +6,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ternbench/base/tensor.hpp"
 
 namespace ternbench::storage::h5 {
 
@@ -42,5 +46,16 @@ std::string describe_failure(const std::string& path, std::string_view call);
 [[noreturn]] void fail(const std::string& path, std::string_view call);
 void check(herr_t rc, const std::string& path, std::string_view call);
 Handle make(hid_t id, Handle::Closer closer, const std::string& path, std::string_view call);
+
+// Attributes as ternbench writes them: scalar strings (variable-length UTF-8), integers and
+// floats. Integers are written as int64 unless int32 is asked for.
+void write_attr(hid_t obj, const std::string& path, const std::string& name, const AttrValue& value,
+                bool int32 = false);
+
+// Every attribute of obj, in name order; owner names obj in messages ("the file", "dense0/W").
+// Strings come back without a fixed-length string's NUL padding, integers as int64, floats
+// as double. Throws StorageError for any other kind of attribute, or one that is not scalar.
+std::vector<std::pair<std::string, AttrValue>> read_attrs(hid_t obj, const std::string& path,
+                                                          const std::string& owner);
 
 }  // namespace ternbench::storage::h5

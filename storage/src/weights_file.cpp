@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
 
@@ -9,6 +10,7 @@
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
 #include "ternbench/storage/atomic_file.hpp"
+#include "weights_checksum.hpp"
 
 namespace ternbench::storage {
 namespace {
@@ -17,18 +19,26 @@ namespace fs = std::filesystem;
 using h5::Handle;
 
 constexpr const char* kVersionAttr = "schema_version";
-constexpr const char* kChecksumAttr = "checksum_sha256";
+constexpr const char* kChecksumsAttr = "checksums";         // version 3: one line per item
+constexpr const char* kChecksumV2Attr = "checksum_sha256";  // version 2: the datasets' digest
+const std::string kRestore = "; restore it from a copy or train the run again";
 
-// Names become HDF5 link paths relative to the root, so they must be plain "a/b" paths.
+// Names become HDF5 link paths relative to the root, so they must be plain "a/b" paths;
+// '@' and newlines are refused as they separate the items of the checksums attribute.
 void validate(const std::string& path, const std::vector<Tensor>& tensors) {
   std::set<std::string> seen;
   for (const Tensor& t : tensors) {
     const std::string& n = t.name;
     const bool bad_name = n.empty() || n.front() == '/' || n.back() == '/' ||
                           n.find("//") != std::string::npos || n == "." ||
-                          n.find("./") == 0 || n.find("/./") != std::string::npos;
+                          n.find("./") == 0 || n.find("/./") != std::string::npos ||
+                          n.find_first_of("@\n") != std::string::npos;
     if (bad_name) throw StorageError(path + ": invalid tensor name '" + n + "' (expected \"layer/param\")");
     if (!seen.insert(n).second) throw StorageError(path + ": tensor '" + n + "' given twice");
+    for (const auto& a : t.attrs) {
+      if (a.first.empty() || a.first.find_first_of("@\n") != std::string::npos)
+        throw StorageError(path + ": tensor '" + n + "' has an invalid attribute name '" + a.first + "'");
+    }
     std::int64_t count = 1;
     for (std::int64_t d : t.shape) {
       if (d < 0) throw StorageError(path + ": tensor '" + n + "' has a negative dimension");
@@ -44,65 +54,6 @@ void validate(const std::string& path, const std::vector<Tensor>& tensors) {
   }
 }
 
-void write_string_attr(hid_t obj, const std::string& path, const char* name, const std::string& value) {
-  const std::string call = std::string("H5Acreate2(") + name + ")";
-  // Variable-length UTF-8: h5py returns it as str, whatever its length.
-  Handle type = h5::make(H5Tcopy(H5T_C_S1), H5Tclose, path, "H5Tcopy");
-  h5::check(H5Tset_size(type.get(), H5T_VARIABLE), path, "H5Tset_size");
-  h5::check(H5Tset_cset(type.get(), H5T_CSET_UTF8), path, "H5Tset_cset");
-  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
-  Handle attr = h5::make(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                         H5Aclose, path, call);
-  const char* p = value.c_str();
-  h5::check(H5Awrite(attr.get(), type.get(), &p), path, std::string("H5Awrite(") + name + ")");
-}
-
-void write_int_attr(hid_t obj, const std::string& path, const char* name, int value) {
-  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
-  Handle attr = h5::make(H5Acreate2(obj, name, H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
-  h5::check(H5Awrite(attr.get(), H5T_NATIVE_INT, &value), path, std::string("H5Awrite(") + name + ")");
-}
-
-void write_double_attr(hid_t obj, const std::string& path, const char* name, double value) {
-  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
-  Handle attr = h5::make(H5Acreate2(obj, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
-  h5::check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value), path, std::string("H5Awrite(") + name + ")");
-}
-
-void write_int64_attr(hid_t obj, const std::string& path, const char* name, std::int64_t value) {
-  Handle space = h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
-  Handle attr = h5::make(H5Acreate2(obj, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                         H5Aclose, path, std::string("H5Acreate2(") + name + ")");
-  h5::check(H5Awrite(attr.get(), H5T_NATIVE_INT64, &value), path, std::string("H5Awrite(") + name + ")");
-}
-
-// SHA-256 over every tensor in name order: name, element type, shape and raw values
-// (little-endian, as x86-64 holds them). Attributes are not covered.
-std::string content_checksum(std::vector<const Tensor*> tensors) {
-  std::sort(tensors.begin(), tensors.end(), [](const Tensor* a, const Tensor* b) { return a->name < b->name; });
-  Sha256 h;
-  for (const Tensor* t : tensors) {
-    h.update(t->name);
-    h.update("\n", 1);
-    const char* type = !t->f64.empty() ? "f64" : !t->u64.empty() ? "u64" : !t->u8.empty() ? "u8" : "f32";
-    h.update(type, 3);
-    for (const std::int64_t d : t->shape) h.update(&d, sizeof d);
-    if (!t->f64.empty()) h.update(t->f64.data(), t->f64.size() * sizeof(double));
-    if (!t->u64.empty()) h.update(t->u64.data(), t->u64.size() * sizeof(std::uint64_t));
-    if (!t->u8.empty()) h.update(t->u8.data(), t->u8.size());
-    if (!t->data.empty()) h.update(t->data.data(), t->data.size() * sizeof(float));
-  }
-  return h.hex_digest();
-}
-
-std::string content_checksum(const std::vector<Tensor>& tensors) {
-  std::vector<const Tensor*> ps;
-  for (const Tensor& t : tensors) ps.push_back(&t);
-  return content_checksum(ps);
-}
-
 Handle make_space(const std::vector<std::int64_t>& shape, const std::string& path) {
   if (shape.empty()) return h5::make(H5Screate(H5S_SCALAR), H5Sclose, path, "H5Screate");
   const std::vector<hsize_t> dims(shape.begin(), shape.end());
@@ -116,6 +67,15 @@ Handle untimed(hid_t cls, const std::string& path) {
   Handle p = h5::make(H5Pcreate(cls), H5Pclose, path, "H5Pcreate");
   h5::check(H5Pset_obj_track_times(p.get(), 0), path, "H5Pset_obj_track_times");
   return p;
+}
+
+// The file's attributes but "checksums", in the order they are written.
+Attrs root_attrs(const WeightsMeta& meta) {
+  Attrs a = {{"run_key", meta.run_key}, {"config_toml", meta.config_toml}, {"git_commit", meta.git_commit}};
+  if (!meta.data_sha256.empty()) a.emplace_back("data_sha256", meta.data_sha256);
+  a.emplace_back(kVersionAttr, std::int64_t{kWeightsSchemaVersion});
+  if (meta.epoch >= 0) a.emplace_back("epoch", std::int64_t{meta.epoch});
+  return a;
 }
 
 // The whole file as bytes: HDF5's core driver without a backing store keeps it in memory,
@@ -160,23 +120,11 @@ std::string file_image(const std::string& path, const WeightsMeta& meta, const s
       h5::check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path,
                 "H5Dwrite(" + t.name + ")");
     }
-    for (const auto& [key, value] : t.attrs) {
-      if (const auto* str = std::get_if<std::string>(&value)) {
-        write_string_attr(dset.get(), path, key.c_str(), *str);
-      } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
-        write_int64_attr(dset.get(), path, key.c_str(), *i);
-      } else {
-        write_double_attr(dset.get(), path, key.c_str(), std::get<double>(value));
-      }
-    }
+    for (const auto& [key, value] : t.attrs) h5::write_attr(dset.get(), path, key, value);
   }
-  write_string_attr(file.get(), path, "run_key", meta.run_key);
-  write_string_attr(file.get(), path, "config_toml", meta.config_toml);
-  write_string_attr(file.get(), path, "git_commit", meta.git_commit);
-  if (!meta.data_sha256.empty()) write_string_attr(file.get(), path, "data_sha256", meta.data_sha256);
-  write_int_attr(file.get(), path, kVersionAttr, kWeightsSchemaVersion);
-  if (meta.epoch >= 0) write_int_attr(file.get(), path, "epoch", meta.epoch);
-  write_string_attr(file.get(), path, kChecksumAttr, content_checksum(tensors));
+  const Attrs root = root_attrs(meta);
+  for (const auto& [key, value] : root) h5::write_attr(file.get(), path, key, value, /*int32=*/true);
+  h5::write_attr(file.get(), path, kChecksumsAttr, checksum_lines(root, tensors));
   h5::check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), path, "H5Fflush(in memory)");
   const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
   h5::check(size < 0 ? -1 : 0, path, "H5Fget_file_image");
@@ -187,58 +135,65 @@ std::string file_image(const std::string& path, const WeightsMeta& meta, const s
   return image;
 }
 
-std::string read_string_attr(hid_t obj, const std::string& path, const char* name) {
-  const htri_t exists = H5Aexists(obj, name);
-  h5::check(exists, path, std::string("H5Aexists(") + name + ")");
-  if (exists == 0) {
-    throw StorageError(path + ": ternbench weights file lacks the '" + name +
-                       "' attribute; the file is damaged, rewrite it with ternbench");
+// Before anything opens it: HDF5 would block forever on a FIFO, and a device or a directory
+// is no weights file either.
+void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) {
+    throw DataError(path + ": weights file does not exist; check the path (runs.weights_path is "
+                           "relative to the results DB's directory)");
   }
-  const std::string call = std::string("H5Aread(") + name + ")";
-  Handle attr = h5::make(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, path, std::string("H5Aopen(") + name + ")");
-  Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
-  if (H5Tget_class(type.get()) != H5T_STRING) {
-    throw StorageError(path + ": attribute '" + name + "' is not a string");
-  }
-  const htri_t vlen = H5Tis_variable_str(type.get());
-  h5::check(vlen, path, "H5Tis_variable_str");
-  if (vlen > 0) {
-    // Reading with the file's own type avoids an ASCII/UTF-8 conversion HDF5 does not have.
-    char* p = nullptr;
-    h5::check(H5Aread(attr.get(), type.get(), &p), path, call);
-    std::string value = p != nullptr ? p : "";
-    H5free_memory(p);
-    return value;
-  }
-  // Fixed-length (as numpy bytes attributes are stored): read the bytes, drop NUL padding.
-  std::string value(H5Tget_size(type.get()), '\0');
-  h5::check(H5Aread(attr.get(), type.get(), value.data()), path, call);
-  value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
-  return value;
+  if (ec) throw DataError(path + ": cannot read the weights file: " + ec.message());
+  if (st.type() == fs::file_type::regular) return;
+  const fs::file_type t = st.type();
+  const char* kind = t == fs::file_type::directory   ? "a directory"
+                     : t == fs::file_type::fifo      ? "a FIFO"
+                     : t == fs::file_type::character ? "a character device"
+                     : t == fs::file_type::block     ? "a block device"
+                     : t == fs::file_type::socket    ? "a socket"
+                                                     : "something other than a regular file";
+  throw DataError(path + ": is " + std::string(kind) + ", not a weights file; give the run's <run_key>.h5 file");
+}
+
+const AttrValue* find_attr(const Attrs& attrs, const std::string& name) {
+  for (const auto& [key, value] : attrs)
+    if (key == name) return &value;
+  return nullptr;
+}
+
+std::string text_attr(const Attrs& root, const std::string& path, const char* name, bool required) {
+  const AttrValue* v = find_attr(root, name);
+  if (v == nullptr && !required) return "";
+  if (v == nullptr)
+    throw DataError(path + ": ternbench weights file lacks the '" + std::string(name) + "' attribute" + kRestore);
+  if (const auto* s = std::get_if<std::string>(v)) return *s;
+  throw DataError(path + ": attribute " + name + " is not a string; the file was edited" + kRestore);
 }
 
 int read_version(hid_t file, const std::string& path) {
   const htri_t exists = H5Aexists(file, kVersionAttr);
   h5::check(exists, path, "H5Aexists(schema_version)");
   if (exists == 0) {
-    throw StorageError(path + ": not a ternbench weights file (no schema_version attribute); "
-                              "check the path, or write it with ternbench");
+    throw DataError(path + ": not a ternbench weights file (no schema_version attribute); "
+                           "check the path, or write it with ternbench");
   }
   Handle attr = h5::make(H5Aopen(file, kVersionAttr, H5P_DEFAULT), H5Aclose, path, "H5Aopen(schema_version)");
   Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
-  if (H5Tget_class(type.get()) != H5T_INTEGER) {
-    throw StorageError(path + ": not a ternbench weights file (schema_version is not an integer)");
+  Handle space = h5::make(H5Aget_space(attr.get()), H5Sclose, path, "H5Aget_space");
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
+    throw DataError(path + ": not a ternbench weights file (schema_version is not an integer)");
   }
   int version = 0;
   h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &version), path, "H5Aread(schema_version)");
   if (version > kWeightsSchemaVersion) {
-    throw StorageError(path + ": weights file has schema version " + std::to_string(version) +
-                       ", this ternbench reads up to " + std::to_string(kWeightsSchemaVersion) +
-                       "; use a newer ternbench");
+    throw DataError(path + ": weights file has schema version " + std::to_string(version) +
+                    ", this ternbench reads up to " + std::to_string(kWeightsSchemaVersion) +
+                    "; use a newer ternbench");
   }
   if (version < 1) {
-    throw StorageError(path + ": weights file has invalid schema version " + std::to_string(version) +
-                       "; the file is damaged, rewrite it with ternbench");
+    throw DataError(path + ": weights file has invalid schema version " + std::to_string(version) +
+                    "; the file is damaged, rewrite it with ternbench");
   }
   return version;
 }
@@ -254,47 +209,21 @@ herr_t collect_hard_link(hid_t, const char* name, const H5L_info_t* info, void* 
   return 0;
 }
 
-// Scalar string, integer and float attributes of a dataset, in name order.
-void read_dataset_attrs(hid_t dset, const std::string& path, Tensor& t) {
-  H5O_info_t info;
-  h5::check(H5Oget_info2(dset, &info, H5O_INFO_NUM_ATTRS), path, "H5Oget_info2(" + t.name + ")");
-  for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    Handle attr = h5::make(H5Aopen_by_idx(dset, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
-                           H5Aclose, path, "H5Aopen_by_idx(" + t.name + ")");
-    const ssize_t len = H5Aget_name(attr.get(), 0, nullptr);
-    h5::check(static_cast<int>(len), path, "H5Aget_name(" + t.name + ")");
-    std::string key(static_cast<std::size_t>(len) + 1, '\0');
-    H5Aget_name(attr.get(), key.size(), key.data());
-    key.resize(static_cast<std::size_t>(len));
-    Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
-    const H5T_class_t cls = H5Tget_class(type.get());
-    if (cls == H5T_STRING) {
-      t.attrs.emplace_back(key, read_string_attr(dset, path, key.c_str()));
-    } else if (cls == H5T_INTEGER) {
-      std::int64_t v = 0;
-      h5::check(H5Aread(attr.get(), H5T_NATIVE_INT64, &v), path, "H5Aread(" + key + ")");
-      t.attrs.emplace_back(key, v);
-    } else if (cls == H5T_FLOAT) {
-      double v = 0;
-      h5::check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), path, "H5Aread(" + key + ")");
-      t.attrs.emplace_back(key, v);
-    }
-  }
-}
+enum class Read { tensor, group, foreign };
 
-// Reads a float dataset into t; false for groups and datasets that hold no weights.
-bool read_tensor(hid_t file, const std::string& path, const std::string& name, Tensor& t) {
+// Reads a dataset of a type ternbench writes into t; groups and other datasets are reported.
+Read read_tensor(hid_t file, const std::string& path, const std::string& name, Tensor& t) {
   Handle obj = h5::make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, path, "H5Oopen(" + name + ")");
-  if (H5Iget_type(obj.get()) != H5I_DATASET) return false;
+  if (H5Iget_type(obj.get()) != H5I_DATASET) return Read::group;
   Handle type = h5::make(H5Dget_type(obj.get()), H5Tclose, path, "H5Dget_type(" + name + ")");
   const H5T_class_t cls = H5Tget_class(type.get());
   const std::size_t bytes = H5Tget_size(type.get());
   const bool f32 = cls == H5T_FLOAT && bytes == 4, f64 = cls == H5T_FLOAT && bytes == 8;
   const bool u64 = cls == H5T_INTEGER && bytes == 8 && H5Tget_sign(type.get()) == H5T_SGN_NONE;
   const bool u8 = cls == H5T_INTEGER && bytes == 1 && H5Tget_sign(type.get()) == H5T_SGN_NONE;
-  if (!f32 && !f64 && !u64 && !u8) return false;
+  if (!f32 && !f64 && !u64 && !u8) return Read::foreign;
   Handle space = h5::make(H5Dget_space(obj.get()), H5Sclose, path, "H5Dget_space(" + name + ")");
-  if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return false;
+  if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return Read::foreign;
   const int rank = H5Sget_simple_extent_ndims(space.get());
   h5::check(rank, path, "H5Sget_simple_extent_ndims(" + name + ")");
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
@@ -302,6 +231,8 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
             "H5Sget_simple_extent_dims(" + name + ")");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   if (count < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
+  // A tensor's type is the vector that holds its values, so an empty one is float32.
+  if (count == 0 && !f32) return Read::foreign;
   t.name = name;
   t.shape.assign(dims.begin(), dims.end());
   const auto n = static_cast<std::size_t>(count);
@@ -326,8 +257,85 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
   if (count > 0) {
     h5::check(H5Dread(obj.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), path, "H5Dread(" + name + ")");
   }
-  read_dataset_attrs(obj.get(), path, t);
-  return true;
+  t.attrs = h5::read_attrs(obj.get(), path, name);
+  return Read::tensor;
+}
+
+// Each version is verified with its own checksum, and a file must carry exactly its
+// version's: a lowered schema_version leaves a newer checksum behind and is caught.
+void verify(const std::string& path, int version, const Attrs& all_root, const std::vector<Tensor>& tensors,
+            const std::vector<std::string>& foreign) {
+  const bool has_lines = find_attr(all_root, kChecksumsAttr) != nullptr;
+  const bool has_v2 = find_attr(all_root, kChecksumV2Attr) != nullptr;
+  const std::string says = path + ": schema_version is " + std::to_string(version) + ", but ";
+  const std::string edited = "; schema_version was edited" + kRestore;
+  if (version < 3 && has_lines)
+    throw DataError(says + "the file carries attribute checksums, which version 3 introduced" + edited);
+  if (version == 1 && has_v2)
+    throw DataError(says + "the file carries attribute checksum_sha256, which version 2 introduced" + edited);
+  if (version == 1) {
+    // Version 1 wrote float32, float64 and uint64 datasets without attributes, and no
+    // data_sha256: anything else is a newer file whose version was lowered.
+    if (find_attr(all_root, "data_sha256") != nullptr)
+      throw DataError(says + "the file carries attribute data_sha256, which version 2 introduced" + edited);
+    for (const Tensor& t : tensors) {
+      if (!t.u8.empty()) throw DataError(says + "dataset " + t.name + " is uint8, which version 2 introduced" + edited);
+      if (!t.attrs.empty())
+        throw DataError(says + "dataset " + t.name + " has attributes, which version 2 introduced" + edited);
+    }
+    return;
+  }
+  if (version == 2) {
+    if (!has_v2)
+      throw DataError(path + ": lacks attribute checksum_sha256, which every version-2 weights file carries" +
+                      kRestore);
+    const std::string stored = text_attr(all_root, path, kChecksumV2Attr, true);
+    const std::string computed = checksum_v2(tensors);
+    if (stored != computed) {
+      throw DataError(path + ": checksum mismatch: the datasets do not match attribute checksum_sha256 (stored " +
+                      stored.substr(0, 16) + "..., contents give " + computed.substr(0, 16) +
+                      "...): the file was edited or damaged" + kRestore);
+    }
+    return;
+  }
+  if (!has_lines)
+    throw DataError(path + ": lacks attribute checksums, which every version-3 weights file carries" + kRestore);
+  if (!foreign.empty()) {
+    throw DataError(path + ": dataset " + foreign.front() +
+                    " is of a type or shape ternbench does not write, so no checksum covers it; the file was "
+                    "edited" + kRestore);
+  }
+  Attrs root;
+  for (const auto& a : all_root)
+    if (a.first != kChecksumsAttr) root.push_back(a);
+  verify_checksum_lines(path, text_attr(all_root, path, kChecksumsAttr, true), root, tensors);
+}
+
+WeightsContent read_open_file(hid_t file, const std::string& path) {
+  WeightsContent out;
+  out.meta.schema_version = read_version(file, path);
+  const Attrs root = h5::read_attrs(file, path, "the file");
+  std::vector<std::string> names, foreign;
+  h5::check(H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_hard_link, &names), path, "H5Lvisit");
+  for (const std::string& name : names) {
+    Tensor t;
+    const Read r = read_tensor(file, path, name, t);
+    if (r == Read::tensor) out.tensors.push_back(std::move(t));
+    if (r == Read::foreign) foreign.push_back(name);
+  }
+  std::sort(out.tensors.begin(), out.tensors.end(), [](const Tensor& a, const Tensor& b) { return a.name < b.name; });
+  verify(path, out.meta.schema_version, root, out.tensors, foreign);
+  out.meta.run_key = text_attr(root, path, "run_key", true);
+  out.meta.config_toml = text_attr(root, path, "config_toml", true);
+  out.meta.git_commit = text_attr(root, path, "git_commit", true);
+  out.meta.data_sha256 = text_attr(root, path, "data_sha256", false);
+  if (const AttrValue* epoch = find_attr(root, "epoch")) {
+    const auto* e = std::get_if<std::int64_t>(epoch);
+    if (e == nullptr || *e < 0 || *e > std::numeric_limits<int>::max())
+      throw DataError(path + ": attribute epoch is not an epoch count; the file was edited" + kRestore);
+    out.meta.epoch = static_cast<int>(*e);
+  }
+  return out;
 }
 
 }  // namespace
@@ -349,49 +357,23 @@ std::string write_weights(const std::string& path, const WeightsMeta& meta, cons
 }
 
 WeightsContent read_weights(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    throw StorageError(path + ": weights file does not exist; check the path (runs.weights_path is "
-                              "relative to the results DB's directory)");
-  }
+  require_regular_file(path);
   const std::lock_guard<std::mutex> lock(h5::library_mutex());
   h5::silence_library_errors();
-  const hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) {
-    throw StorageError(h5::describe_failure(path, "H5Fopen") +
-                       "; is it an HDF5 file? expected a ternbench weights file");
-  }
-  Handle file(fid, H5Fclose);
-  WeightsContent out;
-  out.meta.schema_version = read_version(file.get(), path);
-  out.meta.run_key = read_string_attr(file.get(), path, "run_key");
-  out.meta.config_toml = read_string_attr(file.get(), path, "config_toml");
-  out.meta.git_commit = read_string_attr(file.get(), path, "git_commit");
-  if (H5Aexists(file.get(), "data_sha256") > 0) out.meta.data_sha256 = read_string_attr(file.get(), path, "data_sha256");
-  if (const htri_t has_epoch = H5Aexists(file.get(), "epoch"); has_epoch > 0) {
-    Handle attr = h5::make(H5Aopen(file.get(), "epoch", H5P_DEFAULT), H5Aclose, path, "H5Aopen(epoch)");
-    h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &out.meta.epoch), path, "H5Aread(epoch)");
-  }
-
-  std::vector<std::string> names;
-  h5::check(H5Lvisit(file.get(), H5_INDEX_NAME, H5_ITER_INC, collect_hard_link, &names), path, "H5Lvisit");
-  for (const std::string& name : names) {
-    Tensor t;
-    if (read_tensor(file.get(), path, name, t)) out.tensors.push_back(std::move(t));
-  }
-  std::sort(out.tensors.begin(), out.tensors.end(),
-            [](const Tensor& a, const Tensor& b) { return a.name < b.name; });
-  // Version 1 files have no checksum; from version 2 on it is required.
-  if (out.meta.schema_version >= 2) {
-    const std::string stored = read_string_attr(file.get(), path, kChecksumAttr);
-    const std::string computed = content_checksum(out.tensors);
-    if (stored != computed) {
-      throw StorageError(path + ": checksum mismatch (stored " + stored.substr(0, 16) + "..., contents give " +
-                         computed.substr(0, 16) + "...): the file is damaged; restore it from a copy or train the run again");
+  // A weights file HDF5 cannot read is as bad an input as one that fails its checksum.
+  try {
+    const hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fid < 0) {
+      throw DataError(h5::describe_failure(path, "H5Fopen") +
+                      "; is it an HDF5 file? expected a ternbench weights file");
     }
+    Handle file(fid, H5Fclose);
+    WeightsContent out = read_open_file(file.get(), path);
+    file.close(path, "H5Fclose");
+    return out;
+  } catch (const StorageError& e) {
+    throw DataError(e.what());
   }
-  file.close(path, "H5Fclose");
-  return out;
 }
 
 }  // namespace ternbench::storage

@@ -1,6 +1,6 @@
 # `ternbench infer` rebuilds each stored model from its packed codes, scales, biases and
 # batch-norm tensors, and gets exactly the test accuracy and loss the run recorded. Also:
-# h5py reads the codes; a damaged or foreign weights file gets one clear line and exit 1.
+# h5py reads the codes; a damaged or foreign weights file gets one clear line and exit 2.
 source "$(dirname "$0")/common.sh"
 cat > methods.toml <<'TOML'
 [sweep]
@@ -52,7 +52,7 @@ with h5py.File(sys.argv[1], "r") as f:
     W = f["dense0/W"][...]
     s = f["dense0/W_scales"][...]
     assert (s[0] * codes == W).all(), "codes x scale must equal the deployed weights"
-    assert f.attrs["checksum_sha256"] and f["dense0/W"].attrs["precision"] == "ternary"
+    assert f.attrs["checksums"] and f["dense0/W"].attrs["precision"] == "ternary"
 PY
 
 # A flipped byte in a tensor: the checksum catches it; a foreign file is refused.
@@ -67,7 +67,7 @@ set +e
 echo "not hdf5" > foreign.h5
 "$TB_BIN" infer --weights foreign.h5 > foreign.log 2>&1; rc2=$?
 set -e
-[ $rc -ne 0 ] && grep -q "damaged.h5: checksum mismatch" bad.log || { cat bad.log; fail "a damaged file must be refused"; }
+[ $rc -eq 2 ] && grep -q "damaged.h5: checksum mismatch in dataset dense0/b" bad.log || { cat bad.log; fail "a damaged file must be refused"; }
 [ "$(wc -l < bad.log)" = 1 ] || fail "one line for a damaged file"
-[ $rc2 -ne 0 ] && grep -q "foreign.h5" foreign.log || { cat foreign.log; fail "a foreign file must be refused naming it"; }
+[ $rc2 -eq 2 ] && grep -q "foreign.h5" foreign.log || { cat foreign.log; fail "a foreign file must be refused naming it"; }
 echo "infer reproduces: OK"

@@ -1,4 +1,4 @@
-// Weights files of version 2: packed codes (uint8), dataset attributes, the checksum.
+// Packed codes (uint8), dataset attributes and the checksum, as version 2 added them.
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
@@ -39,7 +39,7 @@ TEST(WeightsCodes, Uint8DatasetsAndAttributesRoundTrip) {
   meta.git_commit = "c";
   write_weights(path, meta, sample());
   const WeightsContent c = read_weights(path);
-  EXPECT_EQ(c.meta.schema_version, 2);
+  EXPECT_EQ(c.meta.schema_version, kWeightsSchemaVersion);
   const Tensor& codes = by_name(c, "dense0/W_codes");
   EXPECT_EQ(codes.u8, (std::vector<std::uint8_t>{0b10000001, 0b00000101}));
   EXPECT_TRUE(codes.data.empty());
@@ -71,9 +71,9 @@ TEST(WeightsCodes, AChangedValueFailsTheChecksumWithTheFileNamed) {
   try {
     (void)read_weights(path);
     FAIL() << "a damaged file was read";
-  } catch (const StorageError& e) {
+  } catch (const DataError& e) {
     const std::string msg = e.what();
-    EXPECT_EQ(msg.rfind(path + ": checksum mismatch", 0), 0u) << msg;
+    EXPECT_EQ(msg.rfind(path + ": checksum mismatch in dataset dense0/W", 0), 0u) << msg;
     EXPECT_NE(msg.find("damaged"), std::string::npos) << msg;
   }
 }

@@ -74,6 +74,17 @@ std::string storage_error_of(Fn&& fn) {
   return "(no StorageError thrown)";
 }
 
+// A bad weights file is bad input, as a bad data file is (exit code 2).
+template <class Fn>
+std::string data_error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const ternbench::DataError& e) {
+    return e.what();
+  }
+  return "(no DataError thrown)";
+}
+
 std::vector<std::string> dir_entries(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
@@ -204,7 +215,7 @@ TEST(WeightsFile, HdfFailureMidWriteNamesTheCallAndRemovesTheTempFile) {
 TEST(WeightsFile, MissingFileIsRefused) {
   TmpDir tmp;
   const std::string path = tmp.file("nope.h5");
-  const std::string msg = storage_error_of([&] { read_weights(path); });
+  const std::string msg = data_error_of([&] { read_weights(path); });
   EXPECT_EQ(msg.rfind(path + ": weights file does not exist", 0), 0u) << msg;
 }
 
@@ -212,7 +223,7 @@ TEST(WeightsFile, GarbageFileIsRefused) {
   TmpDir tmp;
   const std::string path = tmp.file("garbage.h5");
   std::ofstream(path) << std::string(4096, 'z');
-  const std::string msg = storage_error_of([&] { read_weights(path); });
+  const std::string msg = data_error_of([&] { read_weights(path); });
   EXPECT_EQ(msg.rfind(path + ": H5Fopen failed", 0), 0u) << msg;
   EXPECT_NE(msg.find("file signature not found"), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
@@ -232,7 +243,7 @@ TEST(WeightsFile, ForeignHdf5FileIsRefused) {
     H5Sclose(space);
     H5Fclose(file);
   }
-  const std::string msg = storage_error_of([&] { read_weights(path); });
+  const std::string msg = data_error_of([&] { read_weights(path); });
   EXPECT_EQ(msg, path + ": not a ternbench weights file (no schema_version attribute); "
                         "check the path, or write it with ternbench");
 }
@@ -251,8 +262,8 @@ TEST(WeightsFile, NewerSchemaVersionIsRefused) {
     H5Aclose(attr);
     H5Fclose(file);
   }
-  const std::string msg = storage_error_of([&] { read_weights(path); });
-  EXPECT_EQ(msg, path + ": weights file has schema version 3, this ternbench reads up to 2; "
+  const std::string msg = data_error_of([&] { read_weights(path); });
+  EXPECT_EQ(msg, path + ": weights file has schema version 4, this ternbench reads up to 3; "
                         "use a newer ternbench");
 }
 
@@ -272,7 +283,7 @@ TEST(WeightsFile, H5pyReadsTheShapeValuesAndAttributes) {
                            "          int(a['schema_version']), sorted(f.keys()))\n";
   const std::string out = run_command("/usr/bin/python3 '" + script + "' '" + path + "' 2>&1", &status);
   EXPECT_EQ(status, 0) << out;
-  EXPECT_EQ(out, "(10, 3) float32 0.75 3f9a0c str 2 ['dense0', 'dense1']\n");
+  EXPECT_EQ(out, "(10, 3) float32 0.75 3f9a0c str 3 ['dense0', 'dense1']\n");
 }
 
 }  // namespace

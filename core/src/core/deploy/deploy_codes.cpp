@@ -1,6 +1,7 @@
 #include "ternbench/core/deploy/deploy_codes.hpp"
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/format.hpp"
 #include "ternbench/core/deploy/packing.hpp"
 
 namespace ternbench::core {
@@ -88,9 +89,9 @@ Mat decode_deployed(std::span<const std::uint8_t> bytes, const std::string& enco
 
 namespace {
 
-const std::string* text_attr(const NamedTensor& t, const std::string& key) {
+const AttrValue* find_attr(const NamedTensor& t, const std::string& key) {
   for (const auto& [k, v] : t.attrs)
-    if (k == key) return std::get_if<std::string>(&v);
+    if (k == key) return &v;
   return nullptr;
 }
 
@@ -100,20 +101,48 @@ std::optional<StoredCodes> read_stored_codes(const std::vector<NamedTensor>& ten
                                              Eigen::Index rows, Eigen::Index cols, const std::string& source) {
   const NamedTensor* codes = find_tensor(tensors, name + "_codes");
   if (codes == nullptr) return std::nullopt;
-  const std::string* encoding = text_attr(*codes, "encoding");
-  const std::string* layout = text_attr(*codes, "scale_layout");
-  if (encoding == nullptr || layout == nullptr)
-    throw Error(source + ": " + codes->name + " lacks its encoding or scale_layout attribute; the file is damaged");
+  const std::string edited = "; the file was edited or damaged, restore it from a copy or train the run again";
+  const auto text = [&](const char* key) {
+    const AttrValue* v = find_attr(*codes, key);
+    const std::string* s = v != nullptr ? std::get_if<std::string>(v) : nullptr;
+    if (s == nullptr) throw DataError(source + ": " + codes->name + " lacks its text attribute " + key + edited);
+    return *s;
+  };
+  // The codes must be of the model's matrix: rows and cols say which one they were packed from.
+  for (const auto& [key, want] : {std::pair<const char*, Eigen::Index>{"rows", rows}, {"cols", cols}}) {
+    const AttrValue* v = find_attr(*codes, key);
+    const std::int64_t* n = v != nullptr ? std::get_if<std::int64_t>(v) : nullptr;
+    if (n == nullptr || *n != want)
+      throw DataError(source + ": attribute " + key + " of " + codes->name + " is " +
+                      (n == nullptr ? std::string("missing or not an integer") : std::to_string(*n)) + ", but " +
+                      name + " has " + std::to_string(want) + " " + key + edited);
+  }
   StoredCodes out;
-  out.encoding = *encoding;
-  out.layout = *layout;
+  out.encoding = text("encoding");
+  out.layout = text("scale_layout");
   if (const NamedTensor* scales = find_tensor(tensors, name + "_scales")) out.scales = scales->data;
   try {
     out.decoded = decode_deployed(codes->u8, out.encoding, rows, cols, out.scales, out.layout);
     const auto n = static_cast<std::size_t>(rows * cols);
     out.signs = out.encoding == "binary" ? unpack_binary(codes->u8, n) : unpack_ternary_2bit(codes->u8, n);
   } catch (const Error& e) {
-    throw Error(source + ": " + codes->name + ": " + e.what());
+    throw DataError(source + ": " + codes->name + ": " + e.what() + edited);
+  }
+  // The file stores the deployed matrix beside its codes; they must agree bit for bit, so a
+  // model rebuilt from either (the float model, the ternary engine) is the one the run had.
+  const NamedTensor* stored = find_tensor(tensors, name);
+  if (stored == nullptr || stored->data.size() != static_cast<std::size_t>(rows * cols))
+    throw DataError(source + ": no tensor " + name + " of " + std::to_string(rows * cols) + " float32 values beside " +
+                    codes->name + edited);
+  // decoded is column-major; the stored tensor and the codes are row-major.
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    for (Eigen::Index c = 0; c < cols; ++c) {
+      const float want = stored->data[static_cast<std::size_t>(r * cols + c)];
+      if (out.decoded(r, c) != want)
+        throw DataError(source + ": " + codes->name + " decodes to " + format_g(out.decoded(r, c), 9) + " at (" +
+                        std::to_string(r) + ", " + std::to_string(c) + ") where " + name + " holds " +
+                        format_g(want, 9) + edited);
+    }
   }
   return out;
 }

@@ -150,27 +150,13 @@ Affine affine_of(BatchNorm& bn) {
 }
 
 // The engine's matrix of a quantized weight: codes and scales as the file stores them, the
-// layer's bias, and a following batch norm folded in. The decoded codes must be the stored W.
+// layer's bias, and a following batch norm folded in. read_stored_codes checked that the codes
+// decode to the stored W.
 kernels::TernaryMatrix matrix_of(const Param& w, const Param& bias, const std::vector<NamedTensor>& tensors,
                                  const std::string& source, const Affine* bn) {
   const Eigen::Index rows = w.value.rows(), cols = w.value.cols();
   const StoredCodes codes = *read_stored_codes(tensors, w.name, rows, cols, source);
-  const Mat& decoded = codes.decoded;
   const std::vector<float>& s = codes.scales;
-  const NamedTensor* stored = find_tensor(tensors, w.name);
-  if (stored == nullptr || stored->data.size() != static_cast<std::size_t>(rows * cols))
-    throw Error(source + ": no tensor " + w.name + " of " + std::to_string(rows * cols) + " values beside " + w.name +
-                "_codes; the file is damaged");
-  // decoded is column-major; the stored tensor and the codes are row-major.
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    for (Eigen::Index c = 0; c < cols; ++c) {
-      const float want = stored->data[static_cast<std::size_t>(r * cols + c)];
-      if (decoded(r, c) != want)
-        throw Error(source + ": " + w.name + "_codes decodes to " + format_g(decoded(r, c), 9) + " at (" +
-                    std::to_string(r) + ", " + std::to_string(c) + ") where " + w.name + " holds " +
-                    format_g(want, 9) + "; the file was edited or damaged, write it again from the run");
-    }
-  }
   std::vector<float> pos(static_cast<std::size_t>(rows)), neg(static_cast<std::size_t>(rows));
   for (Eigen::Index r = 0; r < rows; ++r) {
     const auto i = static_cast<std::size_t>(r);

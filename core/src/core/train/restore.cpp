@@ -14,7 +14,7 @@ namespace {
 // Row-major stored values into p (whose matrix is (rows, cols) with the same row-major data).
 void load_into(Param& p, const NamedTensor& t, const std::string& source) {
   if (t.data.size() != static_cast<std::size_t>(p.value.size()))
-    throw Error(source + ": tensor " + t.name + " has " + std::to_string(t.data.size()) + " values, the model's " +
+    throw DataError(source + ": tensor " + t.name + " has " + std::to_string(t.data.size()) + " values, the model's " +
                 p.name + " has " + std::to_string(p.value.size()) + "; the file belongs to another model");
   p.value = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
       t.data.data(), p.value.rows(), p.value.cols());
@@ -28,7 +28,7 @@ void load_stored_tensors(Model& model, const std::vector<NamedTensor>& tensors, 
     for (Param* b : layer->buffers()) all.push_back(b);
     for (Param* p : all) {
       const NamedTensor* t = find_tensor(tensors, p->name);
-      if (t == nullptr) throw Error(source + ": no tensor " + p->name + "; the file belongs to another model");
+      if (t == nullptr) throw DataError(source + ": no tensor " + p->name + "; the file belongs to another model");
       load_into(*p, *t, source);
     }
   }
@@ -49,7 +49,7 @@ Model restore_model(const TrainConfig& cfg, const DataSplit& data, const std::ve
         continue;
       }
       const NamedTensor* t = find_tensor(tensors, p->name);
-      if (t == nullptr) throw Error(source + ": no tensor " + p->name + "; the file belongs to another model");
+      if (t == nullptr) throw DataError(source + ": no tensor " + p->name + "; the file belongs to another model");
       load_into(*p, *t, source);
     }
   }

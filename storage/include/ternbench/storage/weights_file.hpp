@@ -12,9 +12,11 @@
 
 namespace ternbench::storage {
 
-// Version 2: uint8 datasets (packed codes), dataset attributes and the file attribute
-// checksum_sha256 over every tensor (verified on read). Version 1 files are still read.
-inline constexpr int kWeightsSchemaVersion = 2;
+// Version 3: the file attribute "checksums" lists a SHA-256 for every dataset and every
+// attribute (the file's and the datasets'), so no edit that changes what a file means goes
+// unnoticed. Version 2 (uint8 codes, dataset attributes, checksum_sha256 over the datasets
+// only) and version 1 (no checksum) files are still read (docs/weights.md, "Versions").
+inline constexpr int kWeightsSchemaVersion = 3;
 
 using Tensor = ternbench::Tensor;  // ternbench/base/tensor.hpp
 
@@ -40,9 +42,10 @@ struct WeightsContent {
   std::vector<Tensor> tensors;  // sorted by name
 };
 
-// Reads a file written by write_weights. Throws StorageError naming the path when the file
-// is missing, not HDF5, not a ternbench weights file, newer than this binary, or its
-// contents do not match its checksum.
+// Reads a file written by write_weights. A bad file is bad input: throws DataError naming
+// the path (and the dataset or attribute at fault) when the file is missing, not a regular
+// file (checked before opening it: a FIFO would block), not HDF5, not a ternbench weights
+// file, newer than this binary, or its contents do not match its version's checksum.
 WeightsContent read_weights(const std::string& path);
 
 }  // namespace ternbench::storage

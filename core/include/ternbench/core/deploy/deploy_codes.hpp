@@ -36,8 +36,11 @@ struct StoredCodes {
   Mat decoded;
 };
 
-// nullopt when tensors hold no "<name>_codes". Throws ternbench::Error naming source and the
-// codes tensor when an attribute is missing or the stream does not decode.
+// nullopt when tensors hold no "<name>_codes". Every reader of stored codes goes through here
+// (the float model's restore_model, the ternary engine), so each gets the same checks: throws
+// DataError naming source and the tensor when an attribute is missing, rows or cols is not
+// (rows, cols), the stream does not decode, or the decoded matrix differs from "<name>" (the
+// deployed weights stored beside the codes) in any value.
 std::optional<StoredCodes> read_stored_codes(const std::vector<NamedTensor>& tensors, const std::string& name,
                                              Eigen::Index rows, Eigen::Index cols, const std::string& source);
 
