@@ -137,7 +137,13 @@ int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
       throw StorageError(path + ": not a ternbench results DB (it has no tables); "
                                 "run a sweep to create it");
     }
-  } else {
+  }
+  // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
+  // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
+  // every epoch and layer row (the pragma is a no-op inside a transaction). It runs before
+  // the switch to WAL mode, so that a file it refuses or fails on is left exactly as it was.
+  if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
+  if (mode == MetricsDb::Mode::kReadWrite) {
     // Readers (reports, `ternbench status`) must not block the single writer. On file
     // systems without shared memory SQLite keeps the old mode; it still works, so accept it.
     sqlite::exec(db, path, "PRAGMA journal_mode = WAL");
@@ -149,10 +155,6 @@ int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
     // otherwise be temporary files, created and deleted for every run.
     sqlite::exec(db, path, "PRAGMA temp_store = MEMORY");
   }
-  // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
-  // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
-  // every epoch and layer row (the pragma is a no-op inside a transaction).
-  if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
   sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
   return version;
 }
