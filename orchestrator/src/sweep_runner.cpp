@@ -76,8 +76,25 @@ std::string relative_to(const fs::path& file, const fs::path& dir) {
 
 }  // namespace
 
+std::string db_path_of(const experiments::Sweep* sweep, const std::string& flag) {
+  const std::string path = flag.empty() && sweep != nullptr ? sweep->db_path : flag;
+  std::error_code ec;
+  if (path.empty() || !fs::is_directory(path, ec)) return path;
+  const std::string stem = sweep != nullptr ? sweep->name : "results";
+  const std::string example = (fs::path(path) / (stem + ".sqlite")).string();
+  if (!flag.empty()) {
+    throw ConfigError("--db", "", 0, path + " is a directory, not a results DB file; give the path of a file, such as " +
+                                         example);
+  }
+  const bool by_default = sweep->db_path == "results/" + sweep->name + ".sqlite";
+  throw ConfigError(sweep->file, "sweep.db", 0,
+                    "\"" + path + "\"" + (by_default ? " (the default when [sweep] has no db)" : "") +
+                        " is a directory, not a results DB file; set db to the path of a file, such as db = \"" +
+                        example + "\"");
+}
+
 std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions& opt) {
-  return opt.db_path.empty() ? sweep.db_path : opt.db_path;
+  return db_path_of(&sweep, opt.db_path);
 }
 
 int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
@@ -104,6 +121,12 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   std::error_code ec;
   if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
   storage::MetricsDb db(db_path);
+  // One live writer per DB: a second job on it would train every unfinished run again. A
+  // holder that died (kill -9, node failure) left runs `running`; the plan trains them again.
+  if (const auto gone = db.take_writer_lease("ternbench run " + opt.sweep_file)) {
+    std::cout << db_path << ": taking over from " << gone->describe() << ", which ended without finishing ("
+              << gone->gone_because << "); its unfinished runs are trained again" << std::endl;
+  }
 
   const Plan plan = make_plan(sweep, &db, opt.plan);
   std::vector<PlannedRun> todo;
