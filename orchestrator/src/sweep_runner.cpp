@@ -1,5 +1,7 @@
 #include "ternbench/orchestrator/sweep_runner.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +71,12 @@ void check_data_matches_db(const std::vector<PlannedRun>& todo, const storage::M
   }
 }
 
+// SQLite writes the DB file and creates its -wal, -shm or -journal beside it.
+bool writable(const std::string& db_path) {
+  const fs::path dir = fs::path(db_path).parent_path();
+  return access(db_path.c_str(), W_OK) == 0 && access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
 std::string relative_to(const fs::path& file, const fs::path& dir) {
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal());
   return rel.empty() ? file.string() : rel.string();
@@ -120,12 +128,16 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   // A sweep refused for a reference its DB cannot hold (an init_from key) must not create it.
   std::error_code ec;
   if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
-  storage::MetricsDb db(db_path);
+  // A finished sweep on read-only media (archived, shared) has nothing to write: it is read.
+  const bool read_only = fs::exists(db_path, ec) && !writable(db_path);
+  storage::MetricsDb db(db_path, read_only ? storage::MetricsDb::Mode::kReadOnly : storage::MetricsDb::Mode::kReadWrite);
   // One live writer per DB: a second job on it would train every unfinished run again. A
   // holder that died (kill -9, node failure) left runs `running`; the plan trains them again.
-  if (const auto gone = db.take_writer_lease("ternbench run " + opt.sweep_file)) {
-    std::cout << db_path << ": taking over from " << gone->describe() << ", which ended without finishing ("
-              << gone->gone_because << "); its unfinished runs are trained again" << std::endl;
+  if (!read_only) {
+    if (const auto gone = db.take_writer_lease("ternbench run " + opt.sweep_file)) {
+      std::cout << db_path << ": taking over from " << gone->describe() << ", which ended without finishing ("
+                << gone->gone_because << "); its unfinished runs are trained again" << std::endl;
+    }
   }
 
   const Plan plan = make_plan(sweep, &db, opt.plan);
@@ -149,6 +161,11 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
       run_coordinator(*net, {}, unused);  // every worker asks once and is told to stop
     }
     return kExitOk;
+  }
+  if (read_only) {
+    throw StorageError(db_path + ": cannot write the results DB (the file or its directory is read-only), and " +
+                       std::to_string(todo.size()) + " runs are left to train; copy it to a writable directory "
+                       "and pass --db");
   }
 
   ensure_datasets(todo, data_root);

@@ -1,9 +1,10 @@
-# The read-only commands (plan, status, query, export, report) on a DB in a directory they
-# cannot write (run as an unprivileged user: root ignores directory permissions, and a
-# read-only mount needs privileges a container lacks): they work and leave the directory as
-# it was, whatever state a writer left the DB in: at rest (one file), in WAL mode without a
-# -wal (older ternbench versions), with the -wal and -shm of a killed writer, with a -wal
-# alone, and at an older schema version (read through a migrated temporary copy).
+# The read-only commands (plan, status, query, export, report, and run with nothing left to
+# train) on a DB in a directory they cannot write (run as an unprivileged user: root ignores
+# directory permissions, and a read-only mount needs privileges a container lacks): they work
+# and leave the directory as it was, whatever state a writer left the DB in: at rest (one
+# file), in WAL mode without a -wal (older ternbench versions), with the -wal and -shm of a
+# killed writer, with a -wal alone, and at an older schema version (read through a migrated
+# temporary copy). A run with runs left to train says it cannot write the DB.
 source "$(dirname "$0")/common.sh"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 if ! as_nobody "$TB_BIN" --help > /dev/null 2>&1; then
@@ -34,6 +35,15 @@ check_read_only() {
   [ "$(wc -l < "$out/export")" = $((runs + 1)) ] || fail "$state: export should have $runs rows"
   as_nobody "$TB_BIN" report --db $db -o "$out/report-$state" --format md > /dev/null || fail "$state: report failed"
   [ -s "$out/report-$state/report.md" ] || fail "$state: no report"
+  # run needs no write when nothing is left to train, and otherwise says why it cannot.
+  set +e; as_nobody "$TB_BIN" run tiny.toml > "$out/run" 2>&1; local rc=$?; set -e
+  if [ "$to_train" = 0 ]; then
+    [ $rc -eq 0 ] && grep -q "^tiny: all 4 runs already finished in $db; nothing to train$" "$out/run" ||
+      fail "$state: run: $(cat "$out/run")"
+  else
+    [ $rc -eq 1 ] && grep -q "^ternbench: error: $db: cannot write the results DB (the file or its directory is read-only), and $to_train runs are left to train" "$out/run" ||
+      fail "$state: run: $(cat "$out/run")"
+  fi
   after=$(ls -l --time-style=full-iso results; sha256sum results/*.sqlite*)
   [ "$before" = "$after" ] || fail "$state: the read-only commands changed results/:
 $before
