@@ -21,9 +21,13 @@ db=results/one.sqlite
 
 "$TB_BIN" run one.toml > first.log 2>&1 &
 first=$!
+# Stopped first, so that the kill lands while a run is recorded as running (not between two).
 for _ in $(seq 1 400); do
-  [ "$(q $db "select count(*) from runs where status = 'done'" 2>/dev/null)" -ge 1 ] 2> /dev/null &&
-    [ "$(q $db "select count(*) from runs where status = 'running'" 2>/dev/null)" = 1 ] && break
+  if [ "$(q $db "select count(*) from runs where status = 'done'" 2>/dev/null || echo 0)" -ge 1 ]; then
+    kill -STOP $first
+    [ "$(q $db "select count(*) from runs where status = 'running'")" = 1 ] && break
+    kill -CONT $first
+  fi
   sleep 0.02
 done
 kill -9 $first
