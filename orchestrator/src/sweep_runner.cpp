@@ -91,8 +91,8 @@ std::string db_path_of(const experiments::Sweep* sweep, const std::string& flag)
   const std::string stem = sweep != nullptr ? sweep->name : "results";
   const std::string example = (fs::path(path) / (stem + ".sqlite")).string();
   if (!flag.empty()) {
-    throw ConfigError("--db", "", 0, path + " is a directory, not a results DB file; give the path of a file, such as " +
-                                         example);
+    throw ConfigError("--db", "", 0,
+                      path + " is a directory, not a results DB file; give the path of a file, such as " + example);
   }
   const bool by_default = sweep->db_path == "results/" + sweep->name + ".sqlite";
   throw ConfigError(sweep->file, "sweep.db", 0,
@@ -130,7 +130,8 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
   // A finished sweep on read-only media (archived, shared) has nothing to write: it is read.
   const bool read_only = fs::exists(db_path, ec) && !writable(db_path);
-  storage::MetricsDb db(db_path, read_only ? storage::MetricsDb::Mode::kReadOnly : storage::MetricsDb::Mode::kReadWrite);
+  using Mode = storage::MetricsDb::Mode;
+  storage::MetricsDb db(db_path, read_only ? Mode::kReadOnly : Mode::kReadWrite);
   // One live writer per DB: a second job on it would train every unfinished run again. A
   // holder that died (kill -9, node failure) left runs `running`; the plan trains them again.
   if (!read_only) {

@@ -239,7 +239,9 @@ void MetricsDb::open_read_only() {
     for (const char* suffix : {"", "-wal"}) {
       std::error_code ec;
       fs::copy_file(path_ + suffix, copy_->path() + suffix, ec);
-      if (ec) throw StorageError(path_ + suffix + ": cannot copy it to " + copy_->path() + suffix + ": " + ec.message());
+      if (ec) {
+        throw StorageError(path_ + suffix + ": cannot copy it to " + copy_->path() + suffix + ": " + ec.message());
+      }
     }
     db_ = sqlite::open(copy_->path(), path_, SQLITE_OPEN_READONLY);
   } else {

@@ -136,8 +136,8 @@ std::string take(sqlite3* db, const std::string& path, const std::string& comman
   *replaced = std::move(holder);
   std::string token = new_token();
   sqlite::Statement st(db, path,
-                       std::string("INSERT OR REPLACE INTO writer(id, token, command, pid, host, machine, process_start, "
-                                   "slurm_job_id, slurm_restart_count, since, heartbeat_at) "
+                       std::string("INSERT OR REPLACE INTO writer(id, token, command, pid, host, machine, "
+                                   "process_start, slurm_job_id, slurm_restart_count, since, heartbeat_at) "
                                    "VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ") +
                            kNow + ", " + kNow + ")");
   const auto pid = static_cast<std::int64_t>(getpid());

@@ -129,7 +129,9 @@ TEST(WriterLease, ClosingReleasesItAndLeavesOneFileInRollbackMode) {
   }
   EXPECT_EQ(raw(path, "SELECT count(*) FROM writer"), "0");
   EXPECT_EQ(raw(path, "PRAGMA journal_mode"), "delete");
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) EXPECT_FALSE(std::filesystem::exists(path + suffix)) << suffix;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    EXPECT_FALSE(std::filesystem::exists(path + suffix)) << suffix;
+  }
   MetricsDb next(path);
   EXPECT_EQ(next.take_writer_lease("ternbench run study.toml"), std::nullopt);
 }
