@@ -1,5 +1,7 @@
 #include "cli_report.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -34,7 +36,11 @@ void upgrade_if_old(const std::string& db_path) {
     storage::MetricsDb ro(db_path, storage::MetricsDb::Mode::kReadOnly);
     version = ro.schema_version();
   }
-  if (version < storage::MetricsDb::kSchemaVersion) {
+  // On a read-only directory or file (an archived sweep) the report reads an upgraded
+  // temporary copy instead (ResultsDb opens the DB read-only).
+  const std::string dir = fs::path(db_path).parent_path().empty() ? "." : fs::path(db_path).parent_path().string();
+  const bool writable = access(db_path.c_str(), W_OK) == 0 && access(dir.c_str(), W_OK) == 0;
+  if (version < storage::MetricsDb::kSchemaVersion && writable) {
     std::cerr << db_path << ": upgrading the results DB from schema " << version << " to "
               << storage::MetricsDb::kSchemaVersion << std::endl;
     storage::MetricsDb rw(db_path);

@@ -82,13 +82,15 @@ int cmd_status(const std::string& sweep_file, std::string db_path) {
   std::string name = "results";
   if (!sweep_file.empty()) {
     const auto sweep = tb::experiments::load_sweep(sweep_file);
-    if (db_path.empty()) db_path = sweep.db_path;
+    db_path = tb::orchestrator::db_path_of(&sweep, db_path);
     total = static_cast<int>(sweep.runs.size());
     name = sweep.name;
+  } else {
+    db_path = tb::orchestrator::db_path_of(nullptr, db_path);
   }
   if (db_path.empty()) throw tb::ConfigError("ternbench status", "", 0, "give a sweep file or --db PATH");
   tb::storage::MetricsDb db(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
-  std::cout << tb::orchestrator::format_status(db.runs(), total, name) << std::endl;
+  std::cout << tb::orchestrator::format_status(db.runs(), total, name, db.writer()) << std::endl;
   return 0;
 }
 

@@ -19,7 +19,7 @@ std::string format_progress(const ProgressCounts& c) {
     const double remaining = c.total - finished;
     const double eta = remaining / finished * c.elapsed_seconds;
     n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", %.1f runs/h", per_hour);
-    if (remaining > 0) {
+    if (remaining > 0 && c.progressing) {
       if (eta < 120)
         std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ", ETA %.0f s", eta);
       else if (eta < 7200)

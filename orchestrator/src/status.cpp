@@ -14,16 +14,29 @@ long long parse_utc(const std::string& iso) {
   return static_cast<long long>(timegm(&tm));
 }
 
-std::string format_status(const std::vector<storage::RunRecord>& runs, int total, const std::string& name) {
+namespace {
+
+// Counts and line of format_status; `writer` is null when the caller does not know the lease.
+std::string status_line(const std::vector<storage::RunRecord>& runs, int total, const std::string& name,
+                        const std::optional<storage::WriterInfo>* writer) {
   std::map<std::string, int> by_status;
   long long first_start = -1, last_end = -1;
+  const bool live = writer == nullptr || (writer->has_value() && (*writer)->alive);
+  const long long live_since = writer != nullptr && live ? parse_utc((*writer)->since) : -1;
+  int stale = 0;
   for (const auto& r : runs) {
-    ++by_status[r.status];
+    // A live writer restarts the runs a dead one left running, and marks each as it starts.
+    if (r.status == storage::kStatusRunning && (!live || parse_utc(r.started_at) < live_since)) {
+      ++stale;
+    } else {
+      ++by_status[r.status];
+    }
     const long long s = parse_utc(r.started_at), e = parse_utc(r.finished_at);
     if (s >= 0 && (first_start < 0 || s < first_start)) first_start = s;
     if (e > last_end) last_end = e;
   }
   ProgressCounts c;
+  c.progressing = live;
   c.total = total > 0 ? total : static_cast<int>(runs.size());
   c.done = by_status[storage::kStatusDone] + by_status[storage::kStatusDiverged];
   c.running = by_status[storage::kStatusRunning];
@@ -37,7 +50,30 @@ std::string format_status(const std::vector<storage::RunRecord>& runs, int total
     out += ", " + std::to_string(by_status[storage::kStatusInterrupted]) + " interrupted";
   if (by_status[storage::kStatusBlocked] > 0)
     out += ", " + std::to_string(by_status[storage::kStatusBlocked]) + " blocked (their init_from source did not finish)";
+  if (stale > 0) {
+    out += ", " + std::to_string(stale) + " stale (left running by ";
+    if (live) {
+      out += "an earlier job; this one trains them again)";
+    } else if (writer->has_value()) {
+      const storage::WriterInfo& w = **writer;
+      out += w.describe() + ", which is gone: " + w.gone_because + "; `ternbench run` trains them again)";
+    } else {
+      out += "a job that ended without finishing them; no process writes this DB; `ternbench run` trains them "
+             "again)";
+    }
+  }
   return out;
+}
+
+}  // namespace
+
+std::string format_status(const std::vector<storage::RunRecord>& runs, int total, const std::string& name) {
+  return status_line(runs, total, name, nullptr);
+}
+
+std::string format_status(const std::vector<storage::RunRecord>& runs, int total, const std::string& name,
+                          const std::optional<storage::WriterInfo>& writer) {
+  return status_line(runs, total, name, &writer);
 }
 
 }  // namespace ternbench::orchestrator

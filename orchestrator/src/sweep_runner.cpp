@@ -1,5 +1,7 @@
 #include "ternbench/orchestrator/sweep_runner.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +71,12 @@ void check_data_matches_db(const std::vector<PlannedRun>& todo, const storage::M
   }
 }
 
+// SQLite writes the DB file and creates its -wal, -shm or -journal beside it.
+bool writable(const std::string& db_path) {
+  const fs::path dir = fs::path(db_path).parent_path();
+  return access(db_path.c_str(), W_OK) == 0 && access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
 std::string relative_to(const fs::path& file, const fs::path& dir) {
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal());
   return rel.empty() ? file.string() : rel.string();
@@ -76,8 +84,25 @@ std::string relative_to(const fs::path& file, const fs::path& dir) {
 
 }  // namespace
 
+std::string db_path_of(const experiments::Sweep* sweep, const std::string& flag) {
+  const std::string path = flag.empty() && sweep != nullptr ? sweep->db_path : flag;
+  std::error_code ec;
+  if (path.empty() || !fs::is_directory(path, ec)) return path;
+  const std::string stem = sweep != nullptr ? sweep->name : "results";
+  const std::string example = (fs::path(path) / (stem + ".sqlite")).string();
+  if (!flag.empty()) {
+    throw ConfigError("--db", "", 0,
+                      path + " is a directory, not a results DB file; give the path of a file, such as " + example);
+  }
+  const bool by_default = sweep->db_path == "results/" + sweep->name + ".sqlite";
+  throw ConfigError(sweep->file, "sweep.db", 0,
+                    "\"" + path + "\"" + (by_default ? " (the default when [sweep] has no db)" : "") +
+                        " is a directory, not a results DB file; set db to the path of a file, such as db = \"" +
+                        example + "\"");
+}
+
 std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions& opt) {
-  return opt.db_path.empty() ? sweep.db_path : opt.db_path;
+  return db_path_of(&sweep, opt.db_path);
 }
 
 int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
@@ -103,7 +128,18 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   // A sweep refused for a reference its DB cannot hold (an init_from key) must not create it.
   std::error_code ec;
   if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
-  storage::MetricsDb db(db_path);
+  // A finished sweep on read-only media (archived, shared) has nothing to write: it is read.
+  const bool read_only = fs::exists(db_path, ec) && !writable(db_path);
+  using Mode = storage::MetricsDb::Mode;
+  storage::MetricsDb db(db_path, read_only ? Mode::kReadOnly : Mode::kReadWrite);
+  // One live writer per DB: a second job on it would train every unfinished run again. A
+  // holder that died (kill -9, node failure) left runs `running`; the plan trains them again.
+  if (!read_only) {
+    if (const auto gone = db.take_writer_lease("ternbench run " + opt.sweep_file)) {
+      std::cout << db_path << ": taking over from " << gone->describe() << ", which ended without finishing ("
+                << gone->gone_because << "); its unfinished runs are trained again" << std::endl;
+    }
+  }
 
   const Plan plan = make_plan(sweep, &db, opt.plan);
   std::vector<PlannedRun> todo;
@@ -126,6 +162,11 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
       run_coordinator(*net, {}, unused);  // every worker asks once and is told to stop
     }
     return kExitOk;
+  }
+  if (read_only) {
+    throw StorageError(db_path + ": cannot write the results DB (the file or its directory is read-only), and " +
+                       std::to_string(todo.size()) + " runs are left to train; copy it to a writable directory "
+                       "and pass --db");
   }
 
   ensure_datasets(todo, data_root);

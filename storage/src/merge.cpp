@@ -372,6 +372,11 @@ void check_arguments(const std::vector<std::string>& inputs, const std::string& 
   if (output.empty()) throw ConfigError("ternbench merge", "-o", 0, "give the output DB with -o PATH");
   std::error_code ec;
   if (!fs::exists(output, ec)) return;
+  // Replacing a DB under its live writer would lose everything it writes from then on.
+  if (const std::optional<WriterInfo> w = live_writer(output)) {
+    throw ConfigError("ternbench merge", "-o", 0,
+                      output + " is in use by " + w->describe() + "; merge into another file, or wait for it to finish");
+  }
   for (const auto& in : inputs) {
     if (fs::equivalent(output, in, ec)) {
       throw ConfigError("ternbench merge", "-o", 0, output + " is also an input; write the merge to a new file");

@@ -12,6 +12,7 @@
 #include "snapshot.hpp"
 #include "sqlite_util.hpp"
 #include "ternbench/base/error.hpp"
+#include "writer_lease.hpp"
 
 namespace ternbench::storage {
 namespace {
@@ -19,15 +20,34 @@ namespace {
 using sqlite::Statement;
 
 // A write that must be atomic. Inside a caller's Transaction it becomes a savepoint, so
-// start_run/finish_run compose with an outer Transaction instead of failing on BEGIN.
+// start_run/finish_run compose with an outer Transaction instead of failing on BEGIN. With a
+// lease token, it first checks under the write lock that the lease is still this process's.
 class WriteScope {
  public:
-  WriteScope(sqlite3* db, sqlite::StatementCache& stmts)
+  WriteScope(sqlite3* db, sqlite::StatementCache& stmts, const std::string& path = {},
+             const std::string& lease_token = {})
       : stmts_(stmts), nested_(sqlite3_get_autocommit(db) == 0) {
     run(nested_ ? "SAVEPOINT tb_write" : "BEGIN IMMEDIATE");
+    if (lease_token.empty()) return;
+    try {
+      lease::check_held(db, stmts, path, lease_token);
+    } catch (...) {
+      roll_back();  // the destructor does not run for a throwing constructor
+      throw;
+    }
   }
   ~WriteScope() {
-    if (done_) return;
+    if (!done_) roll_back();
+  }
+  WriteScope(const WriteScope&) = delete;
+  WriteScope& operator=(const WriteScope&) = delete;
+  void commit() {
+    run(nested_ ? "RELEASE tb_write" : "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  void roll_back() noexcept {
     try {
       if (nested_) {
         run("ROLLBACK TO tb_write");
@@ -38,14 +58,6 @@ class WriteScope {
     } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is already propagating
     }
   }
-  WriteScope(const WriteScope&) = delete;
-  WriteScope& operator=(const WriteScope&) = delete;
-  void commit() {
-    run(nested_ ? "RELEASE tb_write" : "COMMIT");
-    done_ = true;
-  }
-
- private:
   void run(const char* sql) { Statement(stmts_, sql).run(); }
   sqlite::StatementCache& stmts_;
   bool nested_;
@@ -125,7 +137,13 @@ int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
       throw StorageError(path + ": not a ternbench results DB (it has no tables); "
                                 "run a sweep to create it");
     }
-  } else {
+  }
+  // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
+  // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
+  // every epoch and layer row (the pragma is a no-op inside a transaction). It runs before
+  // the switch to WAL mode, so that a file it refuses or fails on is left exactly as it was.
+  if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
+  if (mode == MetricsDb::Mode::kReadWrite) {
     // Readers (reports, `ternbench status`) must not block the single writer. On file
     // systems without shared memory SQLite keeps the old mode; it still works, so accept it.
     sqlite::exec(db, path, "PRAGMA journal_mode = WAL");
@@ -137,30 +155,56 @@ int configure(sqlite3* db, const std::string& path, MetricsDb::Mode mode) {
     // otherwise be temporary files, created and deleted for every run.
     sqlite::exec(db, path, "PRAGMA temp_store = MEMORY");
   }
-  // Skipping the write lock when current keeps a second opener from waiting on a busy writer.
-  // Foreign keys stay off during a migration: rebuilding runs would otherwise cascade-delete
-  // every epoch and layer row (the pragma is a no-op inside a transaction).
-  if (mode == MetricsDb::Mode::kReadWrite && version < MetricsDb::kSchemaVersion) migrate(db, path);
   sqlite::exec(db, path, "PRAGMA foreign_keys = ON");
   return version;
 }
 
-sqlite3* open_db(const std::string& file, const std::string& path, int flags) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db);
-    throw StorageError(path + ": cannot open results DB (" + msg + ")");
+// SQLite's message for a directory is "disk I/O error"; the user needs to hear which setting
+// names it.
+[[noreturn]] void refuse_directory(const std::string& path) {
+  throw ConfigError(path, "", 0,
+                    "is a directory, not a results DB file; give --db (or [sweep] db in the sweep file) the path "
+                    "of a file, such as " + (std::filesystem::path(path) / "results.sqlite").string());
+}
+
+// A DB at rest in rollback-journal mode is one file, which readers open on read-only media
+// without creating anything; in WAL mode every reader needs a -shm beside it. Switching needs
+// the only connection to the file, so it fails (at once: no busy wait) while another process
+// has it open, and the DB stays in WAL mode, which readers handle too (sqlite::read_access).
+void leave_wal_mode(sqlite3* db) noexcept {
+  sqlite3_busy_timeout(db, 0);
+  sqlite3_exec(db, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+}
+
+// Copies everything `from` shows (the DB file and what its WAL adds) into a new file.
+void backup(sqlite3* from, const std::string& path, const std::string& to) {
+  constexpr int kBusyRetries = 100;  // a writer holding the source's lock, for up to 5 s
+  constexpr int kBusySleepMs = 50;
+  sqlite3* dst = sqlite::open(to, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::string error;
+  sqlite3_backup* b = sqlite3_backup_init(dst, "main", from, "main");
+  if (b == nullptr) {
+    error = sqlite3_errmsg(dst);
+  } else {
+    int rc = SQLITE_OK;
+    for (int tries = 0; tries < kBusyRetries; ++tries) {
+      rc = sqlite3_backup_step(b, -1);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+      sqlite3_sleep(kBusySleepMs);
+    }
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) error = sqlite3_errstr(rc);
   }
-  return db;
+  sqlite3_close_v2(dst);
+  if (!error.empty()) throw StorageError(path + ": cannot copy the DB to a temporary file " + to + ": " + error);
 }
 
 }  // namespace
 
-MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
+MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path), mode_(mode) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (fs::is_directory(path, ec)) refuse_directory(path);
   if (mode == Mode::kReadOnly) {
     if (!fs::exists(path, ec)) {
       throw StorageError(path + ": results DB does not exist; check the path or run a sweep first");
@@ -169,12 +213,13 @@ MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
     fs::create_directories(dir, ec);
     if (ec) throw StorageError(path + ": cannot create directory " + dir.string() + ": " + ec.message());
   }
-  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  db_ = open_db(path, path, flags);
   try {
-    const int version = configure(db_, path_, mode);
-    if (mode == Mode::kReadOnly && version < kSchemaVersion) read_upgraded_copy(version);
+    if (mode == Mode::kReadOnly) {
+      open_read_only();
+    } else {
+      db_ = sqlite::open(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+      configure(db_, path_, mode);
+    }
     stmts_ = std::make_unique<sqlite::StatementCache>(db_, path_);
   } catch (...) {
     sqlite3_close_v2(db_);  // the destructor does not run for a throwing constructor
@@ -183,22 +228,82 @@ MetricsDb::MetricsDb(const std::string& path, Mode mode) : path_(path) {
   }
 }
 
+// Opens without creating anything beside the file (sqlite::read_access), then reads an
+// upgraded copy of an older file.
+void MetricsDb::open_read_only() {
+  namespace fs = std::filesystem;
+  const sqlite::ReadAccess access = sqlite::read_access(path_);
+  if (access == sqlite::ReadAccess::kCopy) {
+    // SQLite can read a WAL only through its index, which it would create beside the DB.
+    copy_ = std::make_unique<TempDbFile>(fs::path(path_).filename().string());
+    for (const char* suffix : {"", "-wal"}) {
+      std::error_code ec;
+      fs::copy_file(path_ + suffix, copy_->path() + suffix, ec);
+      if (ec) {
+        throw StorageError(path_ + suffix + ": cannot copy it to " + copy_->path() + suffix + ": " + ec.message());
+      }
+    }
+    db_ = sqlite::open(copy_->path(), path_, SQLITE_OPEN_READONLY);
+  } else {
+    db_ = sqlite::open_read_only(path_, path_, access == sqlite::ReadAccess::kImmutable);
+  }
+  const int version = configure(db_, path_, Mode::kReadOnly);
+  if (version < kSchemaVersion) read_upgraded_copy(version);
+}
+
 // A reader must not write the file, yet every statement expects the current tables: it
-// reads a migrated copy instead. The backup API copies what is still in the WAL file too.
+// reads a migrated copy instead. Errors name the user's file, not the copy.
 void MetricsDb::read_upgraded_copy(int version) {
+  auto upgraded = std::make_unique<TempDbFile>(std::filesystem::path(path_).filename().string());
+  backup(db_, path_, upgraded->path());
   sqlite3_close_v2(db_);
   db_ = nullptr;
-  copy_ = std::make_unique<TempDbFile>(std::filesystem::path(path_).filename().string());
-  copy_db(path_, copy_->path());
-  { const MetricsDb upgrade(copy_->path()); }
-  db_ = open_db(copy_->path(), path_, SQLITE_OPEN_READONLY);
+  copy_ = std::move(upgraded);
+  sqlite3* up = sqlite::open(copy_->path(), path_, SQLITE_OPEN_READWRITE);
+  try {
+    migrate(up, path_);
+  } catch (const StorageError& e) {
+    sqlite3_close_v2(up);
+    throw StorageError(std::string(e.what()) + " (while upgrading a temporary copy from schema " +
+                       std::to_string(version) + " to read it; the file itself is unchanged)");
+  }
+  sqlite3_close_v2(up);
+  db_ = sqlite::open(copy_->path(), path_, SQLITE_OPEN_READONLY);
   configure(db_, path_, Mode::kReadOnly);
   file_version_ = version;
 }
 
 MetricsDb::~MetricsDb() {
+  heartbeat_.reset();  // its connection closes first: leaving WAL mode needs the only one
+  if (!lease_token_.empty()) lease::release(db_, lease_token_);
   stmts_.reset();  // a connection with unfinalized statements would stay open
+  if (mode_ == Mode::kReadWrite) leave_wal_mode(db_);
   sqlite3_close_v2(db_);
+}
+
+std::optional<WriterInfo> MetricsDb::take_writer_lease(const std::string& command, int heartbeat_seconds) {
+  TB_CHECK(mode_ == Mode::kReadWrite && lease_token_.empty(), path_ + ": take_writer_lease on a read-only DB or twice");
+  std::optional<WriterInfo> replaced;
+  WriteScope scope(db_, *stmts_);
+  std::string token = lease::take(db_, path_, command, &replaced);
+  scope.commit();
+  lease_token_ = std::move(token);
+  heartbeat_ = std::make_unique<lease::Heartbeat>(path_, lease_token_, heartbeat_seconds);
+  return replaced;
+}
+
+std::optional<WriterInfo> MetricsDb::writer() const { return lease::read(db_, path_); }
+
+std::optional<WriterInfo> live_writer(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  try {
+    const MetricsDb db(path, MetricsDb::Mode::kReadOnly);
+    std::optional<WriterInfo> w = db.writer();
+    if (w && w->alive) return w;
+  } catch (const Error&) {  // not a results DB: nobody writes it as one
+  }
+  return std::nullopt;
 }
 
 int MetricsDb::schema_version() const {
@@ -222,7 +327,7 @@ std::set<std::string> MetricsDb::keys_with_status(const std::string& s) const {
 }
 
 void MetricsDb::start_run(const RunRecord& r) {
-  WriteScope scope(db_, *stmts_);
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
   if (run_rows::upsert(db_, *stmts_, r)) {
     for (const char* sql : {"DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM epoch_layers WHERE run_key = ?1",
                             "DELETE FROM layers WHERE run_key = ?1", "DELETE FROM stages WHERE run_key = ?1"}) {
@@ -235,7 +340,7 @@ void MetricsDb::start_run(const RunRecord& r) {
 }
 
 void MetricsDb::add_epoch(const EpochRecord& e) {
-  WriteScope scope(db_, *stmts_);
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
   static const std::string sql = record_sql::insert<EpochColumns, EpochRecord>("INSERT OR REPLACE", "epochs");
   Statement st(*stmts_, sql);
   record_sql::bind<EpochColumns>(st, e);
@@ -244,7 +349,11 @@ void MetricsDb::add_epoch(const EpochRecord& e) {
   scope.commit();
 }
 
-void MetricsDb::add_stage(const StageRecord& s) { insert_stage(*stmts_, s.run_key, s); }
+void MetricsDb::add_stage(const StageRecord& s) {
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
+  insert_stage(*stmts_, s.run_key, s);
+  scope.commit();
+}
 
 void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers) {
   finish_run(r, layers, {});
@@ -252,7 +361,7 @@ void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& l
 
 void MetricsDb::finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers,
                            const std::vector<StageRecord>& stages) {
-  WriteScope scope(db_, *stmts_);
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
   run_rows::upsert(db_, *stmts_, r);
   static const std::string sql = record_sql::insert<LayerColumns, LayerRecord>("INSERT OR REPLACE", "layers");
   Statement st(*stmts_, sql);
@@ -286,7 +395,7 @@ std::optional<RunRecord> MetricsDb::run(const std::string& run_key) const {
 
 void MetricsDb::record_inference(const InferenceRecord& i) {
   if (!run(i.run_key)) throw StorageError(path_ + ": no run " + i.run_key + " to record an inference measurement for");
-  WriteScope scope(db_, *stmts_);
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
   static const std::string sql =
       record_sql::insert<InferenceColumns, InferenceRecord>("INSERT OR REPLACE", "inference");
   Statement st(*stmts_, sql);

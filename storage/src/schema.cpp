@@ -299,6 +299,23 @@ CREATE TABLE inference(
   measured_at TEXT NOT NULL);
 )sql";
 
+// Version 9: the writer lease. At most one row: the process that is the DB's one live writer
+// (`ternbench run`), its identity and its heartbeat (writer_lease.cpp, docs/schema.md).
+constexpr std::string_view kMigrateV8ToV9 = R"sql(
+CREATE TABLE writer(
+  id INTEGER PRIMARY KEY CHECK(id = 1),
+  token TEXT NOT NULL,
+  command TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  machine TEXT,
+  process_start INTEGER,
+  slurm_job_id TEXT,
+  slurm_restart_count INTEGER,
+  since TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL);
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -399,6 +416,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
   if (from_version < 6) sqlite::exec(db, path, kMigrateV5ToV6);
   if (from_version < 7) add_omitted_defaults(db, path);
   if (from_version < 8) sqlite::exec(db, path, kMigrateV7ToV8);
+  if (from_version < 9) sqlite::exec(db, path, kMigrateV8ToV9);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

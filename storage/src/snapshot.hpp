@@ -22,10 +22,6 @@ class TempDbFile {
   std::string path_;
 };
 
-// Copies a live DB page by page through SQLite's backup API, so that committed content still
-// in the source's WAL file is included. The source is opened read-only.
-void copy_db(const std::string& from, const std::string& to);
-
 // The read-only connection of a MetricsDb, for running SQL that MetricsDb has no method for.
 class Snapshot {
  public:

@@ -1,7 +1,12 @@
 #include "sqlite_util.hpp"
 
+#include <array>
+#include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <string_view>
 
 #include "ternbench/base/error.hpp"
 
@@ -219,6 +224,67 @@ std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sq
   Statement st(db, path, sql);
   if (!st.step()) throw StorageError(path + ": " + short_sql(sql) + ": no result row");
   return st.integer(0);
+}
+
+sqlite3* open(const std::string& file, const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    throw StorageError(path + ": cannot open results DB (" + msg + ")");
+  }
+  return db;
+}
+
+namespace {
+
+// Bytes 18 and 19 of a SQLite header are 2 in WAL mode, 1 with a rollback journal
+// (https://www.sqlite.org/fileformat2.html). Anything that is not a SQLite header reads as
+// not WAL, and SQLite itself then says what is wrong with the file.
+bool header_says_wal(const std::string& path) {
+  std::array<char, 20> h{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(h.data(), h.size())) return false;
+  return std::string_view(h.data(), 16) == std::string_view("SQLite format 3\0", 16) && h[18] == 2 && h[19] == 2;
+}
+
+// The file name as a URI path: SQLite decodes %HH, and '?' or '#' would end the path.
+std::string uri_path(const std::string& file) {
+  const std::string abs = std::filesystem::absolute(file).lexically_normal().string();
+  std::string out;
+  for (const unsigned char c : abs) {
+    if (std::isalnum(c) != 0 || c == '/' || c == '.' || c == '_' || c == '-' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ReadAccess read_access(const std::string& path) {
+  std::error_code ec;
+  if (!header_says_wal(path)) return ReadAccess::kShared;
+  // A connection in WAL mode keeps the -wal file from its open to its close, and the last
+  // close of a clean writer checkpoints and deletes it: without one, the DB file is complete
+  // and nobody is writing. Opened plainly, SQLite would create an empty -wal and -shm and
+  // leave them (a read-only connection cannot remove them), or fail on a read-only directory.
+  if (!std::filesystem::exists(path + "-wal", ec)) return ReadAccess::kImmutable;
+  // A live writer's, or a killed one's: SQLite reads the WAL through its index, read-only
+  // if it must (SQLite >= 3.22).
+  if (std::filesystem::exists(path + "-shm", ec)) return ReadAccess::kShared;
+  return ReadAccess::kCopy;
+}
+
+sqlite3* open_read_only(const std::string& file, const std::string& path, bool immutable) {
+  if (!immutable) return open(file, path, SQLITE_OPEN_READONLY);
+  return open("file:" + uri_path(file) + "?immutable=1", path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
 }
 
 }  // namespace ternbench::storage::sqlite

@@ -91,4 +91,22 @@ SqlValue column_value(sqlite3_stmt* st, int col);
 // Reads one integer from a statement such as "PRAGMA user_version".
 std::int64_t query_int(sqlite3* db, const std::string& path, std::string_view sql);
 
+// Opens `file` with sqlite3_open_v2 flags; a failure throws StorageError naming `path` (the
+// DB as the user knows it, which differs from `file` for a temporary copy).
+sqlite3* open(const std::string& file, const std::string& path, int flags);
+
+// How a reader can open a DB without creating a file beside it. Readers must work on a
+// read-only directory (an archived sweep) and leave no -wal/-shm behind, which SQLite's plain
+// read-only mode does not do for a DB in WAL mode (docs/storage.md, "Reading").
+enum class ReadAccess {
+  kShared,     // SQLITE_OPEN_READONLY: a rollback-journal DB, or a WAL DB whose -wal and -shm exist
+  kImmutable,  // a WAL DB without -wal: the file holds everything and no connection has it open
+  kCopy,       // a -wal without its -shm: read a private copy of the DB and its -wal
+};
+ReadAccess read_access(const std::string& path);
+
+// A read-only connection to `file` (errors name `path`); `immutable` opens it with SQLite's
+// immutable=1, which takes no locks and creates no file.
+sqlite3* open_read_only(const std::string& file, const std::string& path, bool immutable);
+
 }  // namespace ternbench::storage::sqlite

@@ -81,8 +81,8 @@ TEST(StoredConfig, VersionSevenGivesAnOlderRowTheTextANewRowHas) {
       r.config_json = ex::config_json(spec.canonical_toml);
       db.start_run(r);
     }
-    // The tables of version 6 are those of version 8 without `inference`.
-    db.exec("DROP TABLE inference; PRAGMA user_version = 6");
+    // The tables of version 6 are those of version 9 without `inference` and `writer`.
+    db.exec("DROP TABLE inference; DROP TABLE writer; PRAGMA user_version = 6");
   }
   MetricsDb db(path);
   for (const ex::RunSpec& spec : specs) {

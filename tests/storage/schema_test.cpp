@@ -442,7 +442,8 @@ TEST(Schema, VersionSevenAddsTheDefaultsAVersionSixRowLeftOut) {
     // Written past the CHECK that refuses it, as a DB edited by hand could hold it.
     db.exec("PRAGMA ignore_check_constraints = ON; "
             "UPDATE runs SET config_json = '{\"seed\":1' WHERE run_key = 'fp_bad'; "
-            "PRAGMA ignore_check_constraints = OFF; DROP TABLE inference; PRAGMA user_version = 6");
+            "PRAGMA ignore_check_constraints = OFF; DROP TABLE inference; DROP TABLE writer; "
+            "PRAGMA user_version = 6");
   }
   const std::string sca_want =
       "{\"dataset\":\"mnist\",\"method\":\"sca\",\"sca_alpha\":0.5,\"sca_lambda_final\":0.0,"

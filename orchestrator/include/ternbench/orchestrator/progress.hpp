@@ -14,6 +14,7 @@ namespace ternbench::orchestrator {
 struct ProgressCounts {
   int total = 0, done = 0, running = 0, failed = 0;
   double elapsed_seconds = 0;
+  bool progressing = true;  // false: no process works on the sweep, so no ETA
 };
 
 // "3/10 done, 2 running, 1 failed, 42.0 runs/h, ETA 10 min"

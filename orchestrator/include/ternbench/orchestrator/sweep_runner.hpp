@@ -20,6 +20,10 @@ struct RunOptions {
 
 // The DB a sweep writes: --db if given, else the sweep's [sweep] db.
 std::string effective_db_path(const experiments::Sweep& sweep, const RunOptions& opt);
+// The DB path of --db (`flag`) if given, else of the sweep (may be null). Throws ConfigError
+// naming the flag or the sweep file's key when the path is a directory (SQLite itself only
+// says "disk I/O error").
+std::string db_path_of(const experiments::Sweep* sweep, const std::string& flag);
 
 // Exit codes of `ternbench run` (documented in the README).
 inline constexpr int kExitOk = 0;

@@ -1,5 +1,7 @@
 #pragma once
-// The SQLite results store. Rank 0 is its only writer; readers may open it any time.
+// The SQLite results store. One process writes it (rank 0 of `ternbench run`, holding the
+// writer lease); readers may open it any time, also on read-only media.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -18,16 +20,46 @@ class Snapshot;
 namespace sqlite {
 class StatementCache;
 }
+namespace lease {
+class Heartbeat;
+}
+
+// The process that holds a DB's writer lease (docs/schema.md, table writer), as judged by this
+// process: on the holder's machine by its PID and start time, elsewhere by its heartbeat.
+struct WriterInfo {
+  std::string command;       // "ternbench run sweep.toml"
+  std::int64_t pid = 0;
+  std::string host;
+  std::string since;         // ISO 8601 UTC, when it took the lease
+  std::string heartbeat_at;  // ISO 8601 UTC
+  std::int64_t heartbeat_age = 0;  // seconds, by this machine's clock
+  bool alive = false;
+  std::string gone_because;  // when not alive: "process 42 is gone", "no heartbeat for 300 s", ...
+
+  // "`ternbench run s.toml` (pid 42 on host n1 since 2026-01-02T03:04:05Z, last heartbeat 3 s ago)"
+  std::string describe() const;
+};
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 8;
+  static constexpr int kSchemaVersion = 9;
+  // A writer refreshes its lease this often. One on another machine counts as gone after
+  // kLeaseExpirySeconds without a heartbeat: long enough for a loaded NFS server and the
+  // attribute caches of other clients, short enough that a job restarted elsewhere after a
+  // node failure waits two minutes at most (on the same machine, or as the same requeued
+  // Slurm job, a dead holder is recognised at once).
+  static constexpr int kLeaseHeartbeatSeconds = 15;
+  static constexpr int kLeaseExpirySeconds = 120;
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (creating the file and its directory in read-write mode) and migrates to
-  // kSchemaVersion. In read-only mode an older file is not modified: it is copied to a
-  // temporary file, which is migrated and read instead. Throws StorageError naming the path
-  // when the file is not a ternbench DB, is newer than this binary, or cannot be opened.
+  // kSchemaVersion. In read-only mode nothing is created beside the file, also on a
+  // read-only directory (sqlite::read_access), and an older file is not modified: it is
+  // copied to a temporary file, which is migrated and read instead. Throws ConfigError for a
+  // directory, StorageError naming the path when the file is not a ternbench DB, is newer
+  // than this binary, cannot be migrated or cannot be opened. Closing a read-write DB leaves
+  // it in rollback-journal mode when no other connection has it open, so that a DB at rest
+  // is one file that readers open without writing anything.
   explicit MetricsDb(const std::string& path, Mode mode = Mode::kReadWrite);
   ~MetricsDb();
   MetricsDb(const MetricsDb&) = delete;
@@ -35,6 +67,17 @@ class MetricsDb {
 
   const std::string& path() const { return path_; }
   int schema_version() const;  // of the file on disk (an older file read-only stays older)
+
+  // Makes this process the DB's one live writer until this object is destroyed: a heartbeat
+  // thread keeps the lease fresh, and every later write first checks that the lease is still
+  // this process's. Throws ConfigError naming the holder (PID, host, since when) when a live
+  // process holds it. Returns the holder it replaced: one that ended without giving the lease
+  // up (killed), whose runs left `running` are the next job's to train again.
+  // heartbeat_seconds: how often the lease is refreshed (tests shorten it).
+  std::optional<WriterInfo> take_writer_lease(const std::string& command,
+                                              int heartbeat_seconds = kLeaseHeartbeatSeconds);
+  // The lease's holder, alive or not; nullopt when no process holds it.
+  std::optional<WriterInfo> writer() const;
 
   // Status of a run, or nullopt if the DB has never seen it.
   std::optional<std::string> status(const std::string& run_key) const;
@@ -71,12 +114,21 @@ class MetricsDb {
   friend class Snapshot;  // query.cpp runs user SQL on this connection, under an authorizer
   void read_upgraded_copy(int version);
 
+  void open_read_only();
+
   std::string path_;
-  std::unique_ptr<TempDbFile> copy_;  // read-only mode, file older than this binary
+  Mode mode_;
+  std::unique_ptr<TempDbFile> copy_;  // read-only mode: an older file, or a -wal without its -shm
   int file_version_ = 0;
   sqlite3* db_ = nullptr;
   std::unique_ptr<sqlite::StatementCache> stmts_;  // the writes' statements, prepared once
+  std::string lease_token_;  // while this object holds the writer lease
+  std::unique_ptr<lease::Heartbeat> heartbeat_;
 };
+
+// The live writer of the DB at `path`, or nullopt: no such file, not a results DB, or no live
+// process holds its lease. For commands that replace a DB (merge --force).
+std::optional<WriterInfo> live_writer(const std::string& path);
 
 // Rolls back unless commit() ran.
 class Transaction {

@@ -1,7 +1,8 @@
 #pragma once
 // Read-only SQL over a results DB, for `ternbench query`/`export` and for reports. The DB is
-// opened with SQLITE_OPEN_READONLY and an authorizer admits only reading statements; a DB
-// of an older schema version is read through a migrated temporary copy, never modified.
+// opened as MetricsDb's read-only mode opens it (nothing is created beside it, also on a
+// read-only directory) and an authorizer admits only reading statements; a DB of an older
+// schema version is read through a migrated temporary copy, never modified.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,7 +39,7 @@ struct Refusal;
 class ReadOnlyDb {
  public:
   // Throws StorageError for a DB that cannot be opened, is not a ternbench DB or is newer
-  // than this binary.
+  // than this binary, ConfigError for a directory.
   explicit ReadOnlyDb(const std::string& path);
   ~ReadOnlyDb();
   ReadOnlyDb(const ReadOnlyDb&) = delete;
