@@ -10,4 +10,22 @@ namespace ternbench::storage {
 // file is removed on failure).
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// The same for content written in pieces, such as a streamed export: the pieces go to
+// `<path>.tmp.<pid>`, which commit() fsyncs and renames over `path`. Until then `path` is
+// untouched; the destructor removes the temporary file when commit() was not reached.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);  // creates the parent directory and the file
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void write(std::string_view piece);
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
+
 }  // namespace ternbench::storage
