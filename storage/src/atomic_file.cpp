@@ -68,6 +68,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (const fs::path dir = fs::path(path_).parent_path(); !dir.empty()) {
+    for (fs::path d = dir; !d.empty() && !fs::exists(d, ec); d = d.parent_path()) created_dirs_.push_back(d.string());
     fs::create_directories(dir, ec);
     if (ec) throw StorageError(path_ + ": cannot create directory " + dir.string() + ": " + ec.message());
   }
@@ -78,7 +79,10 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (fd_ >= 0) ::close(fd_);
-  if (!tmp_.empty()) ::unlink(tmp_.c_str());  // nothing to unlink after commit()
+  if (tmp_.empty()) return;  // committed
+  ::unlink(tmp_.c_str());
+  // Innermost first; rmdir leaves a directory that something else has meanwhile filled.
+  for (const std::string& d : created_dirs_) ::rmdir(d.c_str());
 }
 
 void AtomicFileWriter::write(std::string_view piece) {

@@ -338,7 +338,8 @@ class Limiter {
 [[noreturn]] void fail_limit(QueryLimitError::Limit limit, const QueryLimits& limits, std::string_view sql) {
   std::string what;
   switch (limit) {
-    case QueryLimitError::Limit::kRows: what = "the row limit (" + std::to_string(limits.max_rows) + " rows)"; break;
+    case QueryLimitError::Limit::kRows: what = cat({"the row limit (", std::to_string(limits.max_rows), limits.max_rows == 1 ? " row)" : " rows)"});
+      break;
     case QueryLimitError::Limit::kTime: what = "the time limit (" + format_real(limits.timeout_seconds) + " s)"; break;
     case QueryLimitError::Limit::kMemory:
       what = "the memory limit (" + std::to_string(limits.max_memory_mib) + " MiB)";
