@@ -1,10 +1,12 @@
 #include "ternbench/orchestrator/cli_results.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,37 @@ const std::map<std::string, st::OutputFormat> kFormats = {{"table", st::OutputFo
                                                           {"json", st::OutputFormat::kJson},
                                                           {"markdown", st::OutputFormat::kMarkdown}};
 
+// The flag that raises each limit, for the message of a statement it stopped.
+std::string limit_hint(st::QueryLimitError::Limit limit) {
+  switch (limit) {
+    case st::QueryLimitError::Limit::kRows: return "--max-rows N raises it (0: no limit)";
+    case st::QueryLimitError::Limit::kTime: return "--timeout SECONDS raises it (0: no limit)";
+    case st::QueryLimitError::Limit::kMemory: return "--max-memory MIB raises it (0: no limit)";
+  }
+  return "";
+}
+
+void add_limit_options(CLI::App* cmd, st::QueryLimits& limits) {
+  cmd->add_option("--max-rows", limits.max_rows, "stop with an error after this many rows (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--timeout", limits.timeout_seconds,
+                  "stop with an error after SQLite has run the statement this many seconds (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-memory", limits.max_memory_mib,
+                  "stop with an error when SQLite needs more than this many MiB for the statement (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+// Hands streamed text to stdout; a failed write (a full disk behind a redirection) stops
+// the query instead of going unnoticed.
+void write_stdout(std::string_view piece) {
+  std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  if (!std::cout) throw StorageError("cannot write to standard output");
+}
+
 // Where a results command reads: --db, else the DB of the sweep file, as `ternbench status`.
 std::string resolve_db(const std::string& sweep_file, const std::string& db, const char* command) {
   if (!db.empty()) return db;
@@ -45,6 +78,7 @@ struct ResultsCommands::Options {
 
   std::string sql, sweep_file, db, format = "table";
   std::string method, dataset, status, sweep;
+  st::QueryLimits query_limits, export_limits;
 
   std::string export_sweep_file, export_db, export_format = "csv", view = "results", export_out;
 
@@ -71,6 +105,7 @@ ResultsCommands::ResultsCommands(CLI::App& app) : opt_(std::make_unique<Options>
   o.query->add_option("--dataset", o.dataset, "keep rows whose dataset column equals this");
   o.query->add_option("--status", o.status, "keep rows whose status column equals this");
   o.query->add_option("--sweep", o.sweep, "keep rows whose sweep column equals this");
+  add_limit_options(o.query, o.query_limits);
 
   o.exporter = app.add_subcommand("export", "write a whole view of a results DB as CSV or JSON");
   o.exporter->add_option("sweep_file", o.export_sweep_file, "sweep TOML file (its DB is used)")
@@ -83,6 +118,7 @@ ResultsCommands::ResultsCommands(CLI::App& app) : opt_(std::make_unique<Options>
       ->check(CLI::IsMember(st::exportable_views()))
       ->capture_default_str();
   o.exporter->add_option("-o,--out", o.export_out, "output file, replaced atomically (default: stdout)");
+  add_limit_options(o.exporter, o.export_limits);
 
   o.merge = app.add_subcommand("merge", "merge results DBs into a new one, checking that shared runs agree");
   o.merge->add_option("inputs", o.inputs, "results DBs to merge (only read)")->required();
@@ -104,6 +140,9 @@ std::optional<int> ResultsCommands::run() const {
     if (o.query->parsed()) return o.run_query();
     if (o.exporter->parsed()) return o.run_export();
     return o.run_merge();
+  } catch (const st::QueryLimitError& e) {
+    std::cerr << "ternbench: error: " << e.what() << "; " << limit_hint(e.limit()) << std::endl;
+    return kExitBadInput;
   } catch (const st::QueryError& e) {
     std::cerr << "ternbench: error: " << e.what() << std::endl;
     return kExitBadInput;
@@ -122,20 +161,32 @@ int ResultsCommands::Options::run_query() const {
                                       std::pair{"status", &status}, std::pair{"sweep", &sweep}}) {
     if (!value->empty()) filters.push_back({column, *value});
   }
-  const st::QueryResult r = st::run_query(resolve_db(sweep_file, db, "query"), sql, filters);
-  std::cout << st::format_result(r, kFormats.at(format)) << std::flush;
+  st::FormatWriter out(kFormats.at(format), write_stdout);
+  st::stream_query(resolve_db(sweep_file, db, "query"), sql, filters, out, query_limits);
+  std::cout.flush();
   return 0;
 }
 
+// To stdout, rows are written as they come; to a file, they go to a temporary file that
+// replaces -o only when the whole view was written.
 int ResultsCommands::Options::run_export() const {
-  const st::QueryResult r = st::read_view(resolve_db(export_sweep_file, export_db, "export"), view);
-  const std::string text = st::format_result(r, kFormats.at(export_format));
+  const std::string db_path = resolve_db(export_sweep_file, export_db, "export");
   if (export_out.empty()) {
-    std::cout << text << std::flush;
-  } else {
-    st::write_file_atomically(export_out, text);
-    std::cout << "wrote " << r.rows.size() << " rows of " << view << " to " << export_out << std::endl;
+    st::FormatWriter out(kFormats.at(export_format), write_stdout);
+    st::stream_view(db_path, view, out, export_limits);
+    std::cout.flush();
+    return 0;
   }
+  // Created at the first piece, so that a DB that cannot be read leaves no trace at -o.
+  std::optional<st::AtomicFileWriter> file;
+  st::FormatWriter out(kFormats.at(export_format), [&](std::string_view piece) {
+    if (!file) file.emplace(export_out);
+    file->write(piece);
+  });
+  const std::int64_t rows = st::stream_view(db_path, view, out, export_limits);
+  if (!file) file.emplace(export_out);
+  file->commit();
+  std::cout << "wrote " << rows << " rows of " << view << " to " << export_out << std::endl;
   return 0;
 }
 

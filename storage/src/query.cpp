@@ -5,17 +5,23 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <initializer_list>
+#include <limits>
 #include <string_view>
+#include <utility>
 
 #include "snapshot.hpp"
 #include "sqlite_util.hpp"
 
 namespace ternbench::storage {
 
-// What the authorizer refused first, for the message.
+// The authorizer's state: what it refused first in the statement being prepared, for the
+// message, and the functions it refuses on this connection.
 struct Refusal {
   std::string what;
+  bool function = false;  // `what` is a function
+  std::vector<std::string> denied_functions;  // lower case
 };
 
 namespace {
@@ -137,11 +143,21 @@ std::string describe(int action, const char* a1, const char* a2) {
 // Admits what a SELECT needs and nothing else.
 int authorize(void* state, int action, const char* a1, const char* a2, const char* /*db*/,
               const char* /*trigger_or_view*/) {
+  auto* refusal = static_cast<Refusal*>(state);
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE: return SQLITE_OK;
+    case SQLITE_FUNCTION: {
+      const std::string name = lower(a2 != nullptr ? a2 : "");
+      const auto& denied = refusal->denied_functions;
+      if (std::find(denied.begin(), denied.end(), name) == denied.end()) return SQLITE_OK;
+      if (refusal->what.empty()) {
+        refusal->what = name + "()";
+        refusal->function = true;
+      }
+      return SQLITE_DENY;
+    }
     case SQLITE_PRAGMA:
       if (reading_pragma(a1, a2)) return SQLITE_OK;
       break;
@@ -156,7 +172,6 @@ int authorize(void* state, int action, const char* a1, const char* a2, const cha
       break;
     default: break;
   }
-  auto* refusal = static_cast<Refusal*>(state);
   if (refusal->what.empty()) refusal->what = describe(action, a1, a2);
   return SQLITE_DENY;
 }
@@ -166,12 +181,16 @@ class Prepared {
  public:
   // Prepares the first statement of `sql`; *rest receives the text after it.
   Prepared(sqlite3* db, Refusal* refusal, std::string_view sql, std::string_view* rest) {
-    *refusal = Refusal{};
+    refusal->what.clear();
+    refusal->function = false;
     const char* tail = nullptr;
     const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, &tail);
     if (!refusal->what.empty()) {
       sqlite3_finalize(st_);
-      fail(refusal->what + " is not allowed (queries are read-only)", sql);
+      fail(refusal->what + (refusal->function ? " is not allowed (queries may not call functions with side effects "
+                                                "or access outside the DB)"
+                                              : " is not allowed (queries are read-only)"),
+           sql);
     }
     if (rc != SQLITE_OK) fail(sqlite3_errmsg(db), sql);
     if (st_ == nullptr) fail("no SQL statement", sql);
@@ -219,21 +238,166 @@ std::string_view strip_statement_end(std::string_view s) {
   return s;
 }
 
-QueryResult collect(sqlite3* db, const Prepared& st, std::string_view sql) {
-  QueryResult r;
-  r.columns = st.columns();
-  for (;;) {
-    const int rc = sqlite3_step(st.get());
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) fail(sqlite3_errmsg(db), sql);
-    std::vector<SqlValue> row;
-    row.reserve(r.columns.size());
-    for (std::size_t i = 0; i < r.columns.size(); ++i) {
-      row.push_back(sqlite::column_value(st.get(), static_cast<int>(i)));
+constexpr std::int64_t kMiB = std::int64_t{1} << 20;
+
+// Functions refused whatever their flags: fts3_tokenizer() reads and sets tokenizer
+// pointers, load_extension() loads a shared library.
+constexpr std::array<std::string_view, 2> kDeniedFunctions = {"fts3_tokenizer", "load_extension"};
+
+// Turns off what a query never needs and an untrusted one could misuse, and lists the
+// functions the authorizer refuses: the fixed ones and every function SQLite marks
+// SQLITE_DIRECTONLY, its mark for functions with side effects or access to files.
+std::vector<std::string> harden(sqlite3* db) {
+  for (const auto& [option, value] : {std::pair{SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0},
+                                      std::pair{SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0},
+                                      std::pair{SQLITE_DBCONFIG_DEFENSIVE, 1}}) {
+    if (sqlite3_db_config(db, option, value, nullptr) != SQLITE_OK) {
+      throw StorageError(std::string("query: cannot configure the read-only connection: ") + sqlite3_errmsg(db));
     }
-    r.rows.push_back(std::move(row));
   }
-  return r;
+  std::vector<std::string> denied(kDeniedFunctions.begin(), kDeniedFunctions.end());
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "SELECT DISTINCT name FROM pragma_function_list WHERE flags & " +
+                          std::to_string(SQLITE_DIRECTONLY) + " <> 0";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    throw StorageError(std::string("query: cannot list SQLite's functions: ") + sqlite3_errmsg(db));
+  }
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (name != nullptr && std::find(denied.begin(), denied.end(), lower(name)) == denied.end()) {
+      denied.push_back(lower(name));
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) throw StorageError(std::string("query: cannot list SQLite's functions: ") + sqlite3_errmsg(db));
+  return denied;
+}
+
+// The time and heap limits of one statement, in force while it lives. The clock runs only
+// inside sqlite3_step, so that a slow reader of the output does not use up the time.
+class Limiter {
+ public:
+  Limiter(sqlite3* db, const QueryLimits& limits) : db_(db), limits_(limits) {
+    if (limits.timeout_seconds > 0) {
+      budget_ = std::chrono::duration<double>(limits.timeout_seconds);
+      sqlite3_progress_handler(db, kProgressOps, on_progress, this);
+    }
+    if (limits.max_memory_mib > 0) {
+      prev_hard_ = sqlite3_hard_heap_limit64(-1);
+      prev_soft_ = sqlite3_soft_heap_limit64(-1);
+      const std::int64_t room = std::min(limits.max_memory_mib, std::numeric_limits<std::int64_t>::max() / kMiB / 2);
+      sqlite3_int64 cap = sqlite3_memory_used() + room * kMiB;
+      if (prev_hard_ > 0) cap = std::min(cap, prev_hard_);
+      // The soft limit makes SQLite shrink its page cache before an allocation fails.
+      sqlite3_hard_heap_limit64(cap);
+      sqlite3_soft_heap_limit64(cap);
+    }
+  }
+  ~Limiter() {
+    if (limits_.timeout_seconds > 0) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    if (limits_.max_memory_mib > 0) {
+      sqlite3_hard_heap_limit64(prev_hard_);
+      sqlite3_soft_heap_limit64(prev_soft_);
+    }
+  }
+  Limiter(const Limiter&) = delete;
+  Limiter& operator=(const Limiter&) = delete;
+
+  int step(sqlite3_stmt* st) {
+    started_ = Clock::now();
+    const int rc = sqlite3_step(st);
+    spent_ += Clock::now() - started_;
+    return rc;
+  }
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // Virtual machine steps between looks at the clock: ~10-50 us of work, so the check
+  // costs nothing measurable and the limit is kept to a few milliseconds.
+  static constexpr int kProgressOps = 1000;
+
+  static int on_progress(void* self) {
+    auto* l = static_cast<Limiter*>(self);
+    if (l->spent_ + (Clock::now() - l->started_) <= l->budget_) return 0;
+    l->timed_out_ = true;
+    return 1;  // SQLite stops the statement with SQLITE_INTERRUPT
+  }
+
+  sqlite3* db_;
+  QueryLimits limits_;
+  std::chrono::duration<double> budget_{0};
+  Clock::time_point started_;
+  Clock::duration spent_{0};
+  bool timed_out_ = false;
+  sqlite3_int64 prev_hard_ = 0;
+  sqlite3_int64 prev_soft_ = 0;
+};
+
+[[noreturn]] void fail_limit(QueryLimitError::Limit limit, const QueryLimits& limits, std::string_view sql) {
+  std::string what;
+  switch (limit) {
+    case QueryLimitError::Limit::kRows: what = cat({"the row limit (", std::to_string(limits.max_rows), limits.max_rows == 1 ? " row)" : " rows)"});
+      break;
+    case QueryLimitError::Limit::kTime: what = "the time limit (" + format_real(limits.timeout_seconds) + " s)"; break;
+    case QueryLimitError::Limit::kMemory:
+      what = "the memory limit (" + std::to_string(limits.max_memory_mib) + " MiB)";
+      break;
+  }
+  throw QueryLimitError(limit, cat({"query: stopped at ", what, " in \"", one_line(sql), "\""}));
+}
+
+// Steps the statement within the limits, handing each row to the sink as it comes.
+std::int64_t run(sqlite3* db, const Prepared& st, std::string_view sql, RowSink& sink, const QueryLimits& limits) {
+  const std::vector<std::string> columns = st.columns();
+  sink.begin(columns);
+  Limiter limiter(db, limits);
+  std::vector<SqlValue> row(columns.size());
+  std::int64_t n = 0;
+  for (;;) {
+    const int rc = limiter.step(st.get()) & 0xff;  // the primary code, should extended codes be on
+    if (rc == SQLITE_DONE) break;
+    const bool row_limit = rc == SQLITE_ROW && limits.max_rows > 0 && n >= limits.max_rows;
+    if (rc == SQLITE_ROW && !row_limit) {
+      for (std::size_t i = 0; i < row.size(); ++i) row[i] = sqlite::column_value(st.get(), static_cast<int>(i));
+      sink.row(row);
+      ++n;
+      continue;
+    }
+    const std::string error = sqlite3_errmsg(db);
+    sink.end(false);
+    if (row_limit) fail_limit(QueryLimitError::Limit::kRows, limits, sql);
+    if (rc == SQLITE_INTERRUPT && limiter.timed_out()) fail_limit(QueryLimitError::Limit::kTime, limits, sql);
+    if (rc == SQLITE_NOMEM && limits.max_memory_mib > 0) fail_limit(QueryLimitError::Limit::kMemory, limits, sql);
+    fail(error, sql);
+  }
+  sink.end(true);
+  return n;
+}
+
+// Keeps a whole result, for callers that want it in memory (reports, tests).
+class Collector : public RowSink {
+ public:
+  explicit Collector(QueryResult* r) : r_(r) {}
+  void begin(const std::vector<std::string>& columns) override { r_->columns = columns; }
+  void row(const std::vector<SqlValue>& values) override { r_->rows.push_back(values); }
+  void end(bool /*complete*/) override {}
+
+ private:
+  QueryResult* r_;
+};
+
+const std::string& view_sql(const std::string& view) {
+  static const std::vector<std::pair<std::string, std::string>> kSql = {
+      {"results", "SELECT * FROM results ORDER BY dataset, model, method, seed, run_key"},
+      {"run_epochs", "SELECT * FROM run_epochs ORDER BY run_key, stage, epoch"},
+      {"run_layers", "SELECT * FROM run_layers ORDER BY run_key, layer"},
+      {"run_epoch_layers", "SELECT * FROM run_epoch_layers ORDER BY run_key, stage, epoch, layer"}};
+  for (const auto& [name, sql] : kSql) {
+    if (name == view) return sql;
+  }
+  throw QueryError("export: unknown view " + view + " (use results, run_epochs, run_layers or run_epoch_layers)");
 }
 
 }  // namespace
@@ -242,6 +406,7 @@ ReadOnlyDb::ReadOnlyDb(const std::string& path)
     : snap_(std::make_unique<Snapshot>(path)), refusal_(std::make_unique<Refusal>()) {
   // Installed for the connection's life: SQLite re-prepares a statement after a schema
   // change by another process, and that re-prepare is checked too.
+  refusal_->denied_functions = harden(snap_->db());
   sqlite3_set_authorizer(snap_->db(), authorize, refusal_.get());
 }
 
@@ -251,13 +416,27 @@ QueryResult run_query(const std::string& db_path, const std::string& sql, const 
   return ReadOnlyDb(db_path).query(sql, filters);
 }
 
-QueryResult ReadOnlyDb::query(const std::string& sql, const std::vector<QueryFilter>& filters) const {
+std::int64_t stream_query(const std::string& db_path, const std::string& sql, const std::vector<QueryFilter>& filters,
+                          RowSink& sink, const QueryLimits& limits) {
+  return ReadOnlyDb(db_path).stream(sql, filters, sink, limits);
+}
+
+QueryResult ReadOnlyDb::query(const std::string& sql, const std::vector<QueryFilter>& filters,
+                              const QueryLimits& limits) const {
+  QueryResult r;
+  Collector collector(&r);
+  stream(sql, filters, collector, limits);
+  return r;
+}
+
+std::int64_t ReadOnlyDb::stream(const std::string& sql, const std::vector<QueryFilter>& filters, RowSink& sink,
+                                const QueryLimits& limits) const {
   sqlite3* db = snap_->db();
   Refusal& refusal = *refusal_;
   std::string_view rest;
   const Prepared first(db, &refusal, sql, &rest);
   if (!only_comments(rest)) fail("only one statement is allowed, found more after the first", sql);
-  if (filters.empty()) return collect(db, first, sql);
+  if (filters.empty()) return run(db, first, sql, sink, limits);
 
   const std::vector<std::string> columns = first.columns();
   for (const QueryFilter& f : filters) {
@@ -282,7 +461,7 @@ QueryResult ReadOnlyDb::query(const std::string& sql, const std::vector<QueryFil
       fail(sqlite3_errmsg(db), wrapped);
     }
   }
-  return collect(db, st, sql);
+  return run(db, st, sql, sink, limits);
 }
 
 const std::vector<std::string>& exportable_views() {
@@ -291,15 +470,12 @@ const std::vector<std::string>& exportable_views() {
 }
 
 QueryResult read_view(const std::string& db_path, const std::string& view) {
-  if (view == "results") {
-    return run_query(db_path, "SELECT * FROM results ORDER BY dataset, model, method, seed, run_key");
-  }
-  if (view == "run_epochs") return run_query(db_path, "SELECT * FROM run_epochs ORDER BY run_key, stage, epoch");
-  if (view == "run_layers") return run_query(db_path, "SELECT * FROM run_layers ORDER BY run_key, layer");
-  if (view == "run_epoch_layers") {
-    return run_query(db_path, "SELECT * FROM run_epoch_layers ORDER BY run_key, stage, epoch, layer");
-  }
-  throw QueryError("export: unknown view " + view + " (use results, run_epochs, run_layers or run_epoch_layers)");
+  return run_query(db_path, view_sql(view));
+}
+
+std::int64_t stream_view(const std::string& db_path, const std::string& view, RowSink& sink,
+                         const QueryLimits& limits) {
+  return stream_query(db_path, view_sql(view), {}, sink, limits);
 }
 
 }  // namespace ternbench::storage

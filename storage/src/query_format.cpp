@@ -1,8 +1,11 @@
-// Renderings of a QueryResult: aligned text table, CSV, JSON, Markdown.
+// Renderings of a result, streamed or whole: aligned text table, CSV, JSON, Markdown.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ternbench/base/json.hpp"
 #include "ternbench/storage/query.hpp"
@@ -54,14 +57,10 @@ std::string escape_controls(const std::string& s) {
 }
 
 // A column is numeric, and aligned right, when every non-NULL value in it is a number.
-std::vector<bool> numeric_columns(const QueryResult& r) {
-  std::vector<bool> numeric(r.columns.size(), true);
-  for (const auto& row : r.rows) {
-    for (std::size_t i = 0; i < row.size() && i < numeric.size(); ++i) {
-      if (!row[i].is_null() && !row[i].is_number()) numeric[i] = false;
-    }
+void note_numeric(const std::vector<SqlValue>& row, std::vector<bool>& numeric) {
+  for (std::size_t i = 0; i < row.size() && i < numeric.size(); ++i) {
+    if (!row[i].is_null() && !row[i].is_number()) numeric[i] = false;
   }
-  return numeric;
 }
 
 void pad(std::string& line, const std::string& cell, std::size_t width, bool right) {
@@ -127,97 +126,168 @@ std::string format_real(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string format_table(const QueryResult& r) {
-  const std::size_t n = r.columns.size();
-  const std::vector<bool> numeric = numeric_columns(r);
-  std::vector<std::vector<std::string>> cells;
-  std::vector<std::size_t> width(n);
-  for (std::size_t i = 0; i < n; ++i) width[i] = display_width(escape_controls(r.columns[i]));
-  for (const auto& row : r.rows) {
-    std::vector<std::string> line;
-    for (std::size_t i = 0; i < n; ++i) {
-      line.push_back(row[i].is_null() ? "NULL" : escape_controls(plain(row[i])));
-      width[i] = std::max(width[i], display_width(line.back()));
-    }
-    cells.push_back(std::move(line));
+// Text goes out at row ends once this much has gathered: few writes, little memory.
+constexpr std::size_t kFlushBytes = 64u << 10;
+
+struct FormatWriter::State {
+  OutputFormat format;
+  Out out;
+  std::string buf;
+  std::vector<std::string> columns;
+  std::int64_t rows = 0;
+  // table and markdown: the cells of the rows held until the layout is measured
+  bool measured = false;
+  std::vector<std::vector<std::string>> held;
+  std::size_t held_bytes = 0;
+  std::vector<bool> numeric;
+  std::vector<std::size_t> width;
+
+  void flush_if(std::size_t at_least) {
+    if (buf.size() < at_least || buf.empty()) return;
+    out(buf);
+    buf.clear();
   }
-  std::string out;
-  auto emit = [&](const std::vector<std::string>& line) {
+
+  void table_line(const std::vector<std::string>& cells) {
     std::string text;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < cells.size(); ++i) {
       if (i > 0) text += "  ";
-      pad(text, line[i], width[i], numeric[i]);
+      pad(text, cells[i], width[i], numeric[i]);
     }
     rtrim(text);
-    out.append(text).append("\n");
-  };
-  std::vector<std::string> header, rule;
-  for (std::size_t i = 0; i < n; ++i) {
-    header.push_back(escape_controls(r.columns[i]));
-    rule.emplace_back(width[i], '-');
+    buf.append(text).append("\n");
   }
-  emit(header);
-  emit(rule);
-  for (const auto& line : cells) emit(line);
-  return out;
-}
 
-std::string format_csv(const QueryResult& r) {
-  std::string out;
-  for (std::size_t i = 0; i < r.columns.size(); ++i) {
-    if (i > 0) out += ',';
-    out += csv_field(r.columns[i], true);
+  void markdown_line(const std::vector<std::string>& cells) {
+    buf += "|";
+    for (const auto& c : cells) buf.append(" ").append(c).append(" |");
+    buf += '\n';
   }
-  out += '\n';
-  for (const auto& row : r.rows) {
+
+  // The cells of a row as the held formats show them.
+  std::vector<std::string> cells(const std::vector<SqlValue>& row) const {
+    std::vector<std::string> out_cells;
+    out_cells.reserve(row.size());
+    for (const SqlValue& v : row) {
+      if (format == OutputFormat::kTable) out_cells.push_back(v.is_null() ? "NULL" : escape_controls(plain(v)));
+      else out_cells.push_back(markdown_cell(plain(v)));
+    }
+    return out_cells;
+  }
+
+  // Writes the header from the held rows' layout, then the held rows.
+  void measure() {
+    measured = true;
+    if (format == OutputFormat::kTable) {
+      std::vector<std::string> header, rule;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        header.push_back(escape_controls(columns[i]));
+        width[i] = display_width(header.back());
+        for (const auto& line : held) width[i] = std::max(width[i], display_width(line[i]));
+      }
+      for (std::size_t w : width) rule.emplace_back(w, '-');
+      table_line(header);
+      table_line(rule);
+      for (const auto& line : held) table_line(line);
+    } else {
+      buf += "|";
+      for (const auto& c : columns) buf.append(" ").append(markdown_cell(c)).append(" |");
+      buf += "\n|";
+      for (std::size_t i = 0; i < columns.size(); ++i) buf += numeric[i] && !held.empty() ? "---:|" : "---|";
+      buf += '\n';
+      for (const auto& line : held) markdown_line(line);
+    }
+    held.clear();
+    held.shrink_to_fit();
+  }
+
+  void csv_row(const std::vector<SqlValue>& row) {
     for (std::size_t i = 0; i < row.size(); ++i) {
-      if (i > 0) out += ',';
+      if (i > 0) buf += ',';
       // An empty text is quoted so that it reads back apart from NULL (an empty field).
-      out += csv_field(plain(row[i]), row[i].type == Type::kText);
+      buf += csv_field(plain(row[i]), row[i].type == Type::kText);
     }
-    out += '\n';
+    buf += '\n';
   }
-  return out;
-}
 
-std::string format_json(const QueryResult& r) {
-  if (r.rows.empty()) return "[]\n";
-  std::string out = "[\n";
-  for (std::size_t k = 0; k < r.rows.size(); ++k) {
-    out += "  {";
-    for (std::size_t i = 0; i < r.columns.size(); ++i) {
-      if (i > 0) out += ", ";
-      out.append(json_string(r.columns[i])).append(": ").append(json_value(r.rows[k][i]));
+  void json_row(const std::vector<SqlValue>& row) {
+    buf += rows == 0 ? "[\n  {" : ",\n  {";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) buf += ", ";
+      buf.append(json_string(columns[i])).append(": ").append(json_value(row[i]));
     }
-    out += k + 1 < r.rows.size() ? "},\n" : "}\n";
+    buf += "}";
   }
-  out += "]\n";
-  return out;
+};
+
+FormatWriter::FormatWriter(OutputFormat format, Out out) : s_(std::make_unique<State>()) {
+  s_->format = format;
+  s_->out = std::move(out);
 }
 
-std::string format_markdown(const QueryResult& r) {
-  const std::vector<bool> numeric = numeric_columns(r);
-  std::string out = "|";
-  for (const auto& c : r.columns) out.append(" ").append(markdown_cell(c)).append(" |");
-  out += "\n|";
-  for (std::size_t i = 0; i < r.columns.size(); ++i) out += numeric[i] && !r.rows.empty() ? "---:|" : "---|";
-  out += '\n';
-  for (const auto& row : r.rows) {
-    out += "|";
-    for (const auto& v : row) out.append(" ").append(markdown_cell(plain(v))).append(" |");
-    out += '\n';
+FormatWriter::~FormatWriter() = default;
+
+void FormatWriter::begin(const std::vector<std::string>& columns) {
+  State& s = *s_;
+  s.columns = columns;
+  s.numeric.assign(columns.size(), true);
+  s.width.assign(columns.size(), 0);
+  if (s.format == OutputFormat::kCsv) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) s.buf += ',';
+      s.buf += csv_field(columns[i], true);
+    }
+    s.buf += '\n';
   }
-  return out;
 }
 
-std::string format_result(const QueryResult& r, OutputFormat f) {
-  switch (f) {
-    case OutputFormat::kTable: return format_table(r);
-    case OutputFormat::kCsv: return format_csv(r);
-    case OutputFormat::kJson: return format_json(r);
-    case OutputFormat::kMarkdown: return format_markdown(r);
+void FormatWriter::row(const std::vector<SqlValue>& values) {
+  State& s = *s_;
+  switch (s.format) {
+    case OutputFormat::kCsv: s.csv_row(values); break;
+    case OutputFormat::kJson: s.json_row(values); break;
+    case OutputFormat::kTable:
+    case OutputFormat::kMarkdown:
+      if (s.measured) {
+        if (s.format == OutputFormat::kTable) s.table_line(s.cells(values));
+        else s.markdown_line(s.cells(values));
+        break;
+      }
+      note_numeric(values, s.numeric);
+      s.held.push_back(s.cells(values));
+      for (const auto& c : s.held.back()) s.held_bytes += c.size();
+      if (s.held.size() >= kMeasuredRows || s.held_bytes >= kMeasuredBytes) s.measure();
+      break;
   }
-  return format_table(r);
+  ++s.rows;
+  s.flush_if(kFlushBytes);
 }
+
+void FormatWriter::end(bool complete) {
+  State& s = *s_;
+  if ((s.format == OutputFormat::kTable || s.format == OutputFormat::kMarkdown) && !s.measured) s.measure();
+  if (s.format == OutputFormat::kJson && complete) s.buf += s.rows == 0 ? "[]\n" : "\n]\n";
+  s.flush_if(1);
+}
+
+namespace {
+
+std::string render(const QueryResult& r, OutputFormat f) {
+  std::string text;
+  FormatWriter w(f, [&text](std::string_view piece) { text.append(piece); });
+  w.begin(r.columns);
+  for (const auto& row : r.rows) w.row(row);
+  w.end(true);
+  return text;
+}
+
+}  // namespace
+
+std::string format_table(const QueryResult& r) { return render(r, OutputFormat::kTable); }
+std::string format_csv(const QueryResult& r) { return render(r, OutputFormat::kCsv); }
+std::string format_json(const QueryResult& r) { return render(r, OutputFormat::kJson); }
+std::string format_markdown(const QueryResult& r) { return render(r, OutputFormat::kMarkdown); }
+
+std::string format_result(const QueryResult& r, OutputFormat f) { return render(r, f); }
 
 }  // namespace ternbench::storage

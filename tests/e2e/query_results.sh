@@ -52,6 +52,41 @@ expect_refused "SELECT 1; DELETE FROM runs" "only one statement is allowed"
 [ ! -e other.sqlite ] || fail "ATTACH created a file"
 [ "$(q "$db" "select count(*) from runs")" = 4 ] || fail "runs lost"
 
+# Functions with side effects are refused like writes.
+expect_refused "SELECT hex(fts3_tokenizer('simple'))" "fts3_tokenizer() is not allowed"
+expect_refused "SELECT load_extension('x.so')" "load_extension() is not allowed"
+
+# expect_limit FLAG TEXT QUERY-ARGS...: exit 2, one line on stderr naming the limit (TEXT)
+# and the flag that raises it, DB unchanged.
+expect_limit() {
+  local flag=$1 text=$2; shift 2
+  set +e; "$TB_BIN" "$@" > limit.out 2> limit.err; rc=$?; set -e
+  [ $rc -eq 2 ] || fail "$*: exit $rc, expected 2: $(cat limit.err)"
+  [ "$(wc -l < limit.err)" = 1 ] || fail "$*: error is not one line: $(cat limit.err)"
+  grep -qF -- "$text" limit.err && grep -qF -- "$flag" limit.err || fail "$*: message lacks '$text' or $flag: $(cat limit.err)"
+  [ "$(sha256sum "$db" | cut -d' ' -f1)" = "$hash_before" ] || fail "$* changed the DB"
+}
+endless="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)"
+expect_limit --timeout "stopped at the time limit (0.5 s)" query "$endless SELECT count(*) FROM n" --db "$db" --timeout 0.5
+expect_limit --max-memory "stopped at the memory limit (16 MiB)" query "SELECT length(randomblob(400000000))" \
+  --db "$db" --max-memory 16
+# On stdout, the rows before the limit stay written, whole; a json array is left unclosed.
+expect_limit --max-rows "stopped at the row limit (3 rows)" query "$endless SELECT i FROM n" --db "$db" \
+  --format csv --max-rows 3
+printf 'i\n1\n2\n3\n' | diff - limit.out || fail "rows before the row limit: $(cat limit.out)"
+expect_limit --max-rows "stopped at the row limit (2 rows)" query "SELECT run_key FROM results" --db "$db" \
+  --format json --max-rows 2
+[ "$(grep -c run_key limit.out)" = 2 ] || fail "json rows before the row limit: $(cat limit.out)"
+/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' limit.out 2> /dev/null \
+  && fail "a stopped json array reads as whole: $(cat limit.out)"
+# 0 lifts a limit; a result of exactly the limit is whole.
+"$TB_BIN" query "$endless SELECT i FROM n LIMIT 20000" --db "$db" --format csv --max-rows 0 --timeout 0 \
+  --max-memory 0 > unlimited.csv
+[ "$(wc -l < unlimited.csv)" = 20001 ] || fail "--max-rows 0: $(wc -l < unlimited.csv) lines"
+"$TB_BIN" query "SELECT run_key FROM results" --db "$db" --max-rows 4 > /dev/null || fail "4 rows under --max-rows 4"
+set +e; "$TB_BIN" query "SELECT 1" --db "$db" --max-rows -1 > /dev/null 2> badflag.err; rc=$?; set -e
+[ $rc -eq 2 ] && grep -q -- "--max-rows" badflag.err || fail "--max-rows -1: exit $rc, $(cat badflag.err)"
+
 set +e; "$TB_BIN" query "SELECT 1" > /dev/null 2> nodb.err; rc=$?; set -e
 [ $rc -eq 2 ] && grep -q "give a sweep file or --db PATH" nodb.err || fail "query without a DB: exit $rc, $(cat nodb.err)"
 
@@ -74,6 +109,16 @@ layers = list(csv.DictReader(open(sys.argv[3])))
 assert len(layers) == 12 and sum(l["precision"] == "ternary" for l in layers) == 4, layers
 PY
 [ "$(sha256sum "$db" | cut -d' ' -f1)" = "$hash_before" ] || fail "export changed the DB"
+
+# An export stopped by a limit leaves -o as it was (here: the complete export above) and no
+# temporary file; a new -o is not created.
+old_export=$(sha256sum out/results.csv)
+expect_limit --max-rows "stopped at the row limit (1 row)" export --db "$db" --max-rows 1 -o out/results.csv
+[ "$(sha256sum out/results.csv)" = "$old_export" ] || fail "a stopped export changed out/results.csv"
+expect_limit --max-rows "stopped at the row limit (3 rows)" export --db "$db" --view run_epochs --max-rows 3 \
+  -o out/new/epochs.json
+[ ! -e out/new ] || fail "a stopped export created its -o or its directory"
+[ -z "$(ls out out/new 2>/dev/null | grep tmp)" ] || fail "a stopped export left a temporary file: $(ls -R out)"
 
 # Per-epoch layer rows, through the sqlite3 shell: every weight matrix of every epoch, and the
 # last epoch's rows are the finished model's.
