@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_set>
 
@@ -14,6 +16,7 @@
 #include "sweep_grid.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/model/model.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/tomlread/reader.hpp"
 
@@ -26,7 +29,10 @@ using detail::names_of;
 using detail::param_index;
 using detail::read_grid;
 
-// A grid this large is a typo (a list where a scalar was meant), not a study.
+// A sweep this large is a typo (a list where a scalar was meant), not a study. The cap holds
+// for the whole file, all blocks together, and is checked before any run is expanded: a run
+// costs about a kilobyte and a few microseconds, so a million runs is the most a file may
+// ask for.
 constexpr std::size_t kMaxGridPoints = 1'000'000;
 
 bool valid_name(const std::string& s) {
@@ -89,6 +95,87 @@ struct Axis {
   std::size_t length = 1;
 };
 
+// The axes of a grid in grid order.
+std::vector<Axis> axes_of(const Grid& grid) {
+  const auto& defs = detail::train_param_defs();
+  std::vector<Axis> axes;
+  std::vector<bool> zipped(defs.size(), false);
+  for (const auto& z : grid.zips) {
+    for (const std::size_t i : z) {
+      zipped[i] = true;
+      // check_zip() compared the lists as written; a difference here is a parser bug.
+      if (grid.values.axes[i].size() != grid.values.axes[z.front()].size())
+        throw Error("zip of " + defs[z.front()].info.name + " and " + defs[i].info.name + " read unequal lengths");
+    }
+    axes.push_back({z, grid.values.axes[z.front()].size()});
+  }
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    if (!zipped[i]) axes.push_back({{i}, grid.values.axes[i].size()});
+  std::sort(axes.begin(), axes.end(), [](const Axis& a, const Axis& b) { return a.params.front() < b.params.front(); });
+  return axes;
+}
+
+// The size of a grid before expansion, counted from its list lengths alone: the product of
+// its axes, an upper bound of its runs (keys a method ignores, and duplicates, make fewer).
+struct GridSize {
+  std::size_t points = 1;  // saturates at SIZE_MAX
+  std::string axes;        // "seed 1000 x lr 1000": the axes longer than one value
+};
+
+GridSize size_of(const Grid& grid) {
+  const auto& defs = detail::train_param_defs();
+  GridSize size;
+  for (const Axis& axis : axes_of(grid)) {
+    if (axis.length == 1) continue;
+    const std::size_t max = std::numeric_limits<std::size_t>::max();
+    size.points = size.points > max / axis.length ? max : size.points * axis.length;  // saturates
+    std::string name;
+    for (const std::size_t p : axis.params) name += (name.empty() ? "" : ", ") + defs[p].info.name;
+    if (axis.params.size() > 1) name = "zip(" + name + ")";
+    size.axes += (size.axes.empty() ? "" : " x ") + name + " " + std::to_string(axis.length);
+  }
+  return size;
+}
+
+std::string count_text(std::size_t n) {
+  return n == std::numeric_limits<std::size_t>::max() ? "more than " + std::to_string(n) : std::to_string(n);
+}
+
+// Refuses a file whose grids (the plain [train] grid, or every block) would expand to more
+// than kMaxGridPoints runs, naming the largest grids and their lists.
+void check_size(const std::vector<Grid>& grids, const std::vector<std::string>& paths, const std::string& file) {
+  const std::size_t max = std::numeric_limits<std::size_t>::max();
+  std::vector<GridSize> sizes;
+  std::size_t total = 0;  // saturates at max
+  for (const Grid& g : grids) {
+    sizes.push_back(size_of(g));
+    total = total > max - sizes.back().points ? max : total + sizes.back().points;
+  }
+  if (total <= kMaxGridPoints) return;
+  std::vector<std::size_t> order(grids.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return sizes[a].points > sizes[b].points; });
+  const std::size_t largest = order.front();
+  const std::string cap = "more than the " + std::to_string(kMaxGridPoints) + " runs a sweep file may expand to";
+  if (grids.size() == 1) {
+    throw ConfigError(file, paths[largest], grids[largest].line,
+                      "the grid has " + count_text(sizes[largest].points) + " points (" + sizes[largest].axes + "), " +
+                          cap + "; shorten these lists or split the sweep into several files");
+  }
+  std::string listed;
+  const std::size_t shown = std::min<std::size_t>(3, order.size());
+  for (std::size_t k = 0; k < shown; ++k) {
+    const std::size_t i = order[k];
+    listed += (k ? ", " : "") + paths[i] + " (line " + std::to_string(grids[i].line) + ") " +
+              count_text(sizes[i].points) + (sizes[i].axes.empty() ? "" : " (" + sizes[i].axes + ")");
+  }
+  if (order.size() > shown) listed += ", and " + std::to_string(order.size() - shown) + " more";
+  throw ConfigError(file, paths[largest], grids[largest].line,
+                    "the " + std::to_string(grids.size()) + " blocks have " + count_text(total) + " points in all, " +
+                        cap + "; the largest: " + listed + "; shorten their lists or split the sweep into several files");
+}
+
 // Whether a key changes the run of cfg: a method-only key for other methods, and a layer
 // stack for a named model, are ignored (make_run leaves them out or at their default).
 bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
@@ -96,37 +183,28 @@ bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
   return applies_to(p.info, cfg.method);
 }
 
+// The images and classes of a dataset, as its files hold them (docs/data.md).
+struct ImageShape {
+  int channels, height, width, classes;
+  std::string text() const {
+    return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+  }
+};
+ImageShape image_shape(const std::string& dataset) {
+  return dataset == "cifar10" ? ImageShape{3, 32, 32, 10} : ImageShape{1, 28, 28, 10};
+}
+
 // The data shape class of a dataset: a warm start needs the source's input shape.
-std::string input_shape(const std::string& dataset) { return dataset == "cifar10" ? "3x32x32" : "1x28x28"; }
+std::string input_shape(const std::string& dataset) { return image_shape(dataset).text(); }
 
 class Expander {
  public:
-  Expander(const Grid& grid, const std::string& file) : grid_(grid), file_(file) {
-    const auto& defs = detail::train_param_defs();
-    std::vector<bool> zipped(defs.size(), false);
-    for (const auto& z : grid.zips) {
-      for (const std::size_t i : z) {
-        zipped[i] = true;
-        // check_zip() compared the lists as written; a difference here is a parser bug.
-        if (grid.values.axes[i].size() != grid.values.axes[z.front()].size())
-          throw Error("zip of " + defs[z.front()].info.name + " and " + defs[i].info.name + " read unequal lengths");
-      }
-      axes_.push_back({z, grid.values.axes[z.front()].size()});
-    }
-    for (std::size_t i = 0; i < defs.size(); ++i)
-      if (!zipped[i]) axes_.push_back({{i}, grid.values.axes[i].size()});
-    std::sort(axes_.begin(), axes_.end(), [](const Axis& a, const Axis& b) { return a.params.front() < b.params.front(); });
-    std::size_t points = 1;
-    for (const auto& axis : axes_) {
-      if (points > kMaxGridPoints / axis.length) {
-        throw ConfigError(file, "train", grid.line,
-                          "the grid has more than " + std::to_string(kMaxGridPoints) +
-                              " points; split the sweep or shorten its lists");
-      }
-      points *= axis.length;
-    }
+  // The grid's size is checked (check_size) before it comes here.
+  Expander(const Grid& grid, const std::string& file) : grid_(grid), file_(file), axes_(axes_of(grid)) {
     method_axis_ = axis_of(param_index("method"));
     model_axis_ = axis_of(param_index("model"));
+    layers_param_ = param_index("layers");
+    layers_axis_ = axis_of(layers_param_);
   }
 
   // Cartesian product of the axes in grid order, last axis fastest. An axis whose keys the
@@ -183,7 +261,27 @@ class Expander {
     const std::size_t n = ignored(a, cfg) ? 1 : axes_[a].length;
     for (std::size_t j = 0; j < n; ++j) {
       for (const std::size_t p : axes_[a].params) defs[p].set(cfg, grid_.values.axes[p][j]);
+      // dataset and model come before layers in grid order, so they are set by now.
+      if (a == layers_axis_) check_stack(cfg, j);
       visit(a + 1, cfg);
+    }
+  }
+
+  // A custom stack must build on its dataset's images: shapes that chain, one output per
+  // class, sizes under the maxima. The trainer would find out only when the run starts.
+  void check_stack(const core::TrainConfig& cfg, std::size_t j) {
+    if (cfg.model != "custom" || !checked_stacks_.emplace(cfg.dataset, j).second) return;
+    const ImageShape in = image_shape(cfg.dataset);
+    try {
+      (void)core::model_shape(cfg, in.channels, in.height, in.width, in.classes);
+    } catch (const Error& e) {
+      std::string why = e.what();
+      const std::string context = "custom model: ";
+      if (why.rfind(context, 0) == 0) why.erase(0, context.size());
+      const detail::Origin& at = grid_.values.origins[layers_param_][j];
+      throw ConfigError(file_, at.path, at.line,
+                        "the stack does not fit " + cfg.dataset + " (" + in.text() + " images, " +
+                            std::to_string(in.classes) + " classes): " + why);
     }
   }
 
@@ -206,7 +304,8 @@ class Expander {
   const Grid& grid_;
   std::string file_;
   std::vector<Axis> axes_;
-  std::size_t method_axis_ = 0, model_axis_ = 0;
+  std::size_t method_axis_ = 0, model_axis_ = 0, layers_axis_ = 0, layers_param_ = 0;
+  std::set<std::pair<std::string, std::size_t>> checked_stacks_;  // (dataset, index of the stack)
   std::vector<RunSpec> out_;
   std::unordered_set<std::string> seen_;
 };
@@ -266,15 +365,16 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   const toml::node* blocks = train->get("block");
   if (blocks == nullptr) {
     const toml::node* init = train->get("init_from");
+    std::vector<Grid> grid(1);
     if (!train->get("zip") && !(init && init->is_table())) {
       // The plain grid: [train] is read as it stands.
-      Grid grid;
-      grid.values = detail::read_train_table(*train, file_name, /*single_values=*/false);
-      grid.line = tomlread::line_of(*train);
-      sweep.runs = Expander(grid, file_name).runs();
+      grid[0].values = detail::read_train_table(*train, file_name, /*single_values=*/false);
+      grid[0].line = tomlread::line_of(*train);
     } else {
-      sweep.runs = Expander(read_grid(text, file_name, std::nullopt), file_name).runs();
+      grid[0] = read_grid(text, file_name, std::nullopt);
     }
+    check_size(grid, {"train"}, file_name);
+    sweep.runs = Expander(grid[0], file_name).runs();
     for (const RunSpec& r : sweep.runs) sweep.implied_sources += r.implied ? 1 : 0;
     return sweep;
   }
@@ -291,9 +391,17 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
     tomlread::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
                                 block_keys);
   sweep.blocks = list->size();
-  std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs
+  // Every block is read and counted before any is expanded, so the cap holds for the file.
+  std::vector<Grid> grids;
+  std::vector<std::string> paths;
   for (std::size_t b = 0; b < list->size(); ++b) {
-    for (RunSpec& run : Expander(read_grid(text, file_name, b), file_name).runs()) {
+    grids.push_back(read_grid(text, file_name, b));
+    paths.push_back("train.block[" + std::to_string(b) + "]");
+  }
+  check_size(grids, paths, file_name);
+  std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs
+  for (const Grid& grid : grids) {
+    for (RunSpec& run : Expander(grid, file_name).runs()) {
       const auto [it, added] = seen.emplace(run.run_key, sweep.runs.size());
       if (added) {
         sweep.runs.push_back(std::move(run));

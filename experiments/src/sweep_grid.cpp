@@ -142,23 +142,28 @@ void move_into(toml::table& t, const std::string& key, toml::node& node) {
   t.insert_or_assign(key, std::move(node));
 }
 
-// "train.lr[2]" raised on the merged table, renamed to where the key is in the file
+// "train.lr[2]" as named on the merged table, renamed to where the key is in the file
 // ("train.block[1].lr[2]"). where maps a key to its table's path; "train" needs no change.
-[[noreturn]] void rethrow_at(const ConfigError& e, const std::map<std::string, std::string>& where) {
-  const std::string& path = e.key_path();
+std::string path_in_file(const std::string& path, const std::map<std::string, std::string>& where) {
   const std::string prefix = "train.";
-  if (path.rfind(prefix, 0) != 0) throw e;
+  if (path.rfind(prefix, 0) != 0) return path;
   const std::string rest = path.substr(prefix.size());
   const auto it = where.find(rest.substr(0, rest.find_first_of("[.")));
-  if (it == where.end() || it->second == "train") throw e;
+  if (it == where.end() || it->second == "train") return path;
+  return it->second + "." + rest;
+}
+
+// An error raised on the merged table, renamed as path_in_file() does.
+[[noreturn]] void rethrow_at(const ConfigError& e, const std::map<std::string, std::string>& where) {
+  const std::string& path = e.key_path();
+  const std::string renamed = path_in_file(path, where);
+  if (renamed == path) throw e;
   // The message part follows "<file>:<line>: <key path>: ", as ConfigError composes it.
   std::string head = e.file();
   if (e.line() > 0) head.append(":").append(std::to_string(e.line()));
   head.append(": ").append(path).append(": ");
   const std::string what = e.what();
   if (what.rfind(head, 0) != 0) throw e;
-  std::string renamed = it->second;
-  renamed.append(".").append(rest);
   throw ConfigError(e.file(), renamed, e.line(), what.substr(head.size()));
 }
 
@@ -243,6 +248,8 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
   } catch (const ConfigError& e) {
     rethrow_at(e, where);
   }
+  for (auto& origins : grid.values.origins)
+    for (Origin& o : origins) o.path = path_in_file(o.path, where);
   for (const auto& keys : zip_keys) {
     std::vector<std::size_t> indices;
     for (const auto& k : keys) indices.push_back(param_index(k));
