@@ -9,7 +9,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <unordered_set>
 
 #include "params_internal.hpp"
@@ -34,6 +33,11 @@ using detail::read_grid;
 // costs about a kilobyte and a few microseconds, so a million runs is the most a file may
 // ask for.
 constexpr std::size_t kMaxGridPoints = 1'000'000;
+// Limits on the text itself, whose parse tree costs about 100 bytes a value and whose blocks
+// are each read as a grid: a file written by hand, or generated for a real study, is far
+// smaller, and `ternbench plan /dev/zero` must not read forever.
+constexpr std::size_t kMaxFileBytes = 4 << 20;
+constexpr std::size_t kMaxBlocks = 10'000;
 
 bool valid_name(const std::string& s) {
   if (s.empty()) return false;
@@ -329,7 +333,12 @@ std::optional<std::string> warm_start_problem(const core::TrainConfig& source, c
 }
 
 Sweep parse_sweep(const std::string& text, const std::string& file_name) {
-  const toml::table root = tomlread::parse(text, file_name);
+  if (text.size() > kMaxFileBytes) {
+    throw ConfigError(file_name, "", 0,
+                      "the file has more than " + std::to_string(kMaxFileBytes) +
+                          " bytes, the most a sweep file may have; split the sweep into several files");
+  }
+  toml::table root = tomlread::parse(text, file_name);  // read_grid() moves nodes in it and back
   const auto train_names = names_of(train_params());
   const auto sweep_names = names_of(sweep_params());
   auto hint = [&](const std::string& key) -> std::string {
@@ -371,7 +380,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
       grid[0].values = detail::read_train_table(*train, file_name, /*single_values=*/false);
       grid[0].line = tomlread::line_of(*train);
     } else {
-      grid[0] = read_grid(text, file_name, std::nullopt);
+      grid[0] = read_grid(root, file_name, std::nullopt);
     }
     check_size(grid, {"train"}, file_name);
     sweep.runs = Expander(grid[0], file_name).runs();
@@ -385,6 +394,14 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
                       "expected [[train.block]] tables, got " + std::string(tomlread::type_name(*blocks)) +
                           "; write each block as a [[train.block]] table of keys");
   }
+  if (list->size() > kMaxBlocks) {
+    throw ConfigError(file_name, "train.block[" + std::to_string(kMaxBlocks) + "]",
+                      tomlread::line_of(*list->get(kMaxBlocks)),
+                      "the file has " + std::to_string(list->size()) + " blocks, more than the " +
+                          std::to_string(kMaxBlocks) +
+                          " a sweep file may have; write the key the blocks vary as a list instead, or split the "
+                          "sweep into several files");
+  }
   std::vector<std::string> block_keys = train_names;
   block_keys.push_back("zip");
   for (std::size_t b = 0; b < list->size(); ++b)
@@ -395,7 +412,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   std::vector<Grid> grids;
   std::vector<std::string> paths;
   for (std::size_t b = 0; b < list->size(); ++b) {
-    grids.push_back(read_grid(text, file_name, b));
+    grids.push_back(read_grid(root, file_name, b));
     paths.push_back("train.block[" + std::to_string(b) + "]");
   }
   check_size(grids, paths, file_name);
@@ -420,10 +437,12 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
 Sweep load_sweep(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", 0, std::string("cannot open sweep file: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // One byte past the limit is enough for parse_sweep to refuse the file (or a device).
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw ConfigError(path, "", 0, std::string("cannot read sweep file: ") + std::strerror(errno));
-  return parse_sweep(text.str(), path);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return parse_sweep(text, path);
 }
 
 }  // namespace ternbench::experiments

@@ -30,7 +30,9 @@ struct Grid {
 std::vector<std::string> names_of(const std::vector<ParamInfo>& params);
 // The index of a [train] key in train_param_defs().
 std::size_t param_index(const std::string& name);
-// Reads the grid of [train] (block = nullopt) or of its block-th [[train.block]] entry.
-Grid read_grid(const std::string& text, const std::string& file, std::optional<std::size_t> block);
+// Reads the grid of [train] (block = nullopt) or of its block-th [[train.block]] entry from
+// the parsed file. Moves nodes out of root while it reads and back afterwards; after a
+// ConfigError, root is left incomplete.
+Grid read_grid(toml::table& root, const std::string& file, std::optional<std::size_t> block);
 
 }  // namespace ternbench::experiments::detail

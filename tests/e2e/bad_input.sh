@@ -30,8 +30,10 @@ seeds=$(seq -s, 1 1000)
 expect_error 2 "blocks.toml:7: train.block\[0\]: the 3 blocks have 3000000 points in all, more than the 1000000 runs" \
   "$TB_BIN" plan blocks.toml
 expect_error 2 "train.block\[0\] (line 7) 1000000 (seed 1000 x lr 1000)" "$TB_BIN" run blocks.toml
-# `run` takes threads from the sweep file only: there is no flag to override them.
-expect_error 2 "threads" "$TB_BIN" run --threads 1000000 tiny.toml
+expect_error 2 "/dev/zero: the file has more than 4194304 bytes" "$TB_BIN" plan /dev/zero
+# `run` takes threads from the sweep file only (they are part of each run's key): no flag
+# overrides them.
+expect_error 2 "not expected: 1000000 --threads" "$TB_BIN" run tiny.toml --threads 1000000
 [ ! -e results ] || fail "a bad config must not create results"
 
 printf 'not an idx file at all' > "$TERNBENCH_DATA/mnist/train-labels-idx1-ubyte"

@@ -169,6 +169,36 @@ TEST(Sweep, ABlockReplacesASharedKey) {
   EXPECT_EQ(s.runs[2].train.epochs, 5);
 }
 
+// The file is parsed once for all blocks: each block borrows the shared keys, their zips
+// and their init_from table and gives them back, with their lines, for the next block.
+TEST(Sweep, EveryBlockSeesTheSharedKeysWhateverTheBlocksBeforeIt) {
+  const ex::Sweep s = parse(kHead +
+                            "lr = 0.2\ninit_from = { method = \"fp\", epochs = 1 }\n"
+                            "[train.zip]\nepochs = [2, 3]\nbatch_size = [16, 32]\n"
+                            "[[train.block]]\nmethod = \"twn\"\nlr = 0.1\n"
+                            "[[train.block]]\nmethod = \"bwn\"\n"
+                            "[[train.block]]\nmethod = \"ttq\"\nseed = [4, 5]\n");
+  std::vector<std::string> methods;
+  for (const auto& r : s.runs) {
+    if (r.implied) continue;
+    methods.push_back(r.train.method);
+    EXPECT_FALSE(r.train.init_from.empty()) << r.canonical_toml;
+    EXPECT_EQ(r.train.lr, r.train.method == "twn" ? 0.1 : 0.2);
+    EXPECT_EQ(r.train.batch_size, r.train.epochs == 2 ? 16 : 32);
+  }
+  EXPECT_EQ(methods, (std::vector<std::string>{"twn", "twn", "bwn", "bwn", "ttq", "ttq", "ttq", "ttq"}));
+  EXPECT_EQ(s.implied_sources, 2u + 2u + 4u);  // by lr and batch size, then seed and batch size
+
+  // A shared key refused in a later block is still named at its line in [train].
+  try {
+    parse(kHead + "delta_factor = 0.5\n[[train.block]]\nmethod = \"twn\"\n[[train.block]]\nmethod = \"bwn\"\n");
+    FAIL() << "accepted";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "train.delta_factor") << e.what();
+    EXPECT_EQ(e.line(), 7) << e.what();
+  }
+}
+
 TEST(Sweep, ARunTwoBlocksProduceIsRunOnce) {
   const ex::Sweep s = parse(kHead +
                             "[[train.block]]\nseed = [1, 2, 3]\n"
@@ -353,6 +383,34 @@ TEST(Sweep, ZippedListsCountOnce) {
   const std::string what =
       size_error(kHead + list_of("seed", 1001) + "[train.zip]\n" + list_of("lr", 1000) + list_of("epochs", 1000));
   EXPECT_NE(what.find("the grid has 1001000 points (seed 1001 x zip(epochs, lr) 1000)"), std::string::npos) << what;
+}
+
+// Each block is a grid of its own, so their number has a cap too (a file of 20,000 one-run
+// blocks held 250 MB).
+TEST(Sweep, BlocksOverTheCapAreRefusedAtTheFirstOneTooMany) {
+  std::string text = kHead;
+  for (int b = 0; b <= 10000; ++b) text += "[[train.block]]\n";
+  std::string key;
+  int line = 0;
+  const std::string what = size_error(text, &key, &line);
+  EXPECT_EQ(key, "train.block[10000]");
+  EXPECT_EQ(line, 7 + 10000);
+  EXPECT_NE(what.find("the file has 10001 blocks, more than the 10000 a sweep file may have"), std::string::npos)
+      << what;
+}
+
+TEST(Sweep, AFileOverTheSizeCapIsRefusedUnread) {
+  const std::string what = size_error(kHead + "# " + std::string(4 << 20, 'x') + "\n");
+  EXPECT_EQ(what, "test.toml: the file has more than 4194304 bytes, the most a sweep file may have; split the sweep "
+                  "into several files");
+  // A device that never ends is read only up to the cap.
+  try {
+    ex::load_sweep("/dev/zero");
+    FAIL() << "accepted /dev/zero";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: the file has more than 4194304 bytes"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Sweep, DbAndWeightsDirDefaultFromTheName) {

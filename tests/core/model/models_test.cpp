@@ -309,8 +309,15 @@ TEST(Models, CustomStackOverTheParameterMaximumIsAnError) {
                    {"custom model: layers[0] = dense(65536): the model reaches 51445760 parameters here, more than "
                     "the maximum of 50000000"}});
   // 784 x 63000 + 63000 = 49.5 million, and 49.6 with batch norm: under the maximum until
-  // the last layer.
-  expect_rejected({{"dense(63000)", "batchnorm", "dense(10)"}, kMnist, {"layers[2] = dense(10)", "50211010 parameters"}});
+  // the last layer. (Shapes only: building the first layer would take seconds.)
+  try {
+    model_shape(config("custom", {"dense(63000)", "batchnorm", "dense(10)"}), 1, 28, 28, 10);
+    ADD_FAILURE() << "expected ternbench::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layers[2] = dense(10): the model reaches 50211010 parameters"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Models, CustomStackOverTheActivationMaximumIsAnError) {
@@ -322,10 +329,11 @@ TEST(Models, CustomStackOverTheActivationMaximumIsAnError) {
 }
 
 TEST(Models, BuiltInModelsAreUnderTheSizeMaxima) {
-  // The largest named stack: VGG-7 on CIFAR-10 (the maxima leave room for a custom one).
-  EXPECT_EQ(model_shape(config("vgg7"), 3, 32, 32, 10).classes, 10);
-  Model vgg = build(config("vgg7"), kCifar);
-  EXPECT_LT(vgg.param_count(), kMaxModelParams / 3);
+  for (const std::string& name : model_names()) {
+    if (name == "custom") continue;
+    EXPECT_NO_THROW(model_shape(config(name), 3, 32, 32, 10)) << name;
+    EXPECT_NO_THROW(model_shape(config(name), 1, 28, 28, 10)) << name;
+  }
 }
 
 TEST(Models, CustomEmptyStackIsAnError) { expect_rejected({{}, kMnist, {"custom model", "empty"}}); }
