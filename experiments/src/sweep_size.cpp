@@ -93,7 +93,8 @@ void check_size(const std::vector<Grid>& grids, const std::vector<std::string>& 
   if (order.size() > shown) listed += ", and " + std::to_string(order.size() - shown) + " more";
   throw ConfigError(file, paths[largest], grids[largest].line,
                     "the " + std::to_string(grids.size()) + " blocks have " + count_text(total) + " points in all, " +
-                        cap + "; the largest: " + listed + "; shorten their lists or split the sweep into several files");
+                        cap + "; the largest: " + listed +
+                        "; shorten their lists or split the sweep into several files");
 }
 
 }  // namespace ternbench::experiments::detail
