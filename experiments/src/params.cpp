@@ -113,6 +113,7 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
     const toml::node* node = train.get(p.info.name);
     given[i] = node;
     std::vector<ParamValue> axis;
+    std::vector<Origin> origins;
     if (!node) {
       if (p.info.required) {
         std::string fix = "add " + p.info.name + " = ";
@@ -121,9 +122,11 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
         throw ConfigError(file, path, tomlread::line_of(train), "missing required key; " + fix);
       }
       axis.push_back(p.default_value);
+      origins.push_back({path, 0});
     } else if (const bool list_type = p.info.type == ParamType::kIntList || p.info.type == ParamType::kStringList;
                list_type && !(node->as_array() && !node->as_array()->empty() && node->as_array()->get(0)->as_array())) {
       axis.push_back(read_value(*node, p, path, file));  // a flat list is one value of a list-typed key
+      origins.push_back({path, tomlread::line_of(*node)});
     } else if (const auto* list = node->as_array()) {
       if (single_values) {
         throw ConfigError(file, path, tomlread::line_of(*node),
@@ -136,12 +139,17 @@ TrainAxes read_train_table(const toml::table& train, const std::string& file, bo
                                           : "empty list; give at least one value or remove the key "
                                             "to use the default " + p.info.default_text);
       }
-      for (std::size_t j = 0; j < list->size(); ++j)
-        axis.push_back(read_value(*list->get(j), p, path + "[" + std::to_string(j) + "]", file));
+      for (std::size_t j = 0; j < list->size(); ++j) {
+        const std::string element = path + "[" + std::to_string(j) + "]";
+        axis.push_back(read_value(*list->get(j), p, element, file));
+        origins.push_back({element, tomlread::line_of(*list->get(j))});
+      }
     } else {
       axis.push_back(read_value(*node, p, path, file));
+      origins.push_back({path, tomlread::line_of(*node)});
     }
     out.axes.push_back(std::move(axis));
+    out.origins.push_back(std::move(origins));
   }
 
   const std::vector<ParamValue>& methods = out.axes[index_of("method")];

@@ -42,8 +42,14 @@ const std::vector<TrainParam>& train_param_defs();
 // alone when the key is absent. Every value is type-checked and validated, and method-only
 // keys are checked against the listed methods. With single_values, lists are rejected (a
 // canonical run has one value per key).
+// Where a value is written: its key path ("train.layers[1]") and line (0 for a default).
+struct Origin {
+  std::string path;
+  int line = 0;
+};
 struct TrainAxes {
   std::vector<std::vector<ParamValue>> axes;
+  std::vector<std::vector<Origin>> origins;  // origins[i][j]: where axes[i][j] is written
 };
 TrainAxes read_train_table(const toml::table& train, const std::string& file, bool single_values);
 

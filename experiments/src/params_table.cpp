@@ -63,6 +63,17 @@ Check int_at_least(std::int64_t lo) {
   return {">= " + std::to_string(lo), std::move(fn), {}};
 }
 
+// An integer with a stated maximum below its field's; `why` is the fix for a larger value.
+Check int_between(std::int64_t lo, std::int64_t hi, const std::string& why) {
+  ProblemFn fn = [lo, hi, why](const ParamValue& v) -> Problem {
+    const std::int64_t x = std::get<std::int64_t>(v);
+    if (x < lo) return "must be >= " + std::to_string(lo) + ", got " + std::to_string(x);
+    if (x > hi) return "must be <= " + std::to_string(hi) + ", got " + std::to_string(x) + "; " + why;
+    return std::nullopt;
+  };
+  return {std::to_string(lo) + ".." + std::to_string(hi), std::move(fn), {}};
+}
+
 // lo < x (lo_open) or lo <= x; x < hi when hi is finite.
 Check float_range(double lo, bool lo_open, double hi = std::numeric_limits<double>::infinity()) {
   const std::string lo_s = format_toml_value(ParamValue(lo));
@@ -288,8 +299,9 @@ std::vector<TrainParam> build_train_table() {
       "Random crop (zero padding crop_padding) and horizontal flip of training images.");
   add(t, "crop_padding", &TC::crop_padding, Need::kOptional, int_at_least<int>(0), kEveryMethod,
       "Padding of the random crop.");
-  add(t, "threads", &TC::threads, Need::kOptional, int_at_least<int>(1), kEveryMethod,
-      "Threads one run may use.");
+  add(t, "threads", &TC::threads, Need::kOptional,
+      int_between(1, core::kMaxThreads, "ranks, not threads, are how ternbench runs in parallel: start more ranks"),
+      kEveryMethod, "Threads one run may use.");
   add(t, "quantize_first", &TC::quantize_first, Need::kOptional, any_bool(), quantizing_methods(),
       "Quantize the first weight layer (false keeps it full precision).");
   add(t, "quantize_last", &TC::quantize_last, Need::kOptional, any_bool(), quantizing_methods(),

@@ -7,27 +7,34 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <set>
 #include <unordered_set>
 
 #include "params_internal.hpp"
 #include "sweep_grid.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/model/model.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/tomlread/reader.hpp"
 
 namespace ternbench::experiments {
 namespace {
 
+using detail::axes_of;
+using detail::Axis;
+using detail::check_size;
 using detail::Grid;
 using detail::InitFromTable;
 using detail::names_of;
 using detail::param_index;
 using detail::read_grid;
 
-// A grid this large is a typo (a list where a scalar was meant), not a study.
-constexpr std::size_t kMaxGridPoints = 1'000'000;
+// Limits on the text itself, whose parse tree costs about 100 bytes a value and whose blocks
+// are each read as a grid: a file written by hand, or generated for a real study, is far
+// smaller, and `ternbench plan /dev/zero` must not read forever.
+constexpr std::size_t kMaxFileBytes = 4 << 20;
+constexpr std::size_t kMaxBlocks = 10'000;
 
 bool valid_name(const std::string& s) {
   if (s.empty()) return false;
@@ -83,12 +90,6 @@ void read_sweep_table(const toml::table& t, const std::string& file, Sweep& swee
 
 // --- Expansion --------------------------------------------------------------------------
 
-// One axis of a grid: a key alone, or the keys of a zip moving together.
-struct Axis {
-  std::vector<std::size_t> params;  // ascending; the axis sits at params.front() in grid order
-  std::size_t length = 1;
-};
-
 // Whether a key changes the run of cfg: a method-only key for other methods, and a layer
 // stack for a named model, are ignored (make_run leaves them out or at their default).
 bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
@@ -96,37 +97,28 @@ bool used_by(const detail::TrainParam& p, const core::TrainConfig& cfg) {
   return applies_to(p.info, cfg.method);
 }
 
+// The images and classes of a dataset, as its files hold them (docs/data.md).
+struct ImageShape {
+  int channels, height, width, classes;
+  std::string text() const {
+    return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+  }
+};
+ImageShape image_shape(const std::string& dataset) {
+  return dataset == "cifar10" ? ImageShape{3, 32, 32, 10} : ImageShape{1, 28, 28, 10};
+}
+
 // The data shape class of a dataset: a warm start needs the source's input shape.
-std::string input_shape(const std::string& dataset) { return dataset == "cifar10" ? "3x32x32" : "1x28x28"; }
+std::string input_shape(const std::string& dataset) { return image_shape(dataset).text(); }
 
 class Expander {
  public:
-  Expander(const Grid& grid, const std::string& file) : grid_(grid), file_(file) {
-    const auto& defs = detail::train_param_defs();
-    std::vector<bool> zipped(defs.size(), false);
-    for (const auto& z : grid.zips) {
-      for (const std::size_t i : z) {
-        zipped[i] = true;
-        // check_zip() compared the lists as written; a difference here is a parser bug.
-        if (grid.values.axes[i].size() != grid.values.axes[z.front()].size())
-          throw Error("zip of " + defs[z.front()].info.name + " and " + defs[i].info.name + " read unequal lengths");
-      }
-      axes_.push_back({z, grid.values.axes[z.front()].size()});
-    }
-    for (std::size_t i = 0; i < defs.size(); ++i)
-      if (!zipped[i]) axes_.push_back({{i}, grid.values.axes[i].size()});
-    std::sort(axes_.begin(), axes_.end(), [](const Axis& a, const Axis& b) { return a.params.front() < b.params.front(); });
-    std::size_t points = 1;
-    for (const auto& axis : axes_) {
-      if (points > kMaxGridPoints / axis.length) {
-        throw ConfigError(file, "train", grid.line,
-                          "the grid has more than " + std::to_string(kMaxGridPoints) +
-                              " points; split the sweep or shorten its lists");
-      }
-      points *= axis.length;
-    }
+  // The grid's size is checked (check_size) before it comes here.
+  Expander(const Grid& grid, const std::string& file) : grid_(grid), file_(file), axes_(axes_of(grid)) {
     method_axis_ = axis_of(param_index("method"));
     model_axis_ = axis_of(param_index("model"));
+    layers_param_ = param_index("layers");
+    layers_axis_ = axis_of(layers_param_);
   }
 
   // Cartesian product of the axes in grid order, last axis fastest. An axis whose keys the
@@ -183,7 +175,27 @@ class Expander {
     const std::size_t n = ignored(a, cfg) ? 1 : axes_[a].length;
     for (std::size_t j = 0; j < n; ++j) {
       for (const std::size_t p : axes_[a].params) defs[p].set(cfg, grid_.values.axes[p][j]);
+      // dataset and model come before layers in grid order, so they are set by now.
+      if (a == layers_axis_) check_stack(cfg, j);
       visit(a + 1, cfg);
+    }
+  }
+
+  // A custom stack must build on its dataset's images: shapes that chain, one output per
+  // class, sizes under the maxima. The trainer would find out only when the run starts.
+  void check_stack(const core::TrainConfig& cfg, std::size_t j) {
+    if (cfg.model != "custom" || !checked_stacks_.emplace(cfg.dataset, j).second) return;
+    const ImageShape in = image_shape(cfg.dataset);
+    try {
+      (void)core::model_shape(cfg, in.channels, in.height, in.width, in.classes);
+    } catch (const Error& e) {
+      std::string why = e.what();
+      const std::string context = "custom model: ";
+      if (why.rfind(context, 0) == 0) why.erase(0, context.size());
+      const detail::Origin& at = grid_.values.origins[layers_param_][j];
+      throw ConfigError(file_, at.path, at.line,
+                        "the stack does not fit " + cfg.dataset + " (" + in.text() + " images, " +
+                            std::to_string(in.classes) + " classes): " + why);
     }
   }
 
@@ -206,7 +218,8 @@ class Expander {
   const Grid& grid_;
   std::string file_;
   std::vector<Axis> axes_;
-  std::size_t method_axis_ = 0, model_axis_ = 0;
+  std::size_t method_axis_ = 0, model_axis_ = 0, layers_axis_ = 0, layers_param_ = 0;
+  std::set<std::pair<std::string, std::size_t>> checked_stacks_;  // (dataset, index of the stack)
   std::vector<RunSpec> out_;
   std::unordered_set<std::string> seen_;
 };
@@ -230,7 +243,12 @@ std::optional<std::string> warm_start_problem(const core::TrainConfig& source, c
 }
 
 Sweep parse_sweep(const std::string& text, const std::string& file_name) {
-  const toml::table root = tomlread::parse(text, file_name);
+  if (text.size() > kMaxFileBytes) {
+    throw ConfigError(file_name, "", 0,
+                      "the file has more than " + std::to_string(kMaxFileBytes) +
+                          " bytes, the most a sweep file may have; split the sweep into several files");
+  }
+  toml::table root = tomlread::parse(text, file_name);  // read_grid() moves nodes in it and back
   const auto train_names = names_of(train_params());
   const auto sweep_names = names_of(sweep_params());
   auto hint = [&](const std::string& key) -> std::string {
@@ -266,15 +284,16 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   const toml::node* blocks = train->get("block");
   if (blocks == nullptr) {
     const toml::node* init = train->get("init_from");
+    std::vector<Grid> grid(1);
     if (!train->get("zip") && !(init && init->is_table())) {
       // The plain grid: [train] is read as it stands.
-      Grid grid;
-      grid.values = detail::read_train_table(*train, file_name, /*single_values=*/false);
-      grid.line = tomlread::line_of(*train);
-      sweep.runs = Expander(grid, file_name).runs();
+      grid[0].values = detail::read_train_table(*train, file_name, /*single_values=*/false);
+      grid[0].line = tomlread::line_of(*train);
     } else {
-      sweep.runs = Expander(read_grid(text, file_name, std::nullopt), file_name).runs();
+      grid[0] = read_grid(root, file_name, std::nullopt);
     }
+    check_size(grid, {"train"}, file_name);
+    sweep.runs = Expander(grid[0], file_name).runs();
     for (const RunSpec& r : sweep.runs) sweep.implied_sources += r.implied ? 1 : 0;
     return sweep;
   }
@@ -285,15 +304,31 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
                       "expected [[train.block]] tables, got " + std::string(tomlread::type_name(*blocks)) +
                           "; write each block as a [[train.block]] table of keys");
   }
+  if (list->size() > kMaxBlocks) {
+    throw ConfigError(file_name, "train.block[" + std::to_string(kMaxBlocks) + "]",
+                      tomlread::line_of(*list->get(kMaxBlocks)),
+                      "the file has " + std::to_string(list->size()) + " blocks, more than the " +
+                          std::to_string(kMaxBlocks) +
+                          " a sweep file may have; write the key the blocks vary as a list instead, or split the "
+                          "sweep into several files");
+  }
   std::vector<std::string> block_keys = train_names;
   block_keys.push_back("zip");
   for (std::size_t b = 0; b < list->size(); ++b)
     tomlread::reject_unknown_keys(*list->get(b)->as_table(), file_name, "train.block[" + std::to_string(b) + "]",
                                 block_keys);
   sweep.blocks = list->size();
-  std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs
+  // Every block is read and counted before any is expanded, so the cap holds for the file.
+  std::vector<Grid> grids;
+  std::vector<std::string> paths;
   for (std::size_t b = 0; b < list->size(); ++b) {
-    for (RunSpec& run : Expander(read_grid(text, file_name, b), file_name).runs()) {
+    grids.push_back(read_grid(root, file_name, b));
+    paths.push_back("train.block[" + std::to_string(b) + "]");
+  }
+  check_size(grids, paths, file_name);
+  std::map<std::string, std::size_t> seen;  // run key -> index in sweep.runs
+  for (const Grid& grid : grids) {
+    for (RunSpec& run : Expander(grid, file_name).runs()) {
       const auto [it, added] = seen.emplace(run.run_key, sweep.runs.size());
       if (added) {
         sweep.runs.push_back(std::move(run));
@@ -312,10 +347,12 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
 Sweep load_sweep(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", 0, std::string("cannot open sweep file: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // One byte past the limit is enough for parse_sweep to refuse the file (or a device).
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw ConfigError(path, "", 0, std::string("cannot read sweep file: ") + std::strerror(errno));
-  return parse_sweep(text.str(), path);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return parse_sweep(text, path);
 }
 
 }  // namespace ternbench::experiments

@@ -43,10 +43,10 @@ std::vector<std::string> keys_in_file_order(const toml::table& t) {
   return keys;
 }
 
-// Takes a table-valued init_from out of t (a string value, a run key, stays for the
-// parameter table to read). Each key of the table takes one value: a source is one run.
-std::optional<InitFromTable> take_init_from(toml::table& t, const std::string& path, const std::string& file) {
-  toml::node* node = t.get("init_from");
+// Reads a table-valued init_from of t (a string value, a run key, is for the parameter
+// table to read). Each key of the table takes one value: a source is one run.
+std::optional<InitFromTable> read_init_from(const toml::table& t, const std::string& path, const std::string& file) {
+  const toml::node* node = t.get("init_from");
   if (node == nullptr || !node->is_table()) return std::nullopt;
   const toml::table& table = *node->as_table();
   const auto& defs = detail::train_param_defs();
@@ -72,7 +72,6 @@ std::optional<InitFromTable> take_init_from(toml::table& t, const std::string& p
                         "the source is one run, so each of its keys takes one value, not a list");
     out.overrides.emplace_back(i, detail::read_value(value, defs[i], path + "." + key, file));
   }
-  t.erase("init_from");
   return out;
 }
 
@@ -142,37 +141,48 @@ void move_into(toml::table& t, const std::string& key, toml::node& node) {
   t.insert_or_assign(key, std::move(node));
 }
 
-// "train.lr[2]" raised on the merged table, renamed to where the key is in the file
+// "train.lr[2]" as named on the merged table, renamed to where the key is in the file
 // ("train.block[1].lr[2]"). where maps a key to its table's path; "train" needs no change.
-[[noreturn]] void rethrow_at(const ConfigError& e, const std::map<std::string, std::string>& where) {
-  const std::string& path = e.key_path();
+std::string path_in_file(const std::string& path, const std::map<std::string, std::string>& where) {
   const std::string prefix = "train.";
-  if (path.rfind(prefix, 0) != 0) throw e;
+  if (path.rfind(prefix, 0) != 0) return path;
   const std::string rest = path.substr(prefix.size());
   const auto it = where.find(rest.substr(0, rest.find_first_of("[.")));
-  if (it == where.end() || it->second == "train") throw e;
+  if (it == where.end() || it->second == "train") return path;
+  return it->second + "." + rest;
+}
+
+// An error raised on the merged table, renamed as path_in_file() does.
+[[noreturn]] void rethrow_at(const ConfigError& e, const std::map<std::string, std::string>& where) {
+  const std::string& path = e.key_path();
+  const std::string renamed = path_in_file(path, where);
+  if (renamed == path) throw e;
   // The message part follows "<file>:<line>: <key path>: ", as ConfigError composes it.
   std::string head = e.file();
   if (e.line() > 0) head.append(":").append(std::to_string(e.line()));
   head.append(": ").append(path).append(": ");
   const std::string what = e.what();
   if (what.rfind(head, 0) != 0) throw e;
-  std::string renamed = it->second;
-  renamed.append(".").append(rest);
   throw ConfigError(e.file(), renamed, e.line(), what.substr(head.size()));
 }
 
 }  // namespace
 
-// The file is parsed again for every grid: nodes are moved out of it into one merged
-// table that read_train_table() checks, and moving keeps their lines.
-Grid read_grid(const std::string& text, const std::string& file, std::optional<std::size_t> block) {
-  toml::table root = tomlread::parse(text, file);
+// Nodes are moved out of root into one merged table that read_train_table() checks, since
+// moving keeps their lines (a copy would not), and are moved back once the grid is read,
+// so that one parsed file serves every block. (Parsing it again for each block made a file
+// of 2,000 one-line blocks take 26 s.)
+Grid read_grid(toml::table& root, const std::string& file, std::optional<std::size_t> block) {
   toml::table& base = *root.get("train")->as_table();
   std::map<std::string, std::string> where;  // key -> path of the table that gives it
+  std::map<std::string, toml::table*> owner;  // key -> the table its node in merged came from
   std::map<std::string, int> line_of_key;
   std::vector<std::vector<std::string>> zip_keys;
   toml::table merged;
+  const auto give_back = [&](const std::string& key) {
+    move_into(*owner.at(key), key, *merged.get(key));
+    merged.erase(key);
+  };
   Grid grid;
   grid.line = tomlread::line_of(base);
 
@@ -194,13 +204,21 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
       if (key != "zip" && key != "block") plain.emplace_back(tomlread::line_of(v), key);
     }
     std::sort(plain.begin(), plain.end());
-    struct Entry { int line; std::string key; std::string path; toml::node* node; bool zipped; std::size_t zip; };
+    struct Entry {
+      int line;
+      std::string key;
+      std::string path;
+      toml::table* owner;
+      toml::node* node;
+      bool zipped;
+      std::size_t zip;
+    };
     std::vector<Entry> entries;
-    for (const auto& [line, key] : plain) entries.push_back({line, key, path, table->get(key), false, 0});
+    for (const auto& [line, key] : plain) entries.push_back({line, key, path, table, table->get(key), false, 0});
     for (std::size_t z = 0; z < zips.size(); ++z) {
       check_zip(zips[z], file);
       for (auto&& [k, v] : *zips[z].table)
-        entries.push_back({tomlread::line_of(v), std::string(k.str()), zips[z].path, &v, true, z});
+        entries.push_back({tomlread::line_of(v), std::string(k.str()), zips[z].path, zips[z].table, &v, true, z});
     }
     std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
     const std::size_t first_zip = zip_keys.size();
@@ -215,13 +233,16 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
             msg += "; a block cannot change a key zipped in [train]: move that zip into the blocks";
           throw ConfigError(file, e.path + "." + e.key, e.line, msg);
         }
-        merged.erase(e.key);  // the block's value replaces the shared one
+        give_back(e.key);  // the block's value replaces the shared one
       }
       where[e.key] = e.path;
       line_of_key[e.key] = e.line;
       if (e.zipped) zip_keys[first_zip + e.zip].push_back(e.key);
     }
-    for (Entry& e : entries) move_into(merged, e.key, *e.node);
+    for (Entry& e : entries) {
+      move_into(merged, e.key, *e.node);
+      owner[e.key] = e.owner;
+    }
   }
 
   // read_train_table() names a missing key at its table's line, which a merged table has
@@ -236,13 +257,19 @@ Grid read_grid(const std::string& text, const std::string& file, std::optional<s
     throw ConfigError(file, (block ? levels.back().second : std::string("train")) + "." + p.info.name,
                       grid.line, fix);
   }
-  if (const auto it = where.find("init_from"); it != where.end())
-    grid.init_from = take_init_from(merged, it->second + ".init_from", file);
+  if (const auto it = where.find("init_from"); it != where.end()) {
+    grid.init_from = read_init_from(merged, it->second + ".init_from", file);
+    if (grid.init_from) give_back("init_from");  // a table: not a value of the parameter table
+  }
   try {
     grid.values = detail::read_train_table(merged, file, /*single_values=*/false);
   } catch (const ConfigError& e) {
     rethrow_at(e, where);
   }
+  for (const auto& [key, table] : owner)
+    if (merged.contains(key)) give_back(key);
+  for (auto& origins : grid.values.origins)
+    for (Origin& o : origins) o.path = path_in_file(o.path, where);
   for (const auto& keys : zip_keys) {
     std::vector<std::size_t> indices;
     for (const auto& k : keys) indices.push_back(param_index(k));

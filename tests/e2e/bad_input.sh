@@ -13,6 +13,27 @@ sed 's/^lr = 0.05/lrr = 0.05/' tiny.toml > typo.toml
 expect_error 2 "typo.toml:11: train.lrr: unknown key; did you mean \"lr\"" "$TB_BIN" run typo.toml
 sed 's/^epochs = 2/epochs = "two"/' tiny.toml > type.toml
 expect_error 2 "type.toml:9: train.epochs" "$TB_BIN" run type.toml
+
+# Sizes that could take the machine down are refused at parse time, before the DB exists.
+{ cat tiny.toml; echo 'threads = 1000000'; } > threads.toml
+expect_error 2 "threads.toml:12: train.threads: must be <= 256, got 1000000" "$TB_BIN" run threads.toml
+{ cat tiny.toml; echo 'model = "custom"'; echo 'layers = ["dense(2000000000)"]'; } > huge.toml
+expect_error 2 'huge.toml:13: train.layers: .*units 2000000000 is above the maximum of 65536' "$TB_BIN" run huge.toml
+{ cat tiny.toml; echo 'model = "custom"'; echo 'layers = ["dense(64)", "relu", "dense(5)"]'; } > width.toml
+expect_error 2 "width.toml:13: train.layers: the stack does not fit mnist .*dense(5): the last layer gives 5 outputs" \
+  "$TB_BIN" run width.toml
+# Three blocks of a million runs each: refused from the list lengths, before any expansion
+# (expanding them took 48 s and 2.5 GB).
+seeds=$(seq -s, 1 1000)
+{ head -n 6 tiny.toml; for b in 1 2 3; do
+    printf '[[train.block]]\nmethod = "fp"\nseed = [%s]\nlr = [%s]\n' "$seeds" "$seeds"; done; } > blocks.toml
+expect_error 2 "blocks.toml:7: train.block\[0\]: the 3 blocks have 3000000 points in all, more than the 1000000 runs" \
+  "$TB_BIN" plan blocks.toml
+expect_error 2 "train.block\[0\] (line 7) 1000000 (seed 1000 x lr 1000)" "$TB_BIN" run blocks.toml
+expect_error 2 "/dev/zero: the file has more than 4194304 bytes" "$TB_BIN" plan /dev/zero
+# `run` takes threads from the sweep file only (they are part of each run's key): no flag
+# overrides them.
+expect_error 2 "not expected: 1000000 --threads" "$TB_BIN" run tiny.toml --threads 1000000
 [ ! -e results ] || fail "a bad config must not create results"
 
 printf 'not an idx file at all' > "$TERNBENCH_DATA/mnist/train-labels-idx1-ubyte"

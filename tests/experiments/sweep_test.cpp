@@ -169,6 +169,36 @@ TEST(Sweep, ABlockReplacesASharedKey) {
   EXPECT_EQ(s.runs[2].train.epochs, 5);
 }
 
+// The file is parsed once for all blocks: each block borrows the shared keys, their zips
+// and their init_from table and gives them back, with their lines, for the next block.
+TEST(Sweep, EveryBlockSeesTheSharedKeysWhateverTheBlocksBeforeIt) {
+  const ex::Sweep s = parse(kHead +
+                            "lr = 0.2\ninit_from = { method = \"fp\", epochs = 1 }\n"
+                            "[train.zip]\nepochs = [2, 3]\nbatch_size = [16, 32]\n"
+                            "[[train.block]]\nmethod = \"twn\"\nlr = 0.1\n"
+                            "[[train.block]]\nmethod = \"bwn\"\n"
+                            "[[train.block]]\nmethod = \"ttq\"\nseed = [4, 5]\n");
+  std::vector<std::string> methods;
+  for (const auto& r : s.runs) {
+    if (r.implied) continue;
+    methods.push_back(r.train.method);
+    EXPECT_FALSE(r.train.init_from.empty()) << r.canonical_toml;
+    EXPECT_EQ(r.train.lr, r.train.method == "twn" ? 0.1 : 0.2);
+    EXPECT_EQ(r.train.batch_size, r.train.epochs == 2 ? 16 : 32);
+  }
+  EXPECT_EQ(methods, (std::vector<std::string>{"twn", "twn", "bwn", "bwn", "ttq", "ttq", "ttq", "ttq"}));
+  EXPECT_EQ(s.implied_sources, 2u + 2u + 4u);  // by lr and batch size, then seed and batch size
+
+  // A shared key refused in a later block is still named at its line in [train].
+  try {
+    parse(kHead + "delta_factor = 0.5\n[[train.block]]\nmethod = \"twn\"\n[[train.block]]\nmethod = \"bwn\"\n");
+    FAIL() << "accepted";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "train.delta_factor") << e.what();
+    EXPECT_EQ(e.line(), 7) << e.what();
+  }
+}
+
 TEST(Sweep, ARunTwoBlocksProduceIsRunOnce) {
   const ex::Sweep s = parse(kHead +
                             "[[train.block]]\nseed = [1, 2, 3]\n"
@@ -269,6 +299,118 @@ TEST(Sweep, CustomStacksAreCanonicalAndGridable) {
                                "\"flatten\", \"dense(units=10)\"]\n");
   EXPECT_EQ(same.runs[0].run_key, s.runs[1].run_key);
   EXPECT_EQ(ex::parse_run(s.runs[1].canonical_toml).run_key, s.runs[1].run_key);
+}
+
+// A stack is checked against the dataset its run trains on, not every dataset of the file:
+// zipped, each stack meets only its own dataset.
+TEST(Sweep, StacksAreCheckedAgainstTheirOwnDataset) {
+  const ex::Sweep s = parse("[sweep]\nname = \"t\"\n[train]\nmethod = \"fp\"\nmodel = \"custom\"\n"
+                            "[train.zip]\ndataset = [\"mnist\", \"cifar10\"]\n"
+                            "layers = [[\"conv(4, kernel=28)\", \"flatten\", \"dense(10)\"],\n"
+                            "          [\"conv(4, kernel=32)\", \"flatten\", \"dense(10)\"]]\n");
+  ASSERT_EQ(s.runs.size(), 2u);
+  EXPECT_EQ(s.runs[1].train.dataset, "cifar10");
+  EXPECT_EQ(s.runs[1].train.layers[0].kernel, 32);
+}
+
+namespace {
+
+// "key = [first, first + 1, ...]", n values.
+std::string list_of(const std::string& key, int n, int first = 1) {
+  std::string out = key + " = [";
+  for (int i = 0; i < n; ++i) out += (i ? ", " : "") + std::to_string(first + i);
+  return out + "]\n";
+}
+
+std::string size_error(const std::string& text, std::string* key_path = nullptr, int* line = nullptr) {
+  try {
+    parse(text);
+  } catch (const tb::ConfigError& e) {
+    if (key_path) *key_path = e.key_path();
+    if (line) *line = e.line();
+    return e.what();
+  }
+  return "accepted";
+}
+
+}  // namespace
+
+TEST(Sweep, GridOverTheCapNamesItsListsAndTheCap) {
+  std::string key;
+  int line = 0;
+  const std::string what = size_error(kHead + list_of("seed", 1000) + list_of("lr", 1001), &key, &line);
+  EXPECT_EQ(key, "train");
+  EXPECT_EQ(line, 4);
+  EXPECT_EQ(what, "test.toml:4: train: the grid has 1001000 points (seed 1000 x lr 1001), more than the 1000000 runs "
+                  "a sweep file may expand to; shorten these lists or split the sweep into several files");
+}
+
+// Each block is under the cap but together they are not. The count comes from the list
+// lengths before anything is expanded: expanding 1.5 million runs would take half a minute
+// and gigabytes, and the test would show it in its time.
+TEST(Sweep, BlocksShareOneCapCountedBeforeExpansion) {
+  std::string text = kHead;
+  for (int b = 0; b < 5; ++b) text += "[[train.block]]\n" + list_of("seed", 1000) + list_of("lr", 300);
+  std::string key;
+  int line = 0;
+  const std::string what = size_error(text, &key, &line);
+  EXPECT_EQ(key, "train.block[0]");
+  EXPECT_EQ(line, 7);
+  EXPECT_EQ(what, "test.toml:7: train.block[0]: the 5 blocks have 1500000 points in all, more than the 1000000 runs a "
+                  "sweep file may expand to; the largest: train.block[0] (line 7) 300000 (seed 1000 x lr 300), "
+                  "train.block[1] (line 10) 300000 (seed 1000 x lr 300), train.block[2] (line 13) 300000 (seed 1000 "
+                  "x lr 300), and 2 more; shorten their lists or split the sweep into several files");
+  // Under the cap together, the same blocks are expanded.
+  std::string small = kHead;
+  for (int b = 0; b < 3; ++b) small += "[[train.block]]\n" + list_of("seed", 2, 2 * b) + list_of("lr", 2);
+  EXPECT_EQ(parse(small).runs.size(), 12u);
+}
+
+TEST(Sweep, GridCountSaturatesInsteadOfWrapping) {
+  // 100^10 = 1e20 points, more than 64 bits hold: a wrapped count could come out small.
+  std::string text = kHead;
+  for (const char* key : {"seed", "epochs", "batch_size", "lr", "lr_gamma", "weight_decay", "crop_padding",
+                          "warmup_epochs", "adam_eps", "lr_min"})
+    text += list_of(key, 100);
+  const std::string what = size_error(text);
+  EXPECT_NE(what.find("the grid has more than 18446744073709551615 points (seed 100 x epochs 100 x batch_size 100"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find(" x crop_padding 100), more than the 1000000 runs"), std::string::npos) << what;
+}
+
+TEST(Sweep, ZippedListsCountOnce) {
+  const std::string what =
+      size_error(kHead + list_of("seed", 1001) + "[train.zip]\n" + list_of("lr", 1000) + list_of("epochs", 1000));
+  EXPECT_NE(what.find("the grid has 1001000 points (seed 1001 x zip(epochs, lr) 1000)"), std::string::npos) << what;
+}
+
+// Each block is a grid of its own, so their number has a cap too (a file of 20,000 one-run
+// blocks held 250 MB).
+TEST(Sweep, BlocksOverTheCapAreRefusedAtTheFirstOneTooMany) {
+  std::string text = kHead;
+  for (int b = 0; b <= 10000; ++b) text += "[[train.block]]\n";
+  std::string key;
+  int line = 0;
+  const std::string what = size_error(text, &key, &line);
+  EXPECT_EQ(key, "train.block[10000]");
+  EXPECT_EQ(line, 7 + 10000);
+  EXPECT_NE(what.find("the file has 10001 blocks, more than the 10000 a sweep file may have"), std::string::npos)
+      << what;
+}
+
+TEST(Sweep, AFileOverTheSizeCapIsRefusedUnread) {
+  const std::string what = size_error(kHead + "# " + std::string(4 << 20, 'x') + "\n");
+  EXPECT_EQ(what, "test.toml: the file has more than 4194304 bytes, the most a sweep file may have; split the sweep "
+                  "into several files");
+  // A device that never ends is read only up to the cap.
+  try {
+    ex::load_sweep("/dev/zero");
+    FAIL() << "accepted /dev/zero";
+  } catch (const tb::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: the file has more than 4194304 bytes"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Sweep, DbAndWeightsDirDefaultFromTheName) {
@@ -438,6 +580,36 @@ INSTANTIATE_TEST_SUITE_P(
                 "model = \"custom\" needs its layers"},
         BadCase{"BadLayerText", kHead + "model = \"custom\"\nlayers = [\"relu\", \"conv(3, size=2)\"]\n",
                 "train.layers", 8, "entry 1: layer \"conv(3, size=2)\": conv has no option \"size\""},
+        BadCase{"ThreadsAboveTheCap", kHead + "threads = 1000000\n", "train.threads", 7,
+                "must be <= 256, got 1000000; ranks, not threads, are how ternbench runs in parallel"},
+        BadCase{"LayerUnitsAboveTheMaximum", kHead + "model = \"custom\"\nlayers = [\"dense(2000000000)\"]\n",
+                "train.layers", 8, "units 2000000000 is above the maximum of 65536"},
+        BadCase{"LayerKernelAboveTheMaximum",
+                kHead + "model = \"custom\"\nlayers = [\"conv(8, kernel=65)\", \"flatten\", \"dense(10)\"]\n",
+                "train.layers", 8, "entry 0: layer \"conv(8, kernel=65)\": kernel 65 is above the maximum of 64"},
+        BadCase{"StackWidthIsNotTheClassCount",
+                kHead + "model = \"custom\"\nlayers = [\"dense(64)\", \"relu\", \"dense(5)\"]\n", "train.layers", 8,
+                "the stack does not fit mnist (1x28x28 images, 10 classes): layers[2] = dense(5): the last layer "
+                "gives 5 outputs but the data set has 10 classes; end the stack with dense(10)"},
+        BadCase{"StackInAGridNamesItsIndexAndLine",
+                kHead + "model = \"custom\"\nlayers = [\n  [\"dense(10)\"],\n  [\"dense(32)\", \"dense(3)\"],\n]\n",
+                "train.layers[1]", 10, "layers[1] = dense(3): the last layer gives 3 outputs"},
+        BadCase{"StackOverTheParameterMaximum",
+                kHead + "model = \"custom\"\nlayers = [\"dense(65536)\", \"dense(10)\"]\n", "train.layers", 8,
+                "layers[0] = dense(65536): the model reaches 51445760 parameters here, more than the maximum of "
+                "50000000"},
+        BadCase{"StackOverTheActivationMaximum",
+                kHead + "model = \"custom\"\nlayers = [\"conv(16384, kernel=1)\", \"gap\", \"dense(10)\"]\n",
+                "train.layers", 8,
+                "layers[0] = conv(16384, kernel=1, stride=1, padding=0): the layers up to here make 12845056 "
+                "activation values per image, more than the maximum of 8000000"},
+        BadCase{"StackCheckedOnEachDataset",  // a 30x30 kernel fits cifar10's 32x32 images, not MNIST's
+                "[sweep]\nname = \"t\"\n[train]\ndataset = [\"cifar10\", \"fashion-mnist\"]\nmethod = \"fp\"\n"
+                "model = \"custom\"\nlayers = [\"conv(4, kernel=30)\", \"flatten\", \"dense(10)\"]\n",
+                "train.layers", 7, "does not fit fashion-mnist (1x28x28 images, 10 classes): layers[0]"},
+        BadCase{"StackInABlockNamesTheBlock",
+                kHead + "[[train.block]]\nseed = 2\n[[train.block]]\nmodel = \"custom\"\nlayers = [\"dense(7)\"]\n",
+                "train.block[1].layers", 11, "layers[0] = dense(7): the last layer gives 7 outputs"},
         BadCase{"UnknownOptimizer", kHead + "optimizer = \"adamw\"\n", "train.optimizer", 7,
                 "unknown optimizer \"adamw\"; did you mean \"adam\"?"},
         // Zips and blocks.

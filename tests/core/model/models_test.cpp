@@ -300,6 +300,42 @@ TEST(Models, CustomWrongClassCountIsAnError) {
   expect_rejected({{"dense(64)", "relu", "dense(5)"}, kMnist, {"layers[2] = dense(5)", "5 outputs", "10 classes"}});
 }
 
+// Both are refused before any layer is built: the first would otherwise allocate a
+// 65536 x 65536 weight matrix (16 GiB with its gradient), and the test would end in
+// std::bad_alloc instead of ternbench::Error.
+TEST(Models, CustomStackOverTheParameterMaximumIsAnError) {
+  expect_rejected({{"dense(65536)", "dense(65536)", "dense(10)"},
+                   kMnist,
+                   {"custom model: layers[0] = dense(65536): the model reaches 51445760 parameters here, more than "
+                    "the maximum of 50000000"}});
+  // 784 x 63000 + 63000 = 49.5 million, and 49.6 with batch norm: under the maximum until
+  // the last layer. (Shapes only: building the first layer would take seconds.)
+  try {
+    model_shape(config("custom", {"dense(63000)", "batchnorm", "dense(10)"}), 1, 28, 28, 10);
+    ADD_FAILURE() << "expected ternbench::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layers[2] = dense(10): the model reaches 50211010 parameters"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Models, CustomStackOverTheActivationMaximumIsAnError) {
+  // 10,000 channels of 28x28 = 7.84 million values; the ReLU after them doubles that.
+  expect_rejected({{"conv(10000, kernel=1)", "relu", "gap", "dense(10)"},
+                   kMnist,
+                   {"layers[1] = relu: the layers up to here make 15680000 activation values per image, more than "
+                    "the maximum of 8000000"}});
+}
+
+TEST(Models, BuiltInModelsAreUnderTheSizeMaxima) {
+  for (const std::string& name : model_names()) {
+    if (name == "custom") continue;
+    EXPECT_NO_THROW(model_shape(config(name), 3, 32, 32, 10)) << name;
+    EXPECT_NO_THROW(model_shape(config(name), 1, 28, 28, 10)) << name;
+  }
+}
+
 TEST(Models, CustomEmptyStackIsAnError) { expect_rejected({{}, kMnist, {"custom model", "empty"}}); }
 
 TEST(Models, CustomUnknownTypeIsAnError) {

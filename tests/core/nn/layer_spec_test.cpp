@@ -55,3 +55,36 @@ TEST(LayerSpec, BadTextSaysWhatIsWrongAndWhatIsValid) {
   EXPECT_NE(message("conv(3").find("missing ')'"), std::string::npos);
   EXPECT_NE(message("dense(512)x").find("valid: dense(N)"), std::string::npos);
 }
+
+// Sizes above the stated maxima are refused while the text is read, before a layer of them
+// could be built: dense(2000000000) used to end in std::bad_alloc.
+TEST(LayerSpec, SizesAboveTheMaximaAreRefused) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_layer_spec(text);
+    } catch (const tb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("dense(2000000000)"),
+            "layer \"dense(2000000000)\": units 2000000000 is above the maximum of 65536 (docs/sweep-format.md); "
+            "valid: dense(N), conv(N, kernel=K, stride=S, padding=P), maxpool(K, stride=S), dropout(RATE), batchnorm, "
+            "relu, flatten, gap");
+  EXPECT_NE(message("conv(units=65537)").find("units 65537 is above the maximum of 65536"), std::string::npos);
+  // Beyond 64 bits: still "above the maximum", not "not an integer".
+  EXPECT_NE(message("dense(99999999999999999999)").find("units 99999999999999999999 is above the maximum of 65536"),
+            std::string::npos);
+  EXPECT_NE(message("dense(-99999999999999999999)").find("units must be >= 1"), std::string::npos);
+  EXPECT_NE(message("conv(8, kernel=65)").find("kernel 65 is above the maximum of 64"), std::string::npos);
+  EXPECT_NE(message("conv(8, stride=65)").find("stride 65 is above the maximum of 64"), std::string::npos);
+  EXPECT_NE(message("conv(8, padding=1000000)").find("padding 1000000 is above the maximum of 64"), std::string::npos);
+  EXPECT_NE(message("maxpool(65)").find("kernel 65 is above the maximum of 64"), std::string::npos);
+  EXPECT_NE(message("maxpool(2, stride=100)").find("stride 100 is above the maximum of 64"), std::string::npos);
+  // The maxima themselves are allowed.
+  EXPECT_EQ(parse_layer_spec("dense(65536)").units, tb::core::kMaxLayerUnits);
+  const auto conv = parse_layer_spec("conv(65536, kernel=64, stride=64, padding=64)");
+  EXPECT_EQ(conv.kernel, tb::core::kMaxLayerWindow);
+  EXPECT_EQ(conv.stride, 64);
+  EXPECT_EQ(conv.padding, 64);
+}

@@ -412,6 +412,9 @@ TEST(Trainer, RejectsBadNewFieldsNamingThem) {
       {"train config: warmup_epochs must be in [0, epochs = 3] (got -1)", [](TrainConfig& c) { c.warmup_epochs = -1; }},
       {"train config: warmup_epochs must be in [0, epochs = 3] (got 3.5)", [](TrainConfig& c) { c.warmup_epochs = 3.5; }},
       {"train config: crop_padding must be >= 0 (got -2)", [](TrainConfig& c) { c.crop_padding = -2; }},
+      // Refused before a single thread starts (a million took minutes to spawn).
+      {"train config: threads must be at most 256 (got 1000000); use more ranks instead",
+       [](TrainConfig& c) { c.threads = 1000000; }},
       // A method's own keys, by the rule its file declares (the sweep file's rule too).
       {"train config: ttq_threshold must be a finite number in [0, 1) (got 1)",
        [](TrainConfig& c) {

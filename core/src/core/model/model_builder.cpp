@@ -1,6 +1,7 @@
 // The model registry: every named model is built here, from a list of LayerSpecs where the
 // model is a plain stack (mlp, lenet300, lenet5, vgg7, custom) and by hand for ResNet-20.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,11 +54,14 @@ class StackBuilder {
 
   void add(const LayerSpec& s, std::size_t index) {
     where_ = context_ + "layers[" + std::to_string(index) + "] = " + format_layer_spec(s);
+    // Each branch checks its layer, counts it and only then builds it, so a stack over the
+    // size maxima is refused before anything is allocated.
+    const Shape in = shape_;
     if (s.type == "dense") {
       // Takes images too: an activation column is already the CHW-flattened image.
       require(s.units >= 1, "units must be >= 1");
-      if (model_) model_->add(std::make_unique<Dense>(next("dense"), shape_.features(), s.units, *rng_));
-      shape_ = {s.units, 1, 1, false};
+      count(shape_.features() * s.units + s.units, {s.units, 1, 1, false});
+      if (model_) model_->add(std::make_unique<Dense>(next("dense"), in.features(), s.units, *rng_));
     } else if (s.type == "conv") {
       require_image();
       require(s.units >= 1 && s.kernel >= 1 && s.stride >= 1 && s.padding >= 0,
@@ -67,38 +71,40 @@ class StackBuilder {
                   std::to_string(s.padding));
       const Shape out{s.units, (shape_.h + 2 * s.padding - s.kernel) / s.stride + 1,
                       (shape_.w + 2 * s.padding - s.kernel) / s.stride + 1, true};
+      count(std::int64_t{shape_.c} * s.kernel * s.kernel * s.units + s.units, out);
       if (model_) {
-        model_->add(std::make_unique<Conv2d>(next("conv"), shape_.c, shape_.h, shape_.w, s.units, s.kernel, s.stride,
+        model_->add(std::make_unique<Conv2d>(next("conv"), in.c, in.h, in.w, s.units, s.kernel, s.stride,
                                              s.padding, *rng_));
       }
-      shape_ = out;
     } else if (s.type == "maxpool") {
       require_image();
       require(s.kernel >= 1 && s.stride >= 1, "kernel and stride must be >= 1");
       require(s.kernel <= shape_.h && s.kernel <= shape_.w,
               "kernel " + std::to_string(s.kernel) + " is larger than its " + dims(shape_) + " input");
-      const Shape out{shape_.c, (shape_.h - s.kernel) / s.stride + 1, (shape_.w - s.kernel) / s.stride + 1, true};
+      count(0, {shape_.c, (shape_.h - s.kernel) / s.stride + 1, (shape_.w - s.kernel) / s.stride + 1, true});
       if (model_) {
-        model_->add(std::make_unique<MaxPool2d>(next("pool"), shape_.c, shape_.h, shape_.w, s.kernel, s.stride));
+        model_->add(std::make_unique<MaxPool2d>(next("pool"), in.c, in.h, in.w, s.kernel, s.stride));
       }
-      shape_ = out;
     } else if (s.type == "batchnorm") {
       // Per channel after a conv or pooling, per feature after dense or flatten.
       const int channels = shape_.image ? shape_.c : static_cast<int>(shape_.features());
       const int spatial = shape_.image ? shape_.h * shape_.w : 1;
+      count(2 * std::int64_t{channels}, shape_);
       if (model_) model_->add(std::make_unique<BatchNorm>(next("bn"), channels, spatial));
     } else if (s.type == "relu") {
-      if (model_) model_->add(std::make_unique<Relu>(next("relu"), shape_.features()));
+      count(0, shape_);
+      if (model_) model_->add(std::make_unique<Relu>(next("relu"), in.features()));
     } else if (s.type == "dropout") {
       require(s.rate >= 0.0 && s.rate <= 1.0, "rate must be in [0, 1]");
-      if (model_) model_->add(std::make_unique<Dropout>(next("dropout"), shape_.features(), s.rate, rng_->next_u64()));
+      count(0, shape_);
+      if (model_) model_->add(std::make_unique<Dropout>(next("dropout"), in.features(), s.rate, rng_->next_u64()));
     } else if (s.type == "flatten") {
-      if (model_) model_->add(std::make_unique<Flatten>(next("flatten"), shape_.features()));
-      shape_ = {static_cast<int>(shape_.features()), 1, 1, false};
+      count(0, {static_cast<int>(shape_.features()), 1, 1, false});
+      if (model_) model_->add(std::make_unique<Flatten>(next("flatten"), in.features()));
     } else if (s.type == "gap") {
       require_image();
-      if (model_) model_->add(std::make_unique<GlobalAvgPool>(next("gap"), shape_.c, shape_.h, shape_.w));
-      shape_ = {shape_.c, 1, 1, false};
+      count(0, {shape_.c, 1, 1, false});
+      if (model_) model_->add(std::make_unique<GlobalAvgPool>(next("gap"), in.c, in.h, in.w));
     } else {
       require(false, "unknown layer type \"" + s.type + "\" (valid: dense, conv, maxpool, batchnorm, relu, dropout, "
                                                         "flatten, gap)");
@@ -118,6 +124,21 @@ class StackBuilder {
   void require(bool ok, const std::string& why) const {
     if (!ok) throw Error(where_ + ": " + why);
   }
+  // Adds a layer of `params` parameters whose output is `out`, refusing a model over the
+  // maxima (layer_spec.hpp). Shapes stay far inside int and the sums inside int64 because
+  // every step is checked: a layer's input is at most kMaxActivationsPerImage values.
+  void count(std::int64_t params, Shape out) {
+    params_ += params;
+    activations_ += out.features();
+    require(params_ <= kMaxModelParams,
+            "the model reaches " + std::to_string(params_) + " parameters here, more than the maximum of " +
+                std::to_string(kMaxModelParams) + "; use fewer or smaller layers (docs/sweep-format.md)");
+    require(activations_ <= kMaxActivationsPerImage,
+            "the layers up to here make " + std::to_string(activations_) +
+                " activation values per image, more than the maximum of " + std::to_string(kMaxActivationsPerImage) +
+                "; use fewer or narrower layers, or downsample earlier (docs/sweep-format.md)");
+    shape_ = out;
+  }
   void require_image() const {
     require(shape_.image, "needs an image input, but the layers before it made plain features (" +
                               std::to_string(shape_.features()) + " of them: dense, flatten or gap came earlier)");
@@ -128,7 +149,8 @@ class StackBuilder {
     return kind + std::to_string(it->second++);
   }
 
-  Shape shape_;
+  Shape shape_;  // the output of the layers so far
+  std::int64_t params_ = 0, activations_ = 0;
   Model* model_;
   Rng* rng_;
   std::string context_;

@@ -2,7 +2,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
 #include "ternbench/base/error.hpp"
@@ -25,11 +27,19 @@ std::string trim(const std::string& s) {
   throw Error("layer \"" + text + "\": " + why + "; " + kSyntax);
 }
 
-int to_int(const std::string& text, const std::string& v, const char* what) {
-  int x = 0;
+// An integer option. Values above `max` are refused here, before they are stored as int:
+// "dense(2000000000)" would otherwise fail later in an allocation of gigabytes.
+int to_int(const std::string& text, const std::string& v, const char* what, int max) {
+  std::int64_t x = 0;
   const auto r = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (r.ec != std::errc() || r.ptr != v.data() + v.size()) bad(text, std::string(what) + " must be an integer, got " + v);
-  return x;
+  const bool whole = r.ptr == v.data() + v.size();
+  const bool too_long = r.ec == std::errc::result_out_of_range && whole;  // beyond 64 bits
+  if (!too_long && (r.ec != std::errc() || !whole)) bad(text, std::string(what) + " must be an integer, got " + v);
+  if (too_long ? v.front() != '-' : x > max)
+    bad(text, std::string(what) + " " + v + " is above the maximum of " + std::to_string(max) +
+                  " (docs/sweep-format.md)");
+  // Below the minimum: the checks after parsing name the lower bound.
+  return too_long || x < std::numeric_limits<int>::min() ? std::numeric_limits<int>::min() : static_cast<int>(x);
 }
 
 double to_double(const std::string& text, const std::string& v, const char* what) {
@@ -78,21 +88,21 @@ LayerSpec parse_layer_spec(const std::string& raw) {
     if (eq == std::string::npos) {
       if (positional_done) bad(text, "only the first argument may be given without a name");
       positional_done = true;
-      if (s.type == "dense" || s.type == "conv") s.units = to_int(text, a, "units");
-      if (s.type == "maxpool") s.kernel = to_int(text, a, "kernel");
+      if (s.type == "dense" || s.type == "conv") s.units = to_int(text, a, "units", kMaxLayerUnits);
+      if (s.type == "maxpool") s.kernel = to_int(text, a, "kernel", kMaxLayerWindow);
       if (s.type == "dropout") s.rate = to_double(text, a, "rate");
       continue;
     }
     positional_done = true;
     const std::string key = trim(a.substr(0, eq)), value = trim(a.substr(eq + 1));
     if (key == "kernel" && (s.type == "conv" || s.type == "maxpool")) {
-      s.kernel = to_int(text, value, "kernel");
+      s.kernel = to_int(text, value, "kernel", kMaxLayerWindow);
     } else if (key == "stride" && (s.type == "conv" || s.type == "maxpool")) {
-      s.stride = to_int(text, value, "stride");
+      s.stride = to_int(text, value, "stride", kMaxLayerWindow);
     } else if (key == "padding" && s.type == "conv") {
-      s.padding = to_int(text, value, "padding");
+      s.padding = to_int(text, value, "padding", kMaxLayerWindow);
     } else if (key == "units" && (s.type == "dense" || s.type == "conv")) {
-      s.units = to_int(text, value, "units");
+      s.units = to_int(text, value, "units", kMaxLayerUnits);
     } else if (key == "rate" && s.type == "dropout") {
       s.rate = to_double(text, value, "rate");
     } else {

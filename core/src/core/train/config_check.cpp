@@ -129,6 +129,9 @@ void check_config(const TrainConfig& cfg) {
     fail("weight_decay must be a finite number >= 0 (got " + str(cfg.weight_decay) + ")");
   }
   if (cfg.threads <= 0) fail("threads must be > 0 (got " + str(cfg.threads) + ")");
+  if (cfg.threads > kMaxThreads) {
+    fail("threads must be at most " + str(kMaxThreads) + " (got " + str(cfg.threads) + "); use more ranks instead");
+  }
   check_optimizer(cfg);
   check_schedule(cfg);
   if (cfg.crop_padding < 0) fail("crop_padding must be >= 0 (got " + str(cfg.crop_padding) + ")");

@@ -8,6 +8,12 @@
 
 namespace ternbench::core {
 
+// The most threads one run may use. A fixed number, not the machine's core count, so that a
+// sweep file is valid or not whatever machine reads it (`threads` is part of a run's key);
+// it stops `threads = 1000000` from starting a million threads. Ranks, not threads, are
+// ternbench's unit of parallelism (docs/training.md).
+inline constexpr int kMaxThreads = 256;
+
 struct TrainConfig {
   std::string dataset = "mnist";   // "mnist" | "mnist-10k" | "fashion-mnist" | "cifar10"
   std::string model = "mlp";       // see model_names(); "custom" builds `layers`
