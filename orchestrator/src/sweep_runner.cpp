@@ -131,7 +131,8 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
               << "; nothing to train";
     const int not_retried = plan.count(storage::kStatusFailed) + plan.count(storage::kStatusConfigError);
     if (not_retried > 0)
-      std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file << "`)";
+      std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file
+                << "`; --retry-failed re-queues them)";
     std::cout << std::endl;
     if (net) {
       DbSink unused(db, specs, 0, stdout);
