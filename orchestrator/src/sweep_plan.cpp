@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <tuple>
 
@@ -85,6 +86,8 @@ double macs_per_image(const core::TrainConfig& cfg) {
     }
   } catch (const Error&) {
     macs = 0;  // a model that cannot be built fails as a config error; its cost is moot
+  } catch (const std::bad_alloc&) {
+    macs = 0;  // too big for this node's memory: the run fails with the same error, not the plan
   }
   macs = std::max(macs, 1.0);
   cache.emplace(key, macs);

@@ -1,7 +1,8 @@
 # Failures of the environment never spend a run's attempts: jobs stopped by a checkpoint
-# that cannot be written leave the run at 0 attempts however often they are repeated, and
+# that cannot be written leave the run at 0 attempts however often they are repeated,
 # config_error runs (which older versions also recorded for unreadable data) are re-queued
-# by --retry-failed, as `plan` and `run` say.
+# by --retry-failed, as `plan` and `run` say, and a run out of memory fails without
+# counting an attempt.
 source "$(dirname "$0")/common.sh"
 
 sed -e 's/^seed = \[1, 2\]/seed = 1/' -e 's/^method = .*/method = "fp"/' tiny.toml > one.toml
@@ -36,4 +37,32 @@ grep -q "config errors:      0" plan-retry.log || fail "plan --retry-failed: $(c
 "$TB_BIN" run tiny.toml --retry-failed > retry.log 2>&1 || { cat retry.log; fail "run --retry-failed failed"; }
 [ "$(q $db "select group_concat(status || ' ' || attempts, ',') from (select * from runs where seed = 2)")" = "done 2,done 2" ] ||
   fail "--retry-failed must train config_error runs: $(q $db "select seed, status, attempts from runs")"
+# Out of memory: a run whose network does not fit under the address-space limit (a 9.4 GB
+# weight matrix under 4 GB) fails without counting an attempt, job after job, while the
+# run beside it trains. Every command on this sweep runs under the limit: unlimited, the
+# cost model would build the network to count its multiply-adds.
+cat > oom.toml <<'TOML'
+[sweep]
+name = "oom"
+db = "results/oom.sqlite"
+
+[train]
+dataset = "mnist"
+method = "fp"
+model = "custom"
+layers = [["flatten", "dense(10)"], ["flatten", "dense(3000000)", "relu", "dense(10)"]]
+epochs = 1
+batch_size = 32
+TOML
+(
+  ulimit -v 4000000
+  for i in 1 2; do
+    set +e; "$TB_BIN" run oom.toml > "oom$i.log" 2>&1; rc=$?; set -e
+    [ $rc -eq 4 ] || { cat "oom$i.log"; fail "oom job $i: a run out of memory fails (exit 4), got $rc"; }
+  done
+)
+[ "$(q results/oom.sqlite "select group_concat(status || ' ' || attempts, ',') from (select * from runs order by status)")" = "done 1,failed 0" ] ||
+  fail "a run out of memory must fail without counting attempts: $(q results/oom.sqlite "select status, attempts, error from runs")"
+q results/oom.sqlite "select error from runs where status = 'failed'" | grep -q "^out of memory" ||
+  fail "the error must say out of memory: $(q results/oom.sqlite "select error from runs")"
 echo "environment failures: OK"
