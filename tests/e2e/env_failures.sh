@@ -1,5 +1,6 @@
 # Failures of the environment never spend a run's attempts: jobs stopped by a checkpoint
-# that cannot be written leave the run at 0 attempts however often they are repeated,
+# that cannot be written (in one process or under mpirun) leave the run at 0 attempts
+# however often they are repeated,
 # config_error runs (which older versions also recorded for unreadable data) are re-queued
 # by --retry-failed, as `plan` and `run` say, and a run out of memory fails without
 # counting an attempt.
@@ -10,7 +11,9 @@ db=results/tiny.sqlite
 mkdir results
 : > results/tiny-weights  # a file where the weights directory goes: every checkpoint write fails
 for i in 1 2 3 4; do
-  set +e; "$TB_BIN" run one.toml > "full$i.log" 2>&1; rc=$?; set -e
+  launch=()
+  [ $((i % 2)) -eq 1 ] || launch=("$MPIEXEC" -n 2 --oversubscribe)  # the worker rank fails, rank 0 records
+  set +e; "${launch[@]}" "$TB_BIN" run one.toml > "full$i.log" 2>&1; rc=$?; set -e
   [ $rc -eq 1 ] || { cat "full$i.log"; fail "job $i: a failed checkpoint write must stop the job with exit 1, got $rc"; }
   grep -q "tiny-weights/.*run the sweep again" "full$i.log" || fail "job $i: the error must name the file: $(cat "full$i.log")"
 done
