@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "data_file.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/hash.hpp"
 
@@ -28,9 +29,12 @@ struct Records {
   std::size_t count = 0;
 };
 
-// gzread reads gzip and plain files alike (it looks at the magic bytes), so official files
-// and compressed copies of them need no separate path.
-std::vector<std::uint8_t> read_maybe_gzip(const std::string& path, bool& compressed) {
+// Calls take(bytes, n) for each decompressed chunk of the file, in order, and returns
+// whether it was gzip. gzread reads gzip and plain files alike (it looks at the magic
+// bytes), so official files and compressed copies of them need no separate path.
+template <class Take>
+bool for_each_chunk(const std::string& path, Take&& take) {
+  require_regular_file(path, "a CIFAR-10 batch file", "remove it and " + fix_corrupt());
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) {
     const int err = errno;
@@ -38,54 +42,71 @@ std::vector<std::uint8_t> read_maybe_gzip(const std::string& path, bool& compres
                     (fs::exists(path) ? "check the file's permissions" : "check the path"));
   }
   gzbuffer(f, 1u << 20);
-  std::vector<std::uint8_t> out;
-  std::error_code ec;
-  const std::uintmax_t on_disk = fs::file_size(path, ec);
-  if (!ec) out.reserve(static_cast<std::size_t>(on_disk));  // exact for plain files, a floor for gzip
   constexpr unsigned kChunk = 1u << 20;
+  std::vector<std::uint8_t> buf(kChunk);
+  std::size_t total = 0;
   for (;;) {
-    const std::size_t old = out.size();
-    out.resize(old + kChunk);
-    const int got = gzread(f, out.data() + old, kChunk);
-    out.resize(old + static_cast<std::size_t>(got > 0 ? got : 0));
+    const int got = gzread(f, buf.data(), kChunk);
     if (got <= 0) break;
+    take(buf.data(), static_cast<std::size_t>(got));
+    total += static_cast<std::size_t>(got);
   }
   int errnum = Z_OK;
   const char* msg = gzerror(f, &errnum);
   const std::string zmsg = msg != nullptr ? msg : "";
-  compressed = gzdirect(f) == 0;
+  const bool compressed = gzdirect(f) == 0;
   gzclose(f);
   if (errnum == Z_BUF_ERROR)
-    throw DataError(path + ": gzip stream is truncated (ends after " + std::to_string(out.size()) +
+    throw DataError(path + ": gzip stream is truncated (ends after " + std::to_string(total) +
                     " decompressed bytes); " + fix_corrupt());
   if (errnum == Z_ERRNO) {
     throw DataError(path + ": read error (" + zmsg + "); check the disk and the file's permissions");
   }
   if (errnum != Z_OK) throw DataError(path + ": gzip data is corrupt (" + zmsg + "); " + fix_corrupt());
-  return out;
+  return compressed;
 }
 
-Records read_records(const std::string& path) {
-  bool gz = false;
-  Records r;
-  r.bytes = read_maybe_gzip(path, gz);
+void check_size(const std::string& path, std::size_t n, bool gz) {
   const std::string where = gz ? " after gunzip" : "";
-  const std::size_t n = r.bytes.size();
   if (n == 0) throw DataError(path + ": empty (0 bytes" + where + "); " + fix_corrupt());
   if (n % kCifarRecordBytes != 0)
     throw DataError(path + ": truncated: " + std::to_string(n) + " bytes" + where + " is not a whole number of " +
                     std::to_string(kCifarRecordBytes) + "-byte records (" +
                     std::to_string(n / kCifarRecordBytes) + " records and " +
                     std::to_string(n % kCifarRecordBytes) + " bytes); " + fix_corrupt());
-  r.count = n / kCifarRecordBytes;
-  for (std::size_t i = 0; i < r.count; ++i) {
-    const std::uint8_t label = r.bytes[i * kCifarRecordBytes];
-    if (label > 9)
-      throw DataError(path + ": label " + std::to_string(label) + " in record " + std::to_string(i) +
-                      " is outside 0..9; this is not a CIFAR-10 binary file (CIFAR-100's has two label bytes "
-                      "per record); use the CIFAR-10 binary version, " + kUrl);
-  }
+}
+
+void check_label(const std::string& path, std::uint8_t label, std::size_t record) {
+  if (label > 9)
+    throw DataError(path + ": label " + std::to_string(label) + " in record " + std::to_string(record) +
+                    " is outside 0..9; this is not a CIFAR-10 binary file (CIFAR-100's has two label bytes "
+                    "per record); use the CIFAR-10 binary version, " + kUrl);
+}
+
+Records read_records(const std::string& path) {
+  Records r;
+  std::error_code ec;
+  const std::uintmax_t on_disk = fs::file_size(path, ec);
+  if (!ec) r.bytes.reserve(static_cast<std::size_t>(on_disk));  // exact for plain files, a floor for gzip
+  const bool gz =
+      for_each_chunk(path, [&](const std::uint8_t* p, std::size_t n) { r.bytes.insert(r.bytes.end(), p, p + n); });
+  check_size(path, r.bytes.size(), gz);
+  r.count = r.bytes.size() / kCifarRecordBytes;
+  for (std::size_t i = 0; i < r.count; ++i) check_label(path, r.bytes[i * kCifarRecordBytes], i);
   return r;
+}
+
+// read_records' checks, streamed: nothing is kept, so a file is checked in 1 MB of memory.
+void check_records(const std::string& path) {
+  std::size_t offset = 0;
+  const bool gz = for_each_chunk(path, [&](const std::uint8_t* p, std::size_t n) {
+    // Labels are the bytes at multiples of the record size.
+    const std::size_t first = (kCifarRecordBytes - offset % kCifarRecordBytes) % kCifarRecordBytes;
+    for (std::size_t k = first; k < n; k += kCifarRecordBytes)
+      check_label(path, p[k], (offset + k) / kCifarRecordBytes);
+    offset += n;
+  });
+  check_size(path, offset, gz);
 }
 
 Dataset to_dataset(const std::vector<Records>& parts) {
@@ -171,6 +192,14 @@ DataSplit load_cifar10_dir(const std::string& dir) {
   s.test = read_cifar10_file(test_path);
   s.fingerprint = cifar10_fingerprint(dir);
   return s;
+}
+
+void check_cifar10_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw DataError(dir + ": no such directory; " + fix_missing(dir));
+  std::vector<std::string> paths;
+  for (const auto& name : cifar10_train_files()) paths.push_back(find_file(dir, name));
+  paths.push_back(find_file(dir, cifar10_test_file()));
+  for (const auto& p : paths) check_records(p);
 }
 
 }  // namespace ternbench::data

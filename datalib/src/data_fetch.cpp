@@ -409,6 +409,16 @@ FetchResult fetch_dataset(const std::string& name, const std::string& root, std:
   return result;
 }
 
+std::string fetch_command(const std::string& name, const std::string& root) {
+  const auto normal = [](const std::string& p) {
+    fs::path n = fs::absolute(p).lexically_normal();
+    return n.has_filename() ? n : n.parent_path();  // "data/" and "data" are one directory
+  };
+  std::string cmd = "ternbench data fetch " + name;
+  if (normal(root) != normal(data_root())) cmd += " --data " + root;
+  return cmd;
+}
+
 void fetch_if_missing(const std::string& name, const std::string& root, std::ostream& log) {
   const auto names = fetchable_datasets();
   if (std::find(names.begin(), names.end(), name) == names.end()) return;

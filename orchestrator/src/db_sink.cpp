@@ -42,7 +42,9 @@ void DbSink::started(const WorkItem& w, int worker) {
   storage::RunRecord r = record_of(w);
   r.status = storage::kStatusRunning;
   r.rank = worker;
-  r.attempts = w.attempt;
+  // The attempt counts once the run reports how it ended (RunExecutor::execute decides): a
+  // job that dies with it in flight (a kill, a full disk that stops every rank) costs none.
+  r.attempts = w.attempt - 1;
   r.started_at = utc_now();
   db_.start_run(r);
   progress_.started();

@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
                   "results DB (default: the sweep's [sweep] db); weights go to <db>-weights/ beside it");
   run->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
   auto add_retry_flags = [&](CLI::App* cmd) {
-    cmd->add_flag("--retry-failed", run_opt.plan.retry_failed, "re-queue failed runs whatever their attempt count");
+    cmd->add_flag("--retry-failed", run_opt.plan.retry_failed,
+                  "re-queue failed runs whatever their attempt count, and config_error runs");
     cmd->add_option("--max-attempts", run_opt.plan.max_attempts,
                     "attempts after which a failed run is no longer retried automatically")
         ->check(CLI::PositiveNumber)

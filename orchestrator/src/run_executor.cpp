@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <new>
 #include <optional>
 
 #include "ternbench/base/error.hpp"
@@ -178,6 +179,22 @@ std::vector<core::NamedTensor> load_source(const WorkItem& w, const core::TrainC
 
 }  // namespace
 
+bool environment_failure(const std::exception& e, const WorkItem& w, storage::RunRecord& r) {
+  std::string what;
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    what = "out of memory (" + std::string(e.what()) + "); give the run more memory, e.g. fewer ranks per node";
+  } else if (dynamic_cast<const DataError*>(&e) != nullptr || dynamic_cast<const StorageError*>(&e) != nullptr ||
+             dynamic_cast<const CommError*>(&e) != nullptr) {
+    what = e.what();
+  } else {
+    return false;
+  }
+  r.status = storage::kStatusFailed;
+  r.attempts = w.attempt - 1;
+  r.error = what + " [environment failure: not counted as an attempt; the next `ternbench run` retries it]";
+  return true;
+}
+
 RunResult RunExecutor::execute(const WorkItem& w,
                                const std::function<void(const storage::EpochRecord&)>& on_epoch) {
   RunResult res;
@@ -191,15 +208,16 @@ RunResult RunExecutor::execute(const WorkItem& w,
   r.status = storage::kStatusFailed;
   r.attempts = w.attempt;
   // A config the trainer refuses can never succeed, so it is recorded as config_error and
-  // not retried; anything thrown later is an error of this attempt.
+  // not retried; a failure of the environment (environment_failure) costs no attempt;
+  // anything else thrown later is an error of this attempt.
   const core::DataSplit* data = nullptr;
   core::TrainConfig cfg;
   bool ready = false;
   try {
     const experiments::RunSpec spec = experiments::parse_run(w.canonical_toml);
     if (spec.run_key != w.run_key)
-      throw Error("run " + w.run_key + ": config hashes to " + spec.run_key +
-                  " on this rank; every rank must run the same ternbench binary");
+      throw CommError("run " + w.run_key + ": config hashes to " + spec.run_key +
+                      " on this rank; every rank must run the same ternbench binary");
     cfg = spec.train;
     // Every key of the method, the ones canonical_toml leaves out at their default too, so
     // that the results view needs no method's defaults.
@@ -216,11 +234,11 @@ RunResult RunExecutor::execute(const WorkItem& w,
     r.data_sha256 = data->fingerprint;
     core::check_data(cfg, *data);
     ready = true;
-  } catch (const DataError& e) {
-    r.error = e.what();  // a missing or corrupt data file may be fixed: retried
   } catch (const std::exception& e) {
-    r.status = storage::kStatusConfigError;
-    r.error = e.what();
+    if (!environment_failure(e, w, r)) {
+      r.status = storage::kStatusConfigError;
+      r.error = e.what();
+    }
   }
   if (!ready) {
     r.finished_at = utc_now();
@@ -320,8 +338,10 @@ RunResult RunExecutor::execute(const WorkItem& w,
   } catch (const WriteError&) {
     throw;
   } catch (const std::exception& e) {
-    r.status = storage::kStatusFailed;
-    r.error = e.what();
+    if (!environment_failure(e, w, r)) {
+      r.status = storage::kStatusFailed;
+      r.error = e.what();
+    }
   }
   r.finished_at = utc_now();
   return res;

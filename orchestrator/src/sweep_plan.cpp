@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <tuple>
 
@@ -85,6 +86,8 @@ double macs_per_image(const core::TrainConfig& cfg) {
     }
   } catch (const Error&) {
     macs = 0;  // a model that cannot be built fails as a config error; its cost is moot
+  } catch (const std::bad_alloc&) {
+    macs = 0;  // too big for this node's memory: the run fails with the same error, not the plan
   }
   macs = std::max(macs, 1.0);
   cache.emplace(key, macs);
@@ -256,11 +259,14 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
       p.attempts = it->second.attempts;
       if (p.state == storage::kStatusFailed) {
         p.will_run = opt.retry_failed || p.attempts < opt.max_attempts;
+      } else if (p.state == storage::kStatusConfigError) {
+        // Fails again unless what refused it changed (a ternbench update, or an environment
+        // failure an older ternbench recorded as a config error): only on request.
+        p.will_run = opt.retry_failed;
       } else {
-        // done and diverged are results; a config error would fail again; everything else
-        // (interrupted, running from a killed job, pending) resumes.
-        p.will_run = p.state != storage::kStatusDone && p.state != storage::kStatusDiverged &&
-                     p.state != storage::kStatusConfigError;
+        // done and diverged are results; everything else (interrupted, running from a
+        // killed job, pending, blocked) resumes.
+        p.will_run = p.state != storage::kStatusDone && p.state != storage::kStatusDiverged;
       }
     }
     p.estimate_seconds = rates.estimate(spec.train);
@@ -316,10 +322,12 @@ std::string format_levels(const experiments::Sweep& sweep, const Plan& plan) {
 
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
                         const PlanOptions& opt) {
-  int failed_retry = 0, failed_exhausted = 0;
+  int failed_retry = 0, failed_exhausted = 0, config_errors = 0;
   for (const auto& r : plan.runs) {
-    if (r.state != storage::kStatusFailed) continue;
-    (r.will_run ? failed_retry : failed_exhausted) += 1;
+    if (r.state == storage::kStatusConfigError && !r.will_run) ++config_errors;
+    if (r.state != storage::kStatusFailed && r.state != storage::kStatusConfigError) continue;
+    if (r.will_run) ++failed_retry;
+    else if (r.state == storage::kStatusFailed) ++failed_exhausted;
   }
   const int resumed = plan.count(storage::kStatusInterrupted) + plan.count(storage::kStatusRunning) +
                       plan.count(storage::kStatusPending) + plan.count(storage::kStatusBlocked);
@@ -330,12 +338,12 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
                 "  to train:           %d (new %d, interrupted or unfinished %d, failed and retried %d)\n"
                 "  finished:           %d (done %d, diverged %d)\n"
                 "  failed, not retried: %d (attempts >= %d; --retry-failed re-queues them)\n"
-                "  config errors:      %d (never retried; fix the sweep file)\n"
+                "  config errors:      %d (not retried; fix the sweep file, or --retry-failed re-queues them)\n"
                 "  in the DB but no longer in the file: %zu\n",
                 plan.runs.size(), plan.to_run(), plan.count("new"), resumed, failed_retry,
                 plan.count(storage::kStatusDone) + plan.count(storage::kStatusDiverged),
                 plan.count(storage::kStatusDone), plan.count(storage::kStatusDiverged), failed_exhausted,
-                opt.max_attempts, plan.count(storage::kStatusConfigError), plan.orphans.size());
+                opt.max_attempts, config_errors, plan.orphans.size());
   out += buf;
   if (sweep.duplicates_across_blocks > 0) {
     std::snprintf(buf, sizeof buf, "  blocks:             %zu; %zu duplicates across blocks, run once\n", sweep.blocks,

@@ -12,7 +12,6 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
-#include "ternbench/datalib/data_fetch.hpp"
 #include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
@@ -31,12 +30,14 @@ namespace fs = std::filesystem;
 namespace ternbench::orchestrator {
 namespace {
 
-// Registry datasets the sweep needs but the data root lacks are fetched before any run
-// starts, so a missing dataset costs one download instead of a sweep of failed runs.
-void ensure_datasets(const std::vector<PlannedRun>& todo, const std::string& root) {
+// Every dataset the runs to train need is checked (files present, headers, sizes, labels)
+// before anything is written: a missing or damaged file stops the job with one line naming
+// it and the fix (exit 2), instead of failing every run. Nothing is downloaded: the fix of a
+// missing registry dataset is the `ternbench data fetch` command the message gives.
+void check_datasets(const std::vector<PlannedRun>& todo, const std::string& root) {
   std::set<std::string> names;
   for (const auto& p : todo) names.insert(p.spec->train.dataset);
-  for (const auto& name : names) data::fetch_if_missing(name, root, std::cout);
+  for (const auto& name : names) data::check_dataset(name, root);
 }
 
 // A killed writer leaves "<file>.tmp.<pid>" behind (weights and checkpoints are written
@@ -52,12 +53,12 @@ void remove_stale_temp_files(const fs::path& dir) {
 
 // One DB holds one content per dataset name (docs/data.md): finished runs trained on other
 // bytes than the data root now holds would be mixed with the new runs in every report.
-void check_data_matches_db(const std::vector<PlannedRun>& todo, const storage::MetricsDb& db,
+void check_data_matches_db(const std::vector<PlannedRun>& todo, const std::vector<storage::RunRecord>& done,
                            const std::string& db_path, const std::string& root) {
   std::set<std::string> names;
   for (const auto& p : todo) names.insert(p.spec->train.dataset);
   std::map<std::string, std::map<std::string, int>> trained;  // dataset -> fingerprint -> done runs
-  for (const auto& r : db.runs(storage::kStatusDone))
+  for (const auto& r : done)
     if (names.count(r.dataset) && !r.data_sha256.empty()) ++trained[r.dataset][r.data_sha256];
   for (const auto& [name, prints] : trained) {
     const std::string now = data::dataset_fingerprint(name, root);
@@ -125,9 +126,21 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
       opt.db_path.empty() ? fs::path(sweep.weights_dir)
                           : fs::path(db_path).parent_path() / (fs::path(db_path).stem().string() + "-weights");
   const std::string data_root = opt.data_root.empty() ? data::data_root() : opt.data_root;
-  // A sweep refused for a reference its DB cannot hold (an init_from key) must not create it.
+  // Everything that can refuse the job is checked against the DB as it stands, read-only,
+  // so a refused job (an init_from key the DB cannot hold, a missing or damaged data file,
+  // data other than the DB's runs were trained on) neither creates nor changes it.
+  {
+    std::error_code ec;
+    std::optional<storage::MetricsDb> before;
+    if (fs::exists(db_path, ec)) before.emplace(db_path, storage::MetricsDb::Mode::kReadOnly);
+    const Plan plan = make_plan(sweep, before ? &*before : nullptr, opt.plan);
+    std::vector<PlannedRun> todo;
+    for (const auto& p : plan.runs)
+      if (p.will_run) todo.push_back(p);
+    check_datasets(todo, data_root);
+    if (before) check_data_matches_db(todo, before->runs(storage::kStatusDone), db_path, data_root);
+  }
   std::error_code ec;
-  if (!fs::exists(db_path, ec)) (void)make_plan(sweep, nullptr, opt.plan);
   // A finished sweep on read-only media (archived, shared) has nothing to write: it is read.
   const bool read_only = fs::exists(db_path, ec) && !writable(db_path);
   using Mode = storage::MetricsDb::Mode;
@@ -155,7 +168,8 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
               << "; nothing to train";
     const int not_retried = plan.count(storage::kStatusFailed) + plan.count(storage::kStatusConfigError);
     if (not_retried > 0)
-      std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file << "`)";
+      std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file
+                << "`; --retry-failed re-queues them)";
     std::cout << std::endl;
     if (net) {
       DbSink unused(db, specs, 0, stdout);
@@ -169,8 +183,6 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
                        "and pass --db");
   }
 
-  ensure_datasets(todo, data_root);
-  check_data_matches_db(todo, db, db_path, data_root);
   remove_stale_temp_files(weights_dir);
 
   const fs::path db_dir = fs::absolute(db_path).parent_path();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,40 @@ TEST(Cifar10, MissingFileIsNamedWithWhereToGetIt) {
   EXPECT_NE(no_dir.find("nowhere: no such directory; download the CIFAR-10 binary version from https://"),
             std::string::npos)
       << no_dir;
+}
+
+TEST(Cifar10, CheckReportsWhatLoadingReports) {
+  TmpDir tmp;
+  const fs::path dir = tmp.path() / "cifar10";
+  write_official_set(dir);
+  EXPECT_EQ(error_of([&] { check_cifar10_dir(dir.string()); }), ternbench::testing::kNoError);
+  std::vector<std::uint8_t> bad_label = records(3, 1);
+  bad_label[2 * kCifarRecordBytes] = 11;
+  const std::vector<std::pair<std::string, std::function<void()>>> damages = {
+      {"label", [&] { write_bytes(dir / "data_batch_2.bin", bad_label); }},
+      {"gzip label", [&] { write_gzip(dir / "data_batch_3.bin.gz", bad_label); }},
+      {"partial record", [&] { fs::resize_file(dir / "test_batch.bin", kCifarRecordBytes + 5); }},
+      {"directory", [&] { fs::remove(dir / "data_batch_5.bin"); fs::create_directory(dir / "data_batch_5.bin"); }},
+      {"missing", [&] { fs::remove(dir / "data_batch_1.bin"); }},
+  };
+  for (const auto& [what, damage] : damages) {
+    fs::remove_all(dir);
+    write_official_set(dir);
+    damage();
+    const std::string want = error_of([&] { load_cifar10_dir(dir.string()); });
+    EXPECT_NE(want, ternbench::testing::kNoError) << what;
+    EXPECT_EQ(error_of([&] { check_cifar10_dir(dir.string()); }), want) << what;
+  }
+  const std::string msg = error_of([&] { check_cifar10_dir(dir.string()); });
+  EXPECT_EQ(msg.rfind((dir / "data_batch_1.bin").string() + ": missing", 0), 0u) << msg;
+}
+
+TEST(Cifar10, DirectoryInPlaceOfABatchFileIsNamed) {
+  TmpDir tmp;
+  fs::create_directories(tmp.path() / "data_batch_1.bin");
+  const std::string msg = error_of([&] { read_cifar10_file(tmp.file("data_batch_1.bin")); });
+  EXPECT_EQ(msg.rfind(tmp.file("data_batch_1.bin") + ": is a directory, not a CIFAR-10 batch file; remove it", 0), 0u)
+      << msg;
 }
 
 TEST(Cifar10, PartialRecordIsReportedAsTruncated) {

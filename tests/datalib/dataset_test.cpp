@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -139,7 +140,7 @@ TEST(Dataset, MissingFileSaysWhichAndHowToFetch) {
                       0),
             0u)
       << msg;
-  EXPECT_NE(msg.find("`ternbench data fetch mnist`"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("`ternbench data fetch mnist --data " + tmp.path().string() + "`"), std::string::npos) << msg;
   EXPECT_NE(msg.find("TERNBENCH_DATA"), std::string::npos) << msg;
 }
 
@@ -147,7 +148,7 @@ TEST(Dataset, MissingDirectoryNamesFix) {
   TmpDir tmp;
   const std::string msg = error_of([&] { ternbench::data::load_dataset("fashion-mnist", tmp.path().string()); });
   EXPECT_EQ(msg.rfind((tmp.path() / "fashion-mnist").string() + ": no such directory; run `ternbench data fetch "
-                                                                 "fashion-mnist`",
+                                                                 "fashion-mnist --data " + tmp.path().string() + "`",
                       0),
             0u)
       << msg;
@@ -250,6 +251,72 @@ TEST(Dataset, DataRootHonoursEnvironment) {
     EXPECT_EQ(ternbench::data::data_root(), "./data");
   }
   EXPECT_EQ(ternbench::data::dataset_dir("/srv/data", "mnist"), "/srv/data/mnist");
+}
+
+// The fetch command in a message fetches into the directory the run read: --data is added
+// unless that is the default data root.
+TEST(Dataset, MissingFileGivesTheFetchCommandForItsRoot) {
+  TmpDir tmp;
+  write_split(tmp.path() / "mnist", 2, 2);
+  fs::remove(tmp.path() / "mnist" / "t10k-images-idx3-ubyte");
+  {
+    ScopedEnv env("TERNBENCH_DATA", tmp.path().string().c_str());
+    const std::string msg = error_of([&] { ternbench::data::check_dataset("mnist", tmp.path().string() + "/"); });
+    EXPECT_NE(msg.find("; run `ternbench data fetch mnist`, or set TERNBENCH_DATA"), std::string::npos) << msg;
+  }
+  ScopedEnv env("TERNBENCH_DATA", nullptr);
+  const std::string msg = error_of([&] { ternbench::data::check_dataset("mnist", tmp.path().string()); });
+  EXPECT_NE(msg.find("; run `ternbench data fetch mnist --data " + tmp.path().string() + "`"), std::string::npos)
+      << msg;
+}
+
+TEST(CheckDataset, AcceptsWhatLoadingAccepts) {
+  TmpDir tmp;
+  write_split(tmp.path() / "mnist", 5, 3);
+  gzip_in_place(tmp.path() / "mnist" / "train-images-idx3-ubyte");
+  gzip_in_place(tmp.path() / "mnist" / "t10k-labels-idx1-ubyte");
+  EXPECT_EQ(error_of([&] { ternbench::data::check_dataset("mnist", tmp.path().string()); }),
+            ternbench::testing::kNoError);
+  EXPECT_EQ(error_of([&] { ternbench::data::load_dataset("mnist", tmp.path().string()); }),
+            ternbench::testing::kNoError);
+}
+
+// Each damage check_dataset must find before a sweep starts, with load_dataset's message.
+TEST(CheckDataset, ReportsWhatLoadingReports) {
+  const std::vector<std::pair<std::string, std::function<void(const fs::path&)>>> damages = {
+      {"missing file", [](const fs::path& d) { fs::remove(d / "train-labels-idx1-ubyte"); }},
+      {"directory as file",
+       [](const fs::path& d) {
+         fs::remove(d / "t10k-images-idx3-ubyte");
+         fs::create_directory(d / "t10k-images-idx3-ubyte");
+       }},
+      {"truncated images", [](const fs::path& d) { fs::resize_file(d / "train-images-idx3-ubyte", 16 + 784 * 4); }},
+      {"truncated gzip",
+       [](const fs::path& d) {
+         gzip_in_place(d / "t10k-images-idx3-ubyte");
+         const fs::path gz = d / "t10k-images-idx3-ubyte.gz";
+         fs::resize_file(gz, fs::file_size(gz) - 10);
+       }},
+      {"label out of range",
+       [](const fs::path& d) {
+         IdxArray bad = labels(5);
+         bad.data[3] = 10;
+         write_idx((d / "train-labels-idx1-ubyte").string(), bad);
+       }},
+      {"count mismatch", [](const fs::path& d) { write_idx((d / "t10k-labels-idx1-ubyte").string(), labels(2)); }},
+      {"images and labels swapped",
+       [](const fs::path& d) { write_idx((d / "train-images-idx3-ubyte").string(), labels(5)); }},
+      {"no directory", [](const fs::path& d) { fs::remove_all(d); }},
+  };
+  for (const auto& [what, damage] : damages) {
+    TmpDir tmp;
+    const fs::path dir = tmp.path() / "fashion-mnist";
+    write_split(dir, 5, 3);
+    damage(dir);
+    const std::string want = error_of([&] { ternbench::data::load_dataset("fashion-mnist", tmp.path().string()); });
+    EXPECT_NE(want, ternbench::testing::kNoError) << what;
+    EXPECT_EQ(error_of([&] { ternbench::data::check_dataset("fashion-mnist", tmp.path().string()); }), want) << what;
+  }
 }
 
 }  // namespace

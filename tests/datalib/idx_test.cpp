@@ -1,10 +1,14 @@
 #include "ternbench/datalib/idx.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +19,7 @@
 namespace {
 
 using ternbench::DataError;
+using ternbench::data::check_idx;
 using ternbench::data::IdxArray;
 using ternbench::data::read_idx;
 using ternbench::data::write_idx;
@@ -140,7 +145,8 @@ TEST(Idx, TruncatedPayloadNamesFileAndSize) {
   const std::string msg = error_of([&] { read_idx(path); });
   EXPECT_EQ(msg, path +
                      ": truncated: header says 24 bytes of images, file has only 20 after the 16-byte header; "
-                     "delete the file and run `ternbench data fetch mnist`");
+                     "delete the file and run `ternbench data fetch mnist --data " +
+                     tmp.path().string() + "`");
 }
 
 TEST(Idx, FixOutsideDatasetDirAsksForIntactCopy) {
@@ -209,6 +215,162 @@ TEST(Idx, MissingFileIsNamed) {
   TmpDir tmp;
   const std::string msg = error_of([&] { read_idx(tmp.file("nope")); });
   EXPECT_EQ(msg.rfind(tmp.file("nope") + ": cannot open", 0), 0u) << msg;
+}
+
+// One gzip member holding `head` followed by `megabytes` MB of zeros: a file of about 1 KB
+// per MB that inflates to far more than its header declares. The zeros are compressed once:
+// after a full flush the deflate state starts afresh, so one flushed megabyte can be
+// repeated; the trailer's CRC-32 and size are those of the whole content.
+void write_gzip_bomb(const std::string& path, const Bytes& head, std::size_t megabytes) {
+  z_stream s{};
+  ASSERT_EQ(deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);  // raw deflate
+  const auto deflate_all = [&](const std::uint8_t* in, std::size_t n, int flush) {
+    Bytes out, buf(1 << 16);
+    s.next_in = const_cast<Bytef*>(in);
+    s.avail_in = static_cast<uInt>(n);
+    do {
+      s.next_out = buf.data();
+      s.avail_out = static_cast<uInt>(buf.size());
+      deflate(&s, flush);
+      out.insert(out.end(), buf.data(), buf.data() + (buf.size() - s.avail_out));
+    } while (s.avail_out == 0);
+    return out;
+  };
+  const Bytes zero(std::size_t{1} << 20, 0);
+  Bytes file = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};  // gzip header: deflate, no name, Unix
+  const Bytes h = deflate_all(head.data(), head.size(), Z_FULL_FLUSH);
+  const Bytes z = deflate_all(zero.data(), zero.size(), Z_FULL_FLUSH);
+  const Bytes end = deflate_all(nullptr, 0, Z_FINISH);
+  deflateEnd(&s);
+  file.insert(file.end(), h.begin(), h.end());
+  uLong crc = crc32(0, head.data(), static_cast<uInt>(head.size()));
+  const uLong crc_zero = crc32(0, zero.data(), static_cast<uInt>(zero.size()));
+  for (std::size_t i = 0; i < megabytes; ++i) {
+    file.insert(file.end(), z.begin(), z.end());
+    crc = crc32_combine(crc, crc_zero, static_cast<z_off_t>(zero.size()));
+  }
+  file.insert(file.end(), end.begin(), end.end());
+  const auto size = static_cast<std::uint32_t>(head.size() + megabytes * zero.size());
+  for (const std::uint32_t v : {static_cast<std::uint32_t>(crc), size})
+    for (int k = 0; k < 4; ++k) file.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
+  write_bytes(path, file);
+}
+
+// Runs f with the address space capped at what the process uses now plus `headroom`
+// bytes, so that a reader that allocates what a file inflates to (instead of what its
+// header declares) fails with std::bad_alloc here rather than taking the machine's memory.
+void with_memory_headroom(std::size_t headroom, const std::function<void()>& f) {
+#if defined(__SANITIZE_ADDRESS__)
+  (void)headroom;  // the sanitizer's shadow memory needs mappings of its own: no cap
+  f();
+  return;
+#endif
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0;
+  statm >> pages;
+  ASSERT_GT(pages, 0u);
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &old), 0);
+  rlimit capped = old;
+  capped.rlim_cur = static_cast<rlim_t>(pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + headroom);
+  if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < capped.rlim_cur) capped.rlim_cur = old.rlim_cur;
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &capped), 0);
+  try {
+    f();
+  } catch (...) {
+    setrlimit(RLIMIT_AS, &old);
+    throw;
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &old), 0);
+}
+
+// The adversarial case: a 24-byte IDX file followed, in the same gzip stream, by 2 GB of
+// zeros. Only the declared bytes (and one more) are inflated, within 64 MB of memory.
+TEST(Idx, GzipBombIsRefusedWithoutInflatingItWhole) {
+  TmpDir tmp;
+  std::filesystem::create_directories(tmp.path() / "mnist");
+  const std::string path = (tmp.path() / "mnist" / "train-images-idx3-ubyte.gz").string();
+  write_gzip_bomb(path, small_file(), 2048);
+  ASSERT_LT(std::filesystem::file_size(path), std::uintmax_t{4} << 20);
+  const std::string want = path +
+                           ": trailing bytes: header says 24 bytes of images, but the gzip data holds more; "
+                           "delete the file and run `ternbench data fetch mnist --data " +
+                           tmp.path().string() + "`";
+  with_memory_headroom(std::size_t{64} << 20, [&] {
+    EXPECT_EQ(error_of([&] { read_idx(path); }), want);
+    EXPECT_EQ(error_of([&] { check_idx(path); }), want);
+  });
+}
+
+// A header that asks for more than deflate could ever expand the file to is truncated,
+// and is reported without allocating what it asks for (here 4 GB x 4 GB).
+TEST(Idx, GzipHeaderDeclaringMoreThanTheFileCanHoldIsTruncated) {
+  TmpDir tmp;
+  write_gzip(tmp.file("big.gz"), {0, 0, 8, 2, 0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0, 1, 2, 3});
+  with_memory_headroom(std::size_t{64} << 20, [&] {
+    const std::string msg = error_of([&] { read_idx(tmp.file("big.gz")); });
+    const std::string want = ": truncated: header says 1152921504338411520 bytes of data, more than its ";
+    EXPECT_EQ(msg.rfind(tmp.file("big.gz") + want, 0), 0u) << msg;
+  });
+}
+
+TEST(Idx, DirectoryInPlaceOfTheFileIsNamed) {
+  TmpDir tmp;
+  const std::filesystem::path dir = tmp.path() / "mnist" / "t10k-images-idx3-ubyte";
+  std::filesystem::create_directories(dir);
+  const std::string want = dir.string() +
+                           ": is a directory, not an IDX file; delete the directory and run `ternbench data fetch "
+                           "mnist --data " + tmp.path().string() + "`";
+  EXPECT_EQ(error_of([&] { read_idx(dir.string()); }), want);
+  EXPECT_EQ(error_of([&] { check_idx(dir.string()); }), want);
+  std::filesystem::create_directories(tmp.path() / "elsewhere");
+  EXPECT_EQ(error_of([&] { read_idx(tmp.file("elsewhere")); }),
+            tmp.file("elsewhere") + ": is a directory, not an IDX file; replace it with an intact copy of the file");
+}
+
+TEST(Idx, FifoInPlaceOfTheFileIsRefusedWithoutBlocking) {
+  TmpDir tmp;
+  ASSERT_EQ(mkfifo(tmp.file("fifo").c_str(), 0600), 0);
+  const std::string msg = error_of([&] { read_idx(tmp.file("fifo")); });
+  EXPECT_EQ(msg.rfind(tmp.file("fifo") + ": is not a regular file", 0), 0u) << msg;
+}
+
+// check_idx keeps nothing but finds every problem read_idx finds, with the same message.
+TEST(Idx, CheckReportsWhatReadReports) {
+  TmpDir tmp;
+  const Bytes good = small_file();
+  Bytes truncated = good;
+  truncated.resize(truncated.size() - 4);
+  Bytes trailing = good;
+  trailing.push_back(7);
+  write_bytes(tmp.file("truncated"), truncated);
+  write_bytes(tmp.file("trailing"), trailing);
+  write_bytes(tmp.file("short-header"), Bytes(good.begin(), good.begin() + 10));
+  write_bytes(tmp.file("magic"), {'P', 'K', 3, 4, 0, 0, 0, 0});
+  write_gzip(tmp.file("truncated.gz"), truncated);
+  write_gzip(tmp.file("trailing.gz"), trailing);
+  write_gzip(tmp.file("cut.gz"), good);
+  Bytes cut = read_bytes(tmp.file("cut.gz"));
+  cut.resize(cut.size() - 6);
+  write_bytes(tmp.file("cut.gz"), cut);
+  write_gzip(tmp.file("crc.gz"), good);
+  Bytes crc = read_bytes(tmp.file("crc.gz"));
+  crc[crc.size() - 8] ^= 0x01;
+  write_bytes(tmp.file("crc.gz"), crc);
+  for (const char* name : {"truncated", "trailing", "short-header", "magic", "truncated.gz", "trailing.gz", "cut.gz",
+                           "crc.gz", "missing"}) {
+    const std::string msg = error_of([&] { read_idx(tmp.file(name)); });
+    EXPECT_EQ(msg.rfind(tmp.file(name) + ": ", 0), 0u) << name << ": " << msg;
+    EXPECT_EQ(error_of([&] { check_idx(tmp.file(name)); }), msg) << name;
+  }
+  EXPECT_EQ(error_of([&] { read_idx(tmp.file("truncated.gz")); }),
+            tmp.file("truncated.gz") +
+                ": truncated: header says 24 bytes of images, file has only 20 after gunzip after the 16-byte "
+                "header; replace it with an intact copy of the file");
+  write_gzip(tmp.file("good.gz"), good);
+  write_bytes(tmp.file("good"), good);
+  EXPECT_EQ(check_idx(tmp.file("good.gz")), small_array().dims);
+  EXPECT_EQ(check_idx(tmp.file("good")), small_array().dims);
 }
 
 }  // namespace

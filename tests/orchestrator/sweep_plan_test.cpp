@@ -83,6 +83,38 @@ TEST(SweepPlan, ClassifiesEveryRunByItsStatus) {
   EXPECT_NE(text.find("in the DB but no longer in the file: 1"), std::string::npos) << text;
 }
 
+// A config_error run is not retried automatically, but --retry-failed re-queues it: what
+// refused it (a ternbench bug, an environment failure an older version recorded as a config
+// error) may be gone. plan says so where it counts them.
+TEST(SweepPlan, RetryFailedRequeuesConfigErrors) {
+  tb::testing::TmpDir tmp;
+  const auto sweep = six_runs();
+  tb::storage::MetricsDb db(tmp.file("s.sqlite"));
+  for (std::size_t i = 0; i < 4; ++i) db.finish_run(record(sweep.runs[i], "done", 1), {});
+  db.finish_run(record(sweep.runs[4], "config_error", 1), {});
+  db.finish_run(record(sweep.runs[5], "failed", 3), {});
+
+  const orch::Plan plan = orch::make_plan(sweep, &db, orch::PlanOptions{});
+  EXPECT_EQ(plan.to_run(), 0);
+  const std::string text = orch::format_plan(sweep, "s.sqlite", plan, orch::PlanOptions{});
+  EXPECT_NE(text.find("failed, not retried: 1 (attempts >= 3; --retry-failed re-queues them)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("config errors:      1 (not retried; fix the sweep file, or --retry-failed re-queues them)"),
+            std::string::npos)
+      << text;
+
+  orch::PlanOptions retry;
+  retry.retry_failed = true;
+  const orch::Plan again = orch::make_plan(sweep, &db, retry);
+  EXPECT_TRUE(again.runs[4].will_run);
+  EXPECT_TRUE(again.runs[5].will_run);
+  const std::string retried = orch::format_plan(sweep, "s.sqlite", again, retry);
+  EXPECT_NE(retried.find("to train:           2 (new 0, interrupted or unfinished 0, failed and retried 2)"),
+            std::string::npos)
+      << retried;
+  EXPECT_NE(retried.find("config errors:      0"), std::string::npos) << retried;
+}
+
 TEST(SweepPlan, WithoutADbEveryRunIsNew) {
   const auto sweep = six_runs();
   const orch::Plan plan = orch::make_plan(sweep, nullptr, {});

@@ -33,4 +33,8 @@ std::string cifar10_fingerprint(const std::string& dir);
 
 DataSplit load_cifar10_dir(const std::string& dir);
 
+// Throws the DataError load_cifar10_dir(dir) would throw, reading each file through a 1 MB
+// buffer without keeping it (for checking the data before a sweep starts).
+void check_cifar10_dir(const std::string& dir);
+
 }  // namespace ternbench::data

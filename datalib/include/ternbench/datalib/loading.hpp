@@ -31,4 +31,10 @@ DataSplit load_idx_dir(const std::string& dir, const std::string& name);
 // Loads a named dataset from root (no download; see data_fetch.hpp).
 DataSplit load_dataset(const std::string& name, const std::string& root);
 
+// Throws the DataError load_dataset(name, root) would throw for a missing, misplaced or
+// damaged file, without converting anything: every file's presence, header and size (a
+// gzip file is inflated through a small buffer, nothing is kept), the labels, and that the
+// files match each other. `run` calls it before anything is written.
+void check_dataset(const std::string& name, const std::string& root);
+
 }  // namespace ternbench::data

@@ -27,9 +27,10 @@ class RunExecutor {
   explicit RunExecutor(int rank);
   ~RunExecutor();
 
-  // Trains w. Exceptions from the run (bad data, bad config value, an unreadable source or
-  // checkpoint) become a result with status 'failed' and the message; a non-finite loss
-  // becomes 'diverged'. Throws WriteError when its files cannot be written.
+  // Trains w. A config the trainer refuses becomes a result with status 'config_error'; a
+  // failure of the environment (environment_failure) one with status 'failed' that costs no
+  // attempt; any other exception 'failed'; a non-finite loss 'diverged'. Throws WriteError
+  // when its files cannot be written.
   RunResult execute(const WorkItem& w, const std::function<void(const storage::EpochRecord&)>& on_epoch);
 
  private:
@@ -39,6 +40,13 @@ class RunExecutor {
   std::string cached_name_;
   std::unique_ptr<core::DataSplit> cached_;
 };
+
+// Whether e is a failure of the run's environment rather than of its config: a data file
+// (DataError), a file it reads such as its init_from source's weights (StorageError),
+// memory (std::bad_alloc), or ranks that disagree (CommError). Then r becomes 'failed' with
+// the message and w.attempt - 1 attempts: the environment can be fixed, and until it is, a
+// run must neither spend its attempts nor be marked config_error (which is never retried).
+bool environment_failure(const std::exception& e, const WorkItem& w, storage::RunRecord& r);
 
 // Current UTC time as ISO 8601 ("2026-11-23T21:08:01Z").
 std::string utc_now();

@@ -16,7 +16,7 @@ class MetricsDb;
 namespace ternbench::orchestrator {
 
 struct PlanOptions {
-  bool retry_failed = false;  // re-queue failed runs whatever their attempt count
+  bool retry_failed = false;  // re-queue failed runs whatever their attempt count, and config_error runs
   int max_attempts = 3;       // a failed run is retried automatically until this many attempts
 };
 
