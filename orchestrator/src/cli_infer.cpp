@@ -203,23 +203,31 @@ int run_infer(const InferOptions& opt) {
   }
   if (opt.engine != "ternary")
     throw ConfigError("ternbench infer", "--db", 0, "--db records the ternary engine's measurements; add --engine ternary");
-  storage::MetricsDb db(opt.db);
+  // Read first, and closed before any write: a DB that is not a results DB is refused
+  // before any measurement.
   std::vector<std::string> files;
-  if (!opt.weights.empty()) {
-    files.push_back(opt.weights);
-  } else {
-    const std::filesystem::path dir = std::filesystem::path(opt.db).parent_path();
-    for (const auto& run : db.runs(storage::kStatusDone))
-      if (!run.weights_path.empty()) files.push_back((dir / run.weights_path).string());
-    if (files.empty()) throw StorageError(opt.db + ": no finished run with a weights file to measure");
+  {
+    const storage::MetricsDb listed(opt.db, storage::MetricsDb::Mode::kReadOnly);
+    if (!opt.weights.empty()) {
+      files.push_back(opt.weights);
+    } else {
+      const std::filesystem::path dir = std::filesystem::path(opt.db).parent_path();
+      for (const auto& run : listed.runs(storage::kStatusDone))
+        if (!run.weights_path.empty()) files.push_back((dir / run.weights_path).string());
+      if (files.empty()) throw StorageError(opt.db + ": no finished run with a weights file to measure");
+    }
   }
+  // Opened for writing only once there is a measurement to record: a refused first file
+  // leaves the DB as it was, byte for byte.
+  std::optional<storage::MetricsDb> db;
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (files.size() > 1) std::cout << "[" << i + 1 << "/" << files.size() << "] " << files[i] << "\n";
     storage::InferenceRecord r = *infer_file(opt, files[i]);
     r.host = host_name();
     r.git_commit = git_commit();
     r.measured_at = utc_now();
-    db.record_inference(r);
+    if (!db) db.emplace(opt.db);
+    db->record_inference(r);
   }
   std::cout << "recorded " << files.size() << (files.size() == 1 ? " measurement" : " measurements") << " in "
             << opt.db << " (table inference; the results view's infer_* columns)" << std::endl;

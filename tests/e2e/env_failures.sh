@@ -40,8 +40,8 @@ grep -q "config errors:      0" plan-retry.log || fail "plan --retry-failed: $(c
 "$TB_BIN" run tiny.toml --retry-failed > retry.log 2>&1 || { cat retry.log; fail "run --retry-failed failed"; }
 [ "$(q $db "select group_concat(status || ' ' || attempts, ',') from (select * from runs where seed = 2)")" = "done 2,done 2" ] ||
   fail "--retry-failed must train config_error runs: $(q $db "select seed, status, attempts from runs")"
-# Out of memory: a run whose network does not fit under the address-space limit (a 9.4 GB
-# weight matrix under 4 GB) fails without counting an attempt, job after job, while the
+# Out of memory: a run whose network does not fit under the address-space limit (48 M
+# parameters, within the sweep file's maxima, with their gradients and momentum under 600 MB) fails without counting an attempt, job after job, while the
 # run beside it trains. Every command on this sweep runs under the limit: unlimited, the
 # cost model would build the network to count its multiply-adds.
 cat > oom.toml <<'TOML'
@@ -53,12 +53,12 @@ db = "results/oom.sqlite"
 dataset = "mnist"
 method = "fp"
 model = "custom"
-layers = [["flatten", "dense(10)"], ["flatten", "dense(3000000)", "relu", "dense(10)"]]
+layers = [["flatten", "dense(10)"], ["flatten", "dense(60000)", "relu", "dense(10)"]]
 epochs = 1
 batch_size = 32
 TOML
 (
-  ulimit -v 4000000
+  ulimit -v 600000
   for i in 1 2; do
     set +e; "$TB_BIN" run oom.toml > "oom$i.log" 2>&1; rc=$?; set -e
     [ $rc -eq 4 ] || { cat "oom$i.log"; fail "oom job $i: a run out of memory fails (exit 4), got $rc"; }
