@@ -7,7 +7,6 @@
 set -euo pipefail
 fuzzer=$1 corpus=$2 work=$3 seconds=$4
 
-rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work"/slow-unit-*
 mkdir -p "$work/corpus"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
@@ -18,6 +17,6 @@ rc=0
 "$fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/" "$work/corpus" "$corpus" || rc=$?
 [ "$rc" -eq 0 ] && exit 0
-echo "$(basename "$fuzzer"): FINDING (exit $rc); replay with: $fuzzer $(ls "$work"/crash-* "$work"/leak-* \
-  "$work"/timeout-* "$work"/oom-* 2>/dev/null | head -1)" >&2
+newest=$(ls -t "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null | head -1 || true)
+echo "$(basename "$fuzzer"): FINDING (exit $rc); replay with: $fuzzer $newest" >&2
 exit "$rc"

@@ -187,6 +187,22 @@ std::string file_image(const std::string& path, const WeightsMeta& meta, const s
   return image;
 }
 
+// Attributes are read into one value; one holding several (or none) would overrun it.
+hssize_t value_count(hid_t attr, const std::string& path, const std::string& name) {
+  Handle space = h5::make(H5Aget_space(attr), H5Sclose, path, "H5Aget_space(" + name + ")");
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
+  return n;
+}
+
+void require_one_value(hid_t attr, const std::string& path, const std::string& name) {
+  const hssize_t n = value_count(attr, path, name);
+  if (n != 1) {
+    throw StorageError(path + ": attribute '" + name + "' holds " + std::to_string(n) +
+                       " values, expected one; the file is damaged, rewrite it with ternbench");
+  }
+}
+
 std::string read_string_attr(hid_t obj, const std::string& path, const char* name) {
   const htri_t exists = H5Aexists(obj, name);
   h5::check(exists, path, std::string("H5Aexists(") + name + ")");
@@ -196,6 +212,7 @@ std::string read_string_attr(hid_t obj, const std::string& path, const char* nam
   }
   const std::string call = std::string("H5Aread(") + name + ")";
   Handle attr = h5::make(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, path, std::string("H5Aopen(") + name + ")");
+  require_one_value(attr.get(), path, name);
   Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
   if (H5Tget_class(type.get()) != H5T_STRING) {
     throw StorageError(path + ": attribute '" + name + "' is not a string");
@@ -225,6 +242,7 @@ int read_version(hid_t file, const std::string& path) {
                               "check the path, or write it with ternbench");
   }
   Handle attr = h5::make(H5Aopen(file, kVersionAttr, H5P_DEFAULT), H5Aclose, path, "H5Aopen(schema_version)");
+  require_one_value(attr.get(), path, kVersionAttr);
   Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
   if (H5Tget_class(type.get()) != H5T_INTEGER) {
     throw StorageError(path + ": not a ternbench weights file (schema_version is not an integer)");
@@ -266,6 +284,9 @@ void read_dataset_attrs(hid_t dset, const std::string& path, Tensor& t) {
     std::string key(static_cast<std::size_t>(len) + 1, '\0');
     H5Aget_name(attr.get(), key.size(), key.data());
     key.resize(static_cast<std::size_t>(len));
+    // Arrays and empty attributes are not ternbench's (it writes one value each): skipped
+    // like the types it does not write.
+    if (value_count(attr.get(), path, key) != 1) continue;
     Handle type = h5::make(H5Aget_type(attr.get()), H5Tclose, path, "H5Aget_type");
     const H5T_class_t cls = H5Tget_class(type.get());
     if (cls == H5T_STRING) {
@@ -279,6 +300,24 @@ void read_dataset_attrs(hid_t dset, const std::string& path, Tensor& t) {
       h5::check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), path, "H5Aread(" + key + ")");
       t.attrs.emplace_back(key, v);
     }
+  }
+}
+
+// A dataset can declare any shape whatever it stores (HDF5 reads fill values for the rest),
+// so a damaged file could ask for terabytes here. ternbench writes every value uncompressed,
+// so the stored bytes must cover the shape; compressed datasets (other writers) may expand
+// up to deflate's ratio of about 1032:1.
+void check_stored(hid_t dset, const std::string& path, const std::string& name, hssize_t count, std::size_t bytes) {
+  Handle dcpl = h5::make(H5Dget_create_plist(dset), H5Pclose, path, "H5Dget_create_plist(" + name + ")");
+  const int filters = H5Pget_nfilters(dcpl.get());
+  h5::check(filters, path, "H5Pget_nfilters(" + name + ")");
+  const hsize_t stored = H5Dget_storage_size(dset);
+  const hsize_t limit = filters > 0 ? stored * 1032 : stored;
+  const auto n = static_cast<hsize_t>(count);
+  if (n > limit / bytes) {
+    throw StorageError(path + ": dataset '" + name + "' declares " + std::to_string(n) + " values of " +
+                       std::to_string(bytes) + " bytes but the file stores " + std::to_string(stored) +
+                       " bytes of it; the file is damaged, rewrite it with ternbench");
   }
 }
 
@@ -302,6 +341,7 @@ bool read_tensor(hid_t file, const std::string& path, const std::string& name, T
             "H5Sget_simple_extent_dims(" + name + ")");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   if (count < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
+  check_stored(obj.get(), path, name, count, bytes);
   t.name = name;
   t.shape.assign(dims.begin(), dims.end());
   const auto n = static_cast<std::size_t>(count);
@@ -370,6 +410,7 @@ WeightsContent read_weights(const std::string& path) {
   if (H5Aexists(file.get(), "data_sha256") > 0) out.meta.data_sha256 = read_string_attr(file.get(), path, "data_sha256");
   if (const htri_t has_epoch = H5Aexists(file.get(), "epoch"); has_epoch > 0) {
     Handle attr = h5::make(H5Aopen(file.get(), "epoch", H5P_DEFAULT), H5Aclose, path, "H5Aopen(epoch)");
+    require_one_value(attr.get(), path, "epoch");
     h5::check(H5Aread(attr.get(), H5T_NATIVE_INT, &out.meta.epoch), path, "H5Aread(epoch)");
   }
 
