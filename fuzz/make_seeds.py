@@ -2,7 +2,9 @@
 """Writes the seed inputs of the fuzz targets into fuzz/corpus/<target>/ (committed; run
 again only to change the seeds). Deterministic: the same files every time.
 
-sweep:   the sweep files of experiments/ (every feature: blocks, zips, init_from tables).
+sweep:   the sweep files of experiments/ (every feature: blocks, zips, init_from tables),
+         and fuzz/sweep.dict: their keys, table headers and string values, which libFuzzer
+         inserts whole (a mutated byte rarely spells a key).
 idx:     small valid IDX files (images, labels, 2-D), plain and gzip.
 cifar:   CIFAR-10 binary files of 1 and 2 records, plain and gzip.
 weights: tamper programs (bytes the target decodes into HDF5 edits); any bytes are valid.
@@ -10,6 +12,7 @@ weights: tamper programs (bytes the target decodes into HDF5 edits); any bytes a
 import gzip
 import pathlib
 import random
+import re
 import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -39,8 +42,15 @@ def cifar(n):
 
 
 def main():
+    tokens = {"[train.zip]", "init_from = {", "[[train.block]]"}
     for toml in sorted((ROOT / "experiments").glob("*.toml")):
         put("sweep", toml.name, toml.read_bytes())
+        text = toml.read_text()
+        tokens.update(re.findall(r"^\s*([a-z_]+)\s*=", text, re.M))
+        tokens.update(re.findall(r"^(\[+[a-z_.]+\]+)", text, re.M))
+        tokens.update(re.findall(r'("[a-z0-9_.-]+")', text))
+    lines = ['"%s"' % t.replace("\\", "\\\\").replace('"', '\\"') for t in sorted(tokens)]
+    (ROOT / "fuzz" / "sweep.dict").write_text("\n".join(lines) + "\n")
 
     images = idx([2, 4, 4], [(i * 37) % 256 for i in range(32)])
     put("idx", "images-2x4x4", images)

@@ -13,8 +13,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-14/bin/llvm-symbolizer}
 # -timeout: one input taking this long is a finding (a reader that hangs on a bad file).
 # -rss_limit_mb: libFuzzer's default; an input that makes a reader allocate more is a finding.
+# fuzz/<target>.dict, where there is one: tokens libFuzzer inserts whole.
+dict=$(dirname "$(dirname "$corpus")")/$(basename "$corpus").dict
+extra=()
+[ -f "$dict" ] && extra+=(-dict="$dict")
 rc=0
-"$fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" \
   -artifact_prefix="$work/" "$work/corpus" "$corpus" || rc=$?
 [ "$rc" -eq 0 ] && exit 0
 newest=$(ls -t "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null | head -1 || true)
