@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libhdf5-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev zlib1g-dev libssl-dev
   libopenmpi-dev openmpi-bin
   libgtest-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev libomp-14-dev llvm-14   # the sanitizer + fuzz build (preset asan)
   sqlite3 python3-h5py   # readers the tests use to check our files
   slurm-wlm munge        # a private Slurm for tests/slurm (scripts/slurm_up.sh)
   chromium               # renders the HTML report in tests/e2e/report_html_chromium.sh

@@ -211,6 +211,24 @@ herr_t collect_hard_link(hid_t, const char* name, const H5L_info_t* info, void* 
 
 enum class Read { tensor, group, foreign };
 
+// A dataset can declare any shape whatever it stores (HDF5 reads fill values for the rest),
+// so a damaged file could ask for terabytes here. ternbench writes every value uncompressed,
+// so the stored bytes must cover the shape; compressed datasets (other writers) may expand
+// up to deflate's ratio of about 1032:1.
+void check_stored(hid_t dset, const std::string& path, const std::string& name, hssize_t count, std::size_t bytes) {
+  Handle dcpl = h5::make(H5Dget_create_plist(dset), H5Pclose, path, "H5Dget_create_plist(" + name + ")");
+  const int filters = H5Pget_nfilters(dcpl.get());
+  h5::check(filters, path, "H5Pget_nfilters(" + name + ")");
+  const hsize_t stored = H5Dget_storage_size(dset);
+  const hsize_t limit = filters > 0 ? stored * 1032 : stored;
+  const auto n = static_cast<hsize_t>(count);
+  if (n > limit / bytes) {
+    throw DataError(path + ": dataset '" + name + "' declares " + std::to_string(n) + " values of " +
+                    std::to_string(bytes) + " bytes but the file stores " + std::to_string(stored) +
+                    " bytes of it; the file is damaged" + kRestore);
+  }
+}
+
 // Reads a dataset of a type ternbench writes into t; groups and other datasets are reported.
 Read read_tensor(hid_t file, const std::string& path, const std::string& name, Tensor& t) {
   Handle obj = h5::make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, path, "H5Oopen(" + name + ")");
@@ -231,6 +249,7 @@ Read read_tensor(hid_t file, const std::string& path, const std::string& name, T
             "H5Sget_simple_extent_dims(" + name + ")");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   if (count < 0) h5::fail(path, "H5Sget_simple_extent_npoints(" + name + ")");
+  check_stored(obj.get(), path, name, count, bytes);
   // A tensor's type is the vector that holds its values, so an empty one is float32.
   if (count == 0 && !f32) return Read::foreign;
   t.name = name;

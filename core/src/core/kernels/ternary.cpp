@@ -80,9 +80,12 @@ void build_lanes(TernaryMatrix& W) {
   }
   W.lanes.assign(static_cast<std::size_t>(W.lane_begin.back() * kBlock), static_cast<std::uint16_t>(W.cols));
   for (Index l = 0; l < lists; ++l) {
+    const auto [p0, p1] = list_range(l);
+    // An empty list owns no slot, and when all are empty lanes.data() may be null: no
+    // pointer is formed for it (null + j is undefined behaviour).
+    if (p0 == p1) continue;
     const Index q = W.list_lane[static_cast<std::size_t>(l)], g = q / kBlock, j = q % kBlock;
     std::uint16_t* dst = W.lanes.data() + W.lane_begin[static_cast<std::size_t>(g)] * kBlock + j;
-    const auto [p0, p1] = list_range(l);
     for (std::int64_t p = p0; p < p1; ++p) dst[(p - p0) * kBlock] = static_cast<std::uint16_t>(W.index[static_cast<std::size_t>(p)]);
   }
 }
