@@ -77,7 +77,7 @@ const std::vector<std::string> kObjects = {"/",     "dense0",        "dense0/W",
                                            "codes/packed", "state", "state/history", "state/rng", "state/step",
                                            "empty", "extra"};
 const std::vector<std::string> kAttrs = {"schema_version", "run_key",  "config_toml", "git_commit", "data_sha256",
-                                         "epoch",          "checksum_sha256", "scale", "encoding",  "nonzero"};
+                                         "epoch",          "checksum_sha256", "checksums", "scale", "encoding",  "nonzero"};
 
 std::string pick(FuzzedDataProvider& in, const std::vector<std::string>& known) {
   if (in.ConsumeIntegralInRange(0, 7) == 0) return in.ConsumeRandomLengthString(12);
