@@ -111,7 +111,9 @@ TEST(WeightsTamper, EveryOtherAttributeIsCoveredToo) {
                                                                   {"/", "data_sha256"},
                                                                   {"dense0/W", "precision"},
                                                                   {"dense0/W_codes", "scale_layout"}};
-  for (const auto& [obj, name] : edits) {
+  for (const auto& edit : edits) {
+    const std::string& obj = edit.first;  // not a structured binding: clang 14 cannot capture one
+    const std::string& name = edit.second;
     Tampered t;
     const std::string msg = t.refusal([&](const std::string& p) { testing::set_string_attr(p, obj, name, "x"); });
     expect_names(msg, t.path, "checksum mismatch in attribute " + name + (obj == "/" ? "" : " of " + obj));
