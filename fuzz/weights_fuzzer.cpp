@@ -315,7 +315,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const std::int64_t d : t.shape) n *= static_cast<std::uint64_t>(d);
       if (n != t.size()) finding("read_weights returned a tensor whose shape does not match its values", t.name);
     }
-  } catch (const ternbench::StorageError& e) {
+  } catch (const ternbench::DataError& e) {  // what the file holds
+    ternbench::fuzz::expect_names_file(e.what(), fx.path);
+  } catch (const ternbench::StorageError& e) {  // what HDF5 could not read
     ternbench::fuzz::expect_names_file(e.what(), fx.path);
   }
   if (open_ids() != before) finding("read_weights left HDF5 objects open", fx.path);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 
 #include "data_file.hpp"
 #include "ternbench/base/error.hpp"
@@ -35,27 +36,27 @@ struct Records {
 template <class Take>
 bool for_each_chunk(const std::string& path, Take&& take) {
   require_regular_file(path, "a CIFAR-10 batch file", "remove it and " + fix_corrupt());
-  gzFile f = gzopen(path.c_str(), "rb");
+  // Closed also when take() throws (a bad label found while checking).
+  const std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
   if (f == nullptr) {
     const int err = errno;
     throw DataError(path + ": cannot open (" + std::strerror(err) + "); " +
                     (fs::exists(path) ? "check the file's permissions" : "check the path"));
   }
-  gzbuffer(f, 1u << 20);
+  gzbuffer(f.get(), 1u << 20);
   constexpr unsigned kChunk = 1u << 20;
   std::vector<std::uint8_t> buf(kChunk);
   std::size_t total = 0;
   for (;;) {
-    const int got = gzread(f, buf.data(), kChunk);
+    const int got = gzread(f.get(), buf.data(), kChunk);
     if (got <= 0) break;
     take(buf.data(), static_cast<std::size_t>(got));
     total += static_cast<std::size_t>(got);
   }
   int errnum = Z_OK;
-  const char* msg = gzerror(f, &errnum);
+  const char* msg = gzerror(f.get(), &errnum);
   const std::string zmsg = msg != nullptr ? msg : "";
-  const bool compressed = gzdirect(f) == 0;
-  gzclose(f);
+  const bool compressed = gzdirect(f.get()) == 0;
   if (errnum == Z_BUF_ERROR)
     throw DataError(path + ": gzip stream is truncated (ends after " + std::to_string(total) +
                     " decompressed bytes); " + fix_corrupt());
