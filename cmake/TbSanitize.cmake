@@ -1,5 +1,6 @@
-# Sanitizer and fuzzing builds (preset `asan`). Both apply to every target defined after this
-# file is included, so the libraries, the unit tests and the fuzz targets share one build.
+# Sanitizer and fuzzing builds (preset `asan`). The sanitizers apply to every target defined
+# after this file is included, so the libraries, the unit tests and the fuzz targets share
+# one build.
 option(TB_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer, halting at the first finding" OFF)
 option(TB_FUZZ "Build the libFuzzer targets under fuzz/ (clang only; implies TB_SANITIZE)" OFF)
 
@@ -13,9 +14,4 @@ if(TB_SANITIZE OR TB_FUZZ)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
-
-if(TB_FUZZ)
-  # Coverage feedback for the fuzzers in all project code. The unit tests link without
-  # libFuzzer: the sanitizer runtime has no-op defaults for these hooks.
-  add_compile_options(-fsanitize=fuzzer-no-link)
-endif()
+# TB_FUZZ's coverage flags go on the fuzzed libraries only (fuzz/CMakeLists.txt).
