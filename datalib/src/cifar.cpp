@@ -19,6 +19,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUrl = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 constexpr std::size_t kPixels = kCifarRecordBytes - 1;
+// Every official batch file holds 10,000 records. No header declares a size, so this is the
+// bound on what one file may inflate to: a gzip bomb stops here, not at the machine's memory.
+constexpr std::size_t kMaxRecordsPerFile = 10000;
 
 std::string fix_corrupt() {
   return std::string("replace it with an intact copy from the binary version, ") + kUrl;
@@ -50,6 +53,10 @@ bool for_each_chunk(const std::string& path, Take&& take) {
   for (;;) {
     const int got = gzread(f.get(), buf.data(), kChunk);
     if (got <= 0) break;
+    if (total + static_cast<std::size_t>(got) > kMaxRecordsPerFile * kCifarRecordBytes)
+      throw DataError(path + ": holds more than " + std::to_string(kMaxRecordsPerFile) + " records of " +
+                      std::to_string(kCifarRecordBytes) + " bytes" + (gzdirect(f.get()) == 0 ? " after gunzip" : "") +
+                      ", the size of every CIFAR-10 batch file; " + fix_corrupt());
     take(buf.data(), static_cast<std::size_t>(got));
     total += static_cast<std::size_t>(got);
   }

@@ -8,6 +8,7 @@
 
 #include "hdf5_util.hpp"
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/file_kind.hpp"
 #include "ternbench/base/hash.hpp"
 #include "ternbench/storage/atomic_file.hpp"
 #include "weights_checksum.hpp"
@@ -138,22 +139,12 @@ std::string file_image(const std::string& path, const WeightsMeta& meta, const s
 // Before anything opens it: HDF5 would block forever on a FIFO, and a device or a directory
 // is no weights file either.
 void require_regular_file(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (st.type() == fs::file_type::not_found) {
+  if (!fs::exists(path)) {
     throw DataError(path + ": weights file does not exist; check the path (runs.weights_path is "
                            "relative to the results DB's directory)");
   }
-  if (ec) throw DataError(path + ": cannot read the weights file: " + ec.message());
-  if (st.type() == fs::file_type::regular) return;
-  const fs::file_type t = st.type();
-  const char* kind = t == fs::file_type::directory   ? "a directory"
-                     : t == fs::file_type::fifo      ? "a FIFO"
-                     : t == fs::file_type::character ? "a character device"
-                     : t == fs::file_type::block     ? "a block device"
-                     : t == fs::file_type::socket    ? "a socket"
-                                                     : "something other than a regular file";
-  throw DataError(path + ": is " + std::string(kind) + ", not a weights file; give the run's <run_key>.h5 file");
+  const std::string kind = non_regular_kind(path);
+  if (!kind.empty()) throw DataError(path + ": is " + kind + ", not a weights file; give the run's <run_key>.h5 file");
 }
 
 const AttrValue* find_attr(const Attrs& attrs, const std::string& name) {

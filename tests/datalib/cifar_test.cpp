@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/error_of.hpp"
+#include "support/gzip_bomb.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 
@@ -214,6 +215,29 @@ TEST(Cifar10, LabelAboveNineNamesTheRecord) {
   write_bytes(tmp.path() / "l.bin", b);
   const std::string msg = error_of([&] { read_cifar10_file(tmp.file("l.bin")); });
   EXPECT_NE(msg.find("l.bin: label 10 in record 2 is outside 0..9"), std::string::npos) << msg;
+}
+
+// No header declares a CIFAR-10 file's size, so the bound is the official 10,000 records:
+// one record followed by 1 GB of zeros inflates no further than that, within 128 MB.
+TEST(Cifar10, GzipBombStopsAtTenThousandRecords) {
+  TmpDir tmp;
+  const std::string path = tmp.file("data_batch_1.bin");
+  ternbench::testing::write_gzip_bomb(path, records(1, 0), 1024);
+  ASSERT_LT(fs::file_size(path), std::uintmax_t{4} << 20);
+  const std::string want = path + ": holds more than 10000 records of 3073 bytes after gunzip";
+  ternbench::testing::with_memory_headroom(std::size_t{128} << 20, [&] {
+    const std::string msg = error_of([&] { read_cifar10_file(path); });
+    EXPECT_EQ(msg.rfind(want, 0), 0u) << msg;
+  });
+}
+
+TEST(Cifar10, TenThousandRecordsAreAFullFile) {
+  TmpDir tmp;
+  write_gzip(tmp.path() / "full.bin.gz", records(10000, 0));
+  EXPECT_EQ(read_cifar10_file(tmp.file("full.bin.gz")).images.cols(), 10000);
+  write_gzip(tmp.path() / "over.bin.gz", records(10001, 0));
+  const std::string msg = error_of([&] { read_cifar10_file(tmp.file("over.bin.gz")); });
+  EXPECT_NE(msg.find("holds more than 10000 records"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "ternbench/datalib/idx.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "support/error_of.hpp"
+#include "support/gzip_bomb.hpp"
 #include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 
@@ -24,6 +24,8 @@ using ternbench::data::IdxArray;
 using ternbench::data::read_idx;
 using ternbench::data::write_idx;
 using ternbench::testing::TmpDir;
+using ternbench::testing::with_memory_headroom;
+using ternbench::testing::write_gzip_bomb;
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -217,72 +219,7 @@ TEST(Idx, MissingFileIsNamed) {
   EXPECT_EQ(msg.rfind(tmp.file("nope") + ": cannot open", 0), 0u) << msg;
 }
 
-// One gzip member holding `head` followed by `megabytes` MB of zeros: a file of about 1 KB
-// per MB that inflates to far more than its header declares. The zeros are compressed once:
-// after a full flush the deflate state starts afresh, so one flushed megabyte can be
-// repeated; the trailer's CRC-32 and size are those of the whole content.
-void write_gzip_bomb(const std::string& path, const Bytes& head, std::size_t megabytes) {
-  z_stream s{};
-  ASSERT_EQ(deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);  // raw deflate
-  const auto deflate_all = [&](const std::uint8_t* in, std::size_t n, int flush) {
-    Bytes out, buf(1 << 16);
-    s.next_in = const_cast<Bytef*>(in);
-    s.avail_in = static_cast<uInt>(n);
-    do {
-      s.next_out = buf.data();
-      s.avail_out = static_cast<uInt>(buf.size());
-      deflate(&s, flush);
-      out.insert(out.end(), buf.data(), buf.data() + (buf.size() - s.avail_out));
-    } while (s.avail_out == 0);
-    return out;
-  };
-  const Bytes zero(std::size_t{1} << 20, 0);
-  Bytes file = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};  // gzip header: deflate, no name, Unix
-  const Bytes h = deflate_all(head.data(), head.size(), Z_FULL_FLUSH);
-  const Bytes z = deflate_all(zero.data(), zero.size(), Z_FULL_FLUSH);
-  const Bytes end = deflate_all(nullptr, 0, Z_FINISH);
-  deflateEnd(&s);
-  file.insert(file.end(), h.begin(), h.end());
-  uLong crc = crc32(0, head.data(), static_cast<uInt>(head.size()));
-  const uLong crc_zero = crc32(0, zero.data(), static_cast<uInt>(zero.size()));
-  for (std::size_t i = 0; i < megabytes; ++i) {
-    file.insert(file.end(), z.begin(), z.end());
-    crc = crc32_combine(crc, crc_zero, static_cast<z_off_t>(zero.size()));
-  }
-  file.insert(file.end(), end.begin(), end.end());
-  const auto size = static_cast<std::uint32_t>(head.size() + megabytes * zero.size());
-  for (const std::uint32_t v : {static_cast<std::uint32_t>(crc), size})
-    for (int k = 0; k < 4; ++k) file.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
-  write_bytes(path, file);
-}
 
-// Runs f with the address space capped at what the process uses now plus `headroom`
-// bytes, so that a reader that allocates what a file inflates to (instead of what its
-// header declares) fails with std::bad_alloc here rather than taking the machine's memory.
-void with_memory_headroom(std::size_t headroom, const std::function<void()>& f) {
-#if defined(__SANITIZE_ADDRESS__)
-  (void)headroom;  // the sanitizer's shadow memory needs mappings of its own: no cap
-  f();
-  return;
-#endif
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0;
-  statm >> pages;
-  ASSERT_GT(pages, 0u);
-  rlimit old{};
-  ASSERT_EQ(getrlimit(RLIMIT_AS, &old), 0);
-  rlimit capped = old;
-  capped.rlim_cur = static_cast<rlim_t>(pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + headroom);
-  if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < capped.rlim_cur) capped.rlim_cur = old.rlim_cur;
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &capped), 0);
-  try {
-    f();
-  } catch (...) {
-    setrlimit(RLIMIT_AS, &old);
-    throw;
-  }
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &old), 0);
-}
 
 // The adversarial case: a 24-byte IDX file followed, in the same gzip stream, by 2 GB of
 // zeros. Only the declared bytes (and one more) are inflated, within 64 MB of memory.
@@ -332,7 +269,7 @@ TEST(Idx, FifoInPlaceOfTheFileIsRefusedWithoutBlocking) {
   TmpDir tmp;
   ASSERT_EQ(mkfifo(tmp.file("fifo").c_str(), 0600), 0);
   const std::string msg = error_of([&] { read_idx(tmp.file("fifo")); });
-  EXPECT_EQ(msg.rfind(tmp.file("fifo") + ": is not a regular file", 0), 0u) << msg;
+  EXPECT_EQ(msg.rfind(tmp.file("fifo") + ": is a FIFO, so it cannot be", 0), 0u) << msg;
 }
 
 // check_idx keeps nothing but finds every problem read_idx finds, with the same message.

@@ -3,21 +3,7 @@
 # trains nothing; `merge --force` may not replace that DB either. The first run finishes,
 # every run trained exactly once, and the DB it leaves at rest is one file.
 source "$(dirname "$0")/common.sh"
-"$TB_FIXTURE" "$TERNBENCH_DATA/mnist" 12000 200   # runs long enough to start a second job meanwhile
-
-cat > one.toml <<'TOML'
-[sweep]
-name = "one"
-
-[train]
-dataset = "mnist"
-method = "fp"
-model = "custom"
-layers = ["dense(64)", "relu", "dense(10)"]
-epochs = 10
-batch_size = 32
-seed = [1, 2, 3, 4, 5, 6]
-TOML
+slow_sweep "1, 2, 3, 4, 5, 6"
 db=results/one.sqlite
 
 "$TB_BIN" run one.toml > first.log 2>&1 &

@@ -2,21 +2,7 @@
 # that run as stale (not running, no ETA) and names the dead writer; the next `run` takes
 # the lease over and trains it again, and every run ends done.
 source "$(dirname "$0")/common.sh"
-"$TB_FIXTURE" "$TERNBENCH_DATA/mnist" 12000 200
-
-cat > one.toml <<'TOML'
-[sweep]
-name = "one"
-
-[train]
-dataset = "mnist"
-method = "fp"
-model = "custom"
-layers = ["dense(64)", "relu", "dense(10)"]
-epochs = 10
-batch_size = 32
-seed = [1, 2, 3, 4]
-TOML
+slow_sweep "1, 2, 3, 4"
 db=results/one.sqlite
 
 "$TB_BIN" run one.toml > first.log 2>&1 &

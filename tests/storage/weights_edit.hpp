@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ternbench::testing {
 
@@ -67,6 +68,46 @@ inline void bump_first_byte(const std::string& file, const std::string& dataset)
   EXPECT_GE(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
   H5Sclose(space);
   H5Dclose(d);
+  H5Fclose(f);
+}
+
+// Replaces attribute `name` of `obj` by an array of n values of `type` (zero bytes, or "x"
+// for variable-length strings): an attribute ternbench writes as one value, made an array.
+inline void make_array_attr(const std::string& file, const std::string& obj, const std::string& name, hid_t type,
+                            hsize_t n) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0) << file;
+  ASSERT_GE(H5Adelete_by_name(f, obj.c_str(), name.c_str(), H5P_DEFAULT), 0) << obj << " " << name;
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  const hid_t a = H5Acreate_by_name(f, obj.c_str(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  EXPECT_GE(a, 0) << obj << " " << name;
+  if (H5Tis_variable_str(type) > 0) {
+    const std::vector<const char*> values(n, "x");
+    EXPECT_GE(H5Awrite(a, type, values.data()), 0);
+  } else {
+    const std::vector<unsigned char> values(n * H5Tget_size(type), 0);
+    EXPECT_GE(H5Awrite(a, type, values.data()), 0);
+  }
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Fclose(f);
+}
+
+// Replaces a dataset by a float one of `dims` made with dcpl, holding `values` if given
+// (none stored otherwise). Its attributes are gone with the old one.
+inline void replace_float_dataset(const std::string& file, const std::string& dataset, const std::vector<hsize_t>& dims,
+                                  hid_t dcpl, const std::vector<float>* values) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0) << file;
+  ASSERT_GE(H5Ldelete(f, dataset.c_str(), H5P_DEFAULT), 0) << dataset;
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t d = H5Dcreate2(f, dataset.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  EXPECT_GE(d, 0) << dataset;
+  if (values != nullptr) {
+    EXPECT_GE(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values->data()), 0);
+  }
+  H5Dclose(d);
+  H5Sclose(space);
   H5Fclose(f);
 }
 

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/weights_edit.hpp"
 #include "support/error_of.hpp"
@@ -41,6 +43,7 @@ WeightsMeta meta() {
   m.config_toml = "[train]\ndataset = \"mnist\"\n";
   m.git_commit = "61c4d03";
   m.data_sha256 = "62be6c91";
+  m.epoch = 2;  // a checkpoint: the file carries an epoch attribute
   return m;
 }
 
@@ -156,23 +159,63 @@ TEST(WeightsTamper, ADatasetOfAnotherTypeIsRefusedAsUncovered) {
   expect_names(msg, t.path, "dataset dense0/extra is of a type or shape ternbench does not write");
 }
 
-// An array where one value is expected would overrun the value read; it is refused instead.
+// An array where one value is expected would overrun the value read; it is refused instead,
+// on a dataset and on the file, where each attribute is read before any checksum.
 TEST(WeightsTamper, AnArrayAttributeIsRefused) {
   Tampered t;
-  const std::string msg = t.refusal([](const std::string& p) {
-    const hid_t f = H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    H5Adelete_by_name(f, "dense0/W_codes", "rows", H5P_DEFAULT);
-    const hsize_t dims[1] = {64};
-    const hid_t space = H5Screate_simple(1, dims, nullptr);
-    const hid_t a =
-        H5Acreate_by_name(f, "dense0/W_codes", "rows", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const std::vector<std::int64_t> v(64, 2);
-    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, v.data()), 0);
-    H5Aclose(a);
-    H5Sclose(space);
-    H5Fclose(f);
-  });
+  const std::string msg = t.refusal(
+      [](const std::string& p) { testing::make_array_attr(p, "dense0/W_codes", "rows", H5T_STD_I64LE, 64); });
   expect_names(msg, t.path, "attribute rows of dense0/W_codes is not a single string, integer or float");
+
+  const auto vlen_string = [] {
+    const hid_t s = H5Tcopy(H5T_C_S1);
+    H5Tset_size(s, H5T_VARIABLE);
+    return s;
+  };
+  const auto fixed_string = [] {
+    const hid_t s = H5Tcopy(H5T_C_S1);
+    H5Tset_size(s, 64);
+    return s;
+  };
+  const std::vector<std::pair<std::string, hid_t>> file_attrs = {{"schema_version", H5Tcopy(H5T_NATIVE_INT)},
+                                                                 {"epoch", H5Tcopy(H5T_NATIVE_INT)},
+                                                                 {"run_key", vlen_string()},
+                                                                 {"checksums", fixed_string()}};
+  for (const auto& attr : file_attrs) {
+    const std::string& name = attr.first;  // not a structured binding: clang 14 cannot capture one
+    const hid_t type = attr.second;
+    Tampered f;
+    expect_names(f.refusal([&](const std::string& p) { testing::make_array_attr(p, "/", name, type, 3); }), f.path,
+                 name);
+    H5Tclose(type);
+  }
+}
+
+// 2^40 floats declared, none stored: the reader asked for 4 TiB before reading a value.
+TEST(WeightsTamper, ADatasetDeclaringMoreThanItStoresIsRefused) {
+  Tampered t;
+  const std::string msg = t.refusal(
+      [](const std::string& p) { testing::replace_float_dataset(p, "dense0/b", {1u << 20, 1u << 20}, H5P_DEFAULT, nullptr); });
+  EXPECT_EQ(msg, t.path +
+                     ": dataset 'dense0/b' declares 1099511627776 values of 4 bytes but the file stores 0 bytes "
+                     "of it; the file is damaged; restore it from a copy or train the run again");
+}
+
+// Other writers (h5py with compression="gzip") may compress: the same values read the same,
+// and the checksum, which covers values and not their storage, still matches.
+TEST(WeightsTamper, ACompressedCopyOfADatasetIsRead) {
+  Tampered t;
+  const std::vector<float> bias = {0.25f, -1.0f};
+  const std::string msg = t.refusal([&](const std::string& p) {
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    const hsize_t chunk = 2;
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_deflate(dcpl, 9);
+    testing::replace_float_dataset(p, "dense0/b", {2}, dcpl, &bias);
+    H5Pclose(dcpl);
+  });
+  EXPECT_EQ(msg, testing::kNoError);
+  EXPECT_EQ(read_weights(t.path).tensors.at(3).data, bias);
 }
 
 TEST(WeightsTamper, NonRegularFilesAreRefusedBeforeOpening) {
