@@ -419,18 +419,4 @@ std::string fetch_command(const std::string& name, const std::string& root) {
   return cmd;
 }
 
-void fetch_if_missing(const std::string& name, const std::string& root, std::ostream& log) {
-  const auto names = fetchable_datasets();
-  if (std::find(names.begin(), names.end(), name) == names.end()) return;
-  const fs::path dir = dataset_dir(root, name);
-  for (const char* f : kIdxFiles) {
-    const fs::path p = dir / f;
-    std::error_code ec;
-    if (!fs::exists(p, ec) && !fs::exists(fs::path(p.string() + ".gz"), ec)) {
-      fetch_dataset(name, root, log);
-      return;
-    }
-  }
-}
-
 }  // namespace ternbench::data

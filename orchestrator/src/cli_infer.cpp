@@ -158,7 +158,6 @@ std::optional<storage::InferenceRecord> infer_file(const InferOptions& opt, cons
   if (opt.all) cfg.test_limit = 0;
   if (opt.threads > 0) cfg.threads = opt.threads;
   const std::string root = opt.data_root.empty() ? data::data_root() : opt.data_root;
-  data::fetch_if_missing(cfg.dataset, root, std::cerr);
   const core::DataSplit data = data::load_dataset(cfg.dataset, root);
   if (opt.dataset.empty() && !content.meta.data_sha256.empty() && content.meta.data_sha256 != data.fingerprint)
     throw DataError(data::dataset_dir(root, cfg.dataset) + ": holds data with fingerprint " +
@@ -217,6 +216,11 @@ int run_infer(const InferOptions& opt) {
       if (files.empty()) throw StorageError(opt.db + ": no finished run with a weights file to measure");
     }
   }
+  // A sweep writing the DB would have to wait for each row: refused before any measurement.
+  // The lease itself is taken with the first row, so the check is repeated there.
+  if (const auto holder = storage::live_writer(opt.db))
+    throw ConfigError("ternbench infer", "--db", 0,
+                      opt.db + " is in use by " + holder->describe() + "; measure it once that process ends");
   // Opened for writing only once there is a measurement to record: a refused first file
   // leaves the DB as it was, byte for byte.
   std::optional<storage::MetricsDb> db;
@@ -226,7 +230,10 @@ int run_infer(const InferOptions& opt) {
     r.host = host_name();
     r.git_commit = git_commit();
     r.measured_at = utc_now();
-    if (!db) db.emplace(opt.db);
+    if (!db) {
+      db.emplace(opt.db);
+      (void)db->take_writer_lease("ternbench infer --db " + opt.db);
+    }
     db->record_inference(r);
   }
   std::cout << "recorded " << files.size() << (files.size() == 1 ? " measurement" : " measurements") << " in "

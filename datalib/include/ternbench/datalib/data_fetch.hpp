@@ -26,12 +26,6 @@ std::vector<std::string> fetchable_datasets();
 // goes to log. Throws DataError with one line naming the problem and the fix.
 FetchResult fetch_dataset(const std::string& name, const std::string& root, std::ostream& log);
 
-// Before `infer`: fetches a registry dataset (mnist, fashion-mnist) when one of its four IDX
-// files is missing. Files already there, the user's own included, are left as they are (the
-// loader checks them); other datasets (cifar10) are never fetched. `run` never downloads:
-// it stops with the command below instead (docs/data.md).
-void fetch_if_missing(const std::string& name, const std::string& root, std::ostream& log);
-
 // The command that fetches a registry dataset into root: "ternbench data fetch <name>",
 // with " --data <root>" unless root is the default data root (data_root()).
 std::string fetch_command(const std::string& name, const std::string& root);
