@@ -6,10 +6,11 @@
 #
 #   bench/compare.sh [--threads "1 2"] [--models mlp,lenet5,vgg7] [--torch-twn] [--out DIR]
 #
-# Builds nothing: build first with
-#   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release && cmake --build build/release -j2 --target tb_bench_train
-# For each thread count and model it runs build/release/bench/tb_bench_train and then
-# bench/pytorch_bench.py, one after the other, so both see the same machine load.
+# Its prerequisites come first: `scripts/setup.sh bench` (installs PyTorch, jemalloc and
+# OpenBLAS as root, or prints the sudo command and stops), then the release preset's
+# tb_bench_train is built (a no-op when it is up to date). For each thread count and model
+# it runs build/release/bench/tb_bench_train and then bench/pytorch_bench.py, one after the
+# other, so both see the same machine load.
 #
 # ternbench runs with OMP_NUM_THREADS=<threads> and nothing else changed. PyTorch runs as
 # shared/notes/performance.md prescribes: Debian's /usr/bin/python3, OMP_NUM_THREADS =
@@ -33,17 +34,14 @@ while [ $# -gt 0 ]; do
     --models) models="$2"; shift 2 ;;
     --torch-twn) torch_methods="fp,twn"; shift ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
+"$root/scripts/setup.sh" bench >&2
+(cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release -j"$(nproc)" --target tb_bench_train) >&2
 bin="$root/build/release/bench/tb_bench_train"
-if [ ! -x "$bin" ]; then
-  echo "compare.sh: $bin is missing; build it first:" >&2
-  echo "  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release && cmake --build build/release -j2 --target tb_bench_train" >&2
-  exit 1
-fi
 py=/usr/bin/python3
 if ! "$py" -c 'import torch' 2>/dev/null; then
   echo "compare.sh: $py cannot import torch (Debian: apt-get install python3-torch)" >&2

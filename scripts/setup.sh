@@ -2,6 +2,9 @@
 # Installs the Debian packages ternbench needs, skipping those already installed.
 # Safe to run any number of times. As root it runs apt-get; otherwise it prints the
 # sudo command to run and stops.
+#
+#   scripts/setup.sh          what building, testing and the quickstart need
+#   scripts/setup.sh bench    also what bench/compare.sh needs (PyTorch and its allocator/BLAS)
 set -euo pipefail
 
 packages=(
@@ -14,6 +17,14 @@ packages=(
   slurm-wlm munge        # a private Slurm for tests/slurm (scripts/slurm_up.sh)
   chromium               # renders the HTML report in tests/e2e/report_html_chromium.sh
 )
+case "${1:-}" in
+  "") ;;
+  bench)
+    # PyTorch as bench/compare.sh runs it: Debian's torch, jemalloc preloaded, and OpenBLAS
+    # for the GEMMs torch takes from libblas.so.3 (shared/notes/performance.md).
+    packages+=(python3-torch libjemalloc2 libopenblas0-pthread) ;;
+  *) echo "setup: unknown group '$1'; use no argument, or 'bench'" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
