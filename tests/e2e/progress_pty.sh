@@ -58,3 +58,11 @@ assert len(labels) == 4, "run lines should tell the runs apart: " + repr(labels)
 assert re.search(r"^grid: 4 runs to train on 1 worker; ", text, re.M), text
 print("OK:", *runs, sep="\n")
 PY
+
+# Not a terminal (a Slurm log): the periodic lines carry the same epochs and times.
+rm -rf results
+TERNBENCH_PROGRESS_INTERVAL=0.02 "$TB_BIN" run grid.toml > lines.log
+grep -qE "^progress: 0/4 done, 1 running \(epoch [0-3]/3\), 0 failed, [0-9]+ s elapsed, ETA [0-9]+ (s|min)$" lines.log ||
+  fail "no periodic line with the running run's epoch and an ETA before the first run finished: $(head -5 lines.log)"
+! grep -q $'\r' lines.log || fail "a log must not get carriage returns"
+grep -q "^\[1/4\] mnist custom fp seed=1 lr=0.05 momentum=0.5: test acc" lines.log || fail "run lines: $(cat lines.log)"
