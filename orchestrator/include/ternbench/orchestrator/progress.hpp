@@ -39,7 +39,7 @@ std::string format_duration(double seconds);
 // "1 run", "2 runs", "0 runs": noun + "s" unless n is 1.
 std::string plural(long long n, const std::string& noun);
 
-// Wall-clock seconds left of a job, from the cost model (docs/training.md, progress):
+// Wall-clock seconds left of a job, from the cost model (sweep_plan.hpp, cost_seconds):
 // `expected` is each run's expected wall seconds, `done_fraction` how much of it is behind
 // it (1 for finished runs, epoch/epochs for running ones, 0 for waiting ones) and
 // `spent` the wall seconds it took so far. The expected times are scaled by spent over
