@@ -2,12 +2,15 @@
 // finished runs of another commit are counted; `status` of a sweep without a DB says 0/N.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "support/tmp_dir.hpp"
+#include "ternbench/experiments/params.hpp"
 #include "ternbench/orchestrator/status.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
 #include "ternbench/storage/metrics_db.hpp"
+#include "ternbench/storage/query.hpp"
 
 namespace tb = ternbench;
 namespace orch = tb::orchestrator;
@@ -109,4 +112,14 @@ TEST(RerunPlan, StatusOfASweepNotStartedSaysZeroOfN) {
     db.finish_run(other, {});
   }
   EXPECT_EQ(orch::format_sweep_status(sweep, tmp.file("shared.sqlite"), "x").rfind("s: 0/4 done, 0 running", 0), 0u);
+}
+
+// Every key a sweep can set (and so sweep over) is a column of the results view, so that a
+// grid over it can be grouped by without JSON.
+TEST(ResultsView, EveryTrainKeyIsAColumn) {
+  tb::testing::TmpDir tmp;
+  { tb::storage::MetricsDb db(tmp.file("r.sqlite")); }
+  const auto r = tb::storage::run_query(tmp.file("r.sqlite"), "SELECT * FROM results LIMIT 0");
+  const std::set<std::string> columns(r.columns.begin(), r.columns.end());
+  for (const auto& p : tb::experiments::train_params()) EXPECT_TRUE(columns.count(p.name)) << p.name;
 }
