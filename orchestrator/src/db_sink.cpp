@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ternbench/core/train/trainer.hpp"
 #include "ternbench/orchestrator/provenance.hpp"
+#include "ternbench/orchestrator/run_labels.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"
 
 namespace ternbench::orchestrator {
@@ -19,6 +21,24 @@ double progress_interval() {
 DbSink::DbSink(storage::MetricsDb& db, const std::map<std::string, const experiments::RunSpec*>& specs, int total,
                std::FILE* out)
     : db_(db), specs_(specs), progress_(total, out, progress_interval()) {}
+
+void DbSink::label_runs(const std::vector<experiments::RunSpec>& sweep) { labels_ = distinguishing_keys(sweep); }
+
+void DbSink::expect(std::map<std::string, double> wall_seconds, int workers) {
+  progress_.expect(std::move(wall_seconds), workers);
+}
+
+std::string DbSink::label_of(const std::string& run_key) const {
+  const auto it = labels_.find(run_key);
+  return run_label(*specs_.at(run_key), it == labels_.end() ? "" : it->second);
+}
+
+// "[3/10] ": the runs finished of those this job may train.
+std::string DbSink::position() const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%d/%zu] ", finished_, specs_.size());
+  return buf;
+}
 
 // The run's row as the coordinator knows it before any result: its config columns.
 storage::RunRecord DbSink::record_of(const WorkItem& w) const {
@@ -47,10 +67,13 @@ void DbSink::started(const WorkItem& w, int worker) {
   r.attempts = w.attempt - 1;
   r.started_at = utc_now();
   db_.start_run(r);
-  progress_.started();
+  progress_.started(w.run_key, core::planned_epochs(specs_.at(w.run_key)->train));
 }
 
-void DbSink::epoch(const storage::EpochRecord& e) { db_.add_epoch(e); }
+void DbSink::epoch(const storage::EpochRecord& e) {
+  db_.add_epoch(e);
+  progress_.epoch(e.run_key);
+}
 
 void DbSink::finished(const RunResult& res) {
   const storage::RunRecord& r = res.run;
@@ -58,17 +81,16 @@ void DbSink::finished(const RunResult& res) {
   const bool ok = r.status == storage::kStatusDone || r.status == storage::kStatusDiverged;
   if (r.status == storage::kStatusFailed || r.status == storage::kStatusConfigError) ++failed_;
   ++finished_;
-  char line[512];
+  const std::string label = position() + label_of(r.run_key) + ": ";
+  char line[256];
   if (r.status == storage::kStatusDone) {
-    std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: test acc %.2f%%, sparsity %.3f (%.1f s)",
-                  finished_, specs_.size(), r.dataset.c_str(), r.model.c_str(), r.method.c_str(),
-                  static_cast<long long>(r.seed), 100.0 * r.test_acc, r.sparsity, r.train_seconds);
+    std::snprintf(line, sizeof line, "test acc %.2f%%, sparsity %.3f (%.1f s)", 100.0 * r.test_acc, r.sparsity,
+                  r.train_seconds);
   } else {
-    std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: %s: %s", finished_, specs_.size(),
-                  r.dataset.c_str(), r.model.c_str(), r.method.c_str(), static_cast<long long>(r.seed),
-                  r.status.c_str(), r.error.c_str());
+    std::snprintf(line, sizeof line, "%s: ", r.status.c_str());
   }
-  progress_.finished(ok, line);
+  const std::string text = label + line + (r.status == storage::kStatusDone ? "" : r.error);
+  progress_.finished(r.run_key, ok, text);
 }
 
 void DbSink::blocked(const WorkItem& w, const std::string& reason) {
@@ -81,11 +103,9 @@ void DbSink::blocked(const WorkItem& w, const std::string& reason) {
   db_.start_run(r);
   ++blocked_;
   ++finished_;
-  char line[512];
-  std::snprintf(line, sizeof line, "[%d/%zu] %s %s %s seed=%lld: blocked: %s", finished_, specs_.size(),
-                r.dataset.c_str(), r.model.c_str(), r.method.c_str(), static_cast<long long>(r.seed), reason.c_str());
-  progress_.started();  // counted as a run that ended at once
-  progress_.finished(false, line);
+  const std::string line = position() + label_of(w.run_key) + ": blocked: " + reason;
+  progress_.started(w.run_key, 1);  // counted as a run that ended at once
+  progress_.finished(w.run_key, false, line);
 }
 
 void DbSink::begin_batch() { batch_.emplace(db_); }

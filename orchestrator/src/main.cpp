@@ -13,6 +13,7 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/log.hpp"
+#include "ternbench/base/version.hpp"
 #include "ternbench/datalib/data_fetch.hpp"
 #include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
@@ -82,9 +83,10 @@ int cmd_status(const std::string& sweep_file, std::string db_path) {
   std::string name = "results";
   if (!sweep_file.empty()) {
     const auto sweep = tb::experiments::load_sweep(sweep_file);
-    db_path = tb::orchestrator::db_path_of(&sweep, db_path);
-    total = static_cast<int>(sweep.runs.size());
-    name = sweep.name;
+    std::cout << tb::orchestrator::format_sweep_status(sweep, tb::orchestrator::db_path_of(&sweep, db_path),
+                                                       tb::git_commit())
+              << std::endl;
+    return 0;
   } else {
     db_path = tb::orchestrator::db_path_of(nullptr, db_path);
   }
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   tb::orchestrator::RunOptions run_opt;
+  run_opt.plan.git_commit = tb::git_commit();  // plan, status and run warn of results of other commits
   auto* run = app.add_subcommand("run", "train every run of a sweep that is not finished yet");
   run->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
   run->add_option("--db", run_opt.db_path,
@@ -119,6 +122,9 @@ int main(int argc, char** argv) {
                     "attempts after which a failed run is no longer retried automatically")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    cmd->add_flag("--rerun", run_opt.plan.rerun,
+                  "train every run of the sweep again, finished ones too; each result is kept in the DB "
+                  "(superseded_runs, weights as <run_key>.superseded-<n>.h5) and the new one replaces it");
   };
   add_retry_flags(run);
   run->add_option("--deadline", run_opt.deadline,

@@ -1,10 +1,13 @@
 #include "ternbench/orchestrator/status.hpp"
 
 #include <ctime>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "ternbench/orchestrator/progress.hpp"
 #include "ternbench/orchestrator/run_executor.hpp"
+#include "ternbench/orchestrator/sweep_plan.hpp"
 
 namespace ternbench::orchestrator {
 
@@ -74,6 +77,29 @@ std::string format_status(const std::vector<storage::RunRecord>& runs, int total
 std::string format_status(const std::vector<storage::RunRecord>& runs, int total, const std::string& name,
                           const std::optional<storage::WriterInfo>& writer) {
   return status_line(runs, total, name, &writer);
+}
+
+std::string format_sweep_status(const experiments::Sweep& sweep, const std::string& db_path,
+                                const std::string& commit) {
+  const int total = static_cast<int>(sweep.runs.size());
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec))
+    return format_status({}, total, sweep.name) + " (not started: no results DB at " + db_path + " yet)";
+  const storage::MetricsDb db(db_path, storage::MetricsDb::Mode::kReadOnly);
+  std::set<std::string> keys;
+  for (const auto& r : sweep.runs) keys.insert(r.run_key);
+  std::vector<storage::RunRecord> runs;
+  std::map<std::string, int> other_commits;
+  for (auto& r : db.runs()) {
+    if (!keys.count(r.run_key)) continue;
+    if (!commit.empty() && r.git_commit != commit &&
+        (r.status == storage::kStatusDone || r.status == storage::kStatusDiverged))
+      ++other_commits[r.git_commit];
+    runs.push_back(std::move(r));
+  }
+  std::string out = format_status(runs, total, sweep.name, db.writer());
+  if (!other_commits.empty()) out += "\nwarning: " + format_other_commits(other_commits);
+  return out;
 }
 
 }  // namespace ternbench::orchestrator

@@ -14,6 +14,7 @@
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/model/model.hpp"
 #include "ternbench/core/train/trainer.hpp"
+#include "ternbench/orchestrator/progress.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 
 namespace ternbench::orchestrator {
@@ -193,6 +194,12 @@ void assign_levels(Plan& plan) {
   for (std::size_t i = 0; i < plan.runs.size(); ++i) plan.runs[i].level = plan.runs[i].will_run ? level(i) : 0;
 }
 
+// A run that ended with a result a rerun replaces; the others have none yet and resume.
+bool has_result(const std::string& state) {
+  return state == storage::kStatusDone || state == storage::kStatusDiverged || state == storage::kStatusFailed ||
+         state == storage::kStatusConfigError;
+}
+
 }  // namespace
 
 double static_cost_seconds(const core::TrainConfig& cfg) {
@@ -268,6 +275,14 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
         // killed job, pending, blocked) resumes.
         p.will_run = p.state != storage::kStatusDone && p.state != storage::kStatusDiverged;
       }
+      if (opt.rerun) {
+        p.supersede = has_result(p.state);
+        p.will_run = true;
+      }
+      const storage::RunRecord& r = it->second;
+      if (!opt.git_commit.empty() && r.git_commit != opt.git_commit &&
+          (r.status == storage::kStatusDone || r.status == storage::kStatusDiverged))
+        ++plan.other_commits[r.git_commit];
     }
     p.estimate_seconds = rates.estimate(spec.train);
     p.cost_seconds = p.estimate_seconds >= 0 ? p.estimate_seconds : rates.cost(spec.train);
@@ -320,31 +335,56 @@ std::string format_levels(const experiments::Sweep& sweep, const Plan& plan) {
 
 }  // namespace
 
+std::string format_other_commits(const std::map<std::string, int>& other_commits) {
+  if (other_commits.empty()) return "";
+  int n = 0;
+  std::string commits;
+  for (const auto& [commit, runs] : other_commits) {
+    n += runs;
+    if (!commits.empty()) commits += ", ";
+    commits += (commit.empty() ? "unknown" : commit.substr(0, 12)) + " " + std::to_string(runs);
+  }
+  return plural(n, "finished run") + (n == 1 ? " was" : " were") +
+         " trained by another commit than this binary's (" + commits +
+         "); `ternbench run --rerun` trains them again, keeping the old results as superseded";
+}
+
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
                         const PlanOptions& opt) {
   int failed_retry = 0, failed_exhausted = 0, config_errors = 0;
   for (const auto& r : plan.runs) {
     if (r.state == storage::kStatusConfigError && !r.will_run) ++config_errors;
     if (r.state != storage::kStatusFailed && r.state != storage::kStatusConfigError) continue;
-    if (r.will_run) ++failed_retry;
+    if (r.will_run && !r.supersede) ++failed_retry;
     else if (r.state == storage::kStatusFailed) ++failed_exhausted;
   }
+  int superseded = 0;
+  for (const auto& r : plan.runs) superseded += r.supersede ? 1 : 0;
   const int resumed = plan.count(storage::kStatusInterrupted) + plan.count(storage::kStatusRunning) +
                       plan.count(storage::kStatusPending) + plan.count(storage::kStatusBlocked);
   char buf[1024];
   std::string out = sweep.name + " (" + sweep.file + ") -> " + db_path + "\n";
   std::snprintf(buf, sizeof buf,
                 "  runs in the file:   %zu\n"
-                "  to train:           %d (new %d, interrupted or unfinished %d, failed and retried %d)\n"
+                "  to train:           %d (new %d, interrupted or unfinished %d, failed and retried %d%s)\n"
                 "  finished:           %d (done %d, diverged %d)\n"
                 "  failed, not retried: %d (attempts >= %d; --retry-failed re-queues them)\n"
                 "  config errors:      %d (not retried; fix the sweep file, or --retry-failed re-queues them)\n"
                 "  in the DB but no longer in the file: %zu\n",
                 plan.runs.size(), plan.to_run(), plan.count("new"), resumed, failed_retry,
+                opt.rerun ? (", rerun " + std::to_string(superseded)).c_str() : "",
                 plan.count(storage::kStatusDone) + plan.count(storage::kStatusDiverged),
                 plan.count(storage::kStatusDone), plan.count(storage::kStatusDiverged), failed_exhausted,
                 opt.max_attempts, config_errors, plan.orphans.size());
   out += buf;
+  if (opt.rerun) {
+    std::snprintf(buf, sizeof buf,
+                  "  rerun:              %d with a result are trained again from scratch (each result is kept "
+                  "in the DB's superseded_runs, its weights file beside the new one)\n",
+                  superseded);
+    out += buf;
+  }
+  if (!plan.other_commits.empty()) out += "  code version:       " + format_other_commits(plan.other_commits) + "\n";
   if (sweep.duplicates_across_blocks > 0) {
     std::snprintf(buf, sizeof buf, "  blocks:             %zu; %zu duplicates across blocks, run once\n", sweep.blocks,
                   sweep.duplicates_across_blocks);
@@ -358,7 +398,14 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
   const double hours = plan.estimated_cpu_hours(&unknown);
   if (plan.to_run() > 0) {
     if (unknown == plan.to_run()) {
-      out += "  estimate:           none yet (no finished run of a similar config in the DB)\n";
+      // No measurement to go by: the static cost model's guess (its speed is an assumption).
+      double cost = 0;
+      for (const auto& r : plan.runs) cost += r.will_run ? r.cost_seconds : 0;
+      std::snprintf(buf, sizeof buf,
+                    "  estimate:           about %.3f CPU-hours for %s, from the cost model alone (no finished run "
+                    "of a similar config in the DB to measure by yet)\n",
+                    cost / 3600.0, plural(plan.to_run(), "run").c_str());
+      out += buf;
     } else {
       std::snprintf(buf, sizeof buf, "  estimate:           %.3f CPU-hours for %d runs", hours, plan.to_run() - unknown);
       out += buf;

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "ternbench/base/error.hpp"
+#include "ternbench/base/version.hpp"
 #include "ternbench/datalib/loading.hpp"
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/core/train/stop.hpp"
@@ -81,6 +82,61 @@ bool writable(const std::string& db_path) {
 std::string relative_to(const fs::path& file, const fs::path& dir) {
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal());
   return rel.empty() ? file.string() : rel.string();
+}
+
+// The name a superseded weights file is kept under, beside the run's current one: the first
+// free "<run_key>.superseded-<n>.h5".
+fs::path kept_weights_name(const fs::path& weights_dir, const std::string& run_key) {
+  std::error_code ec;
+  for (int n = 1;; ++n) {
+    fs::path p = weights_dir / (run_key + ".superseded-" + std::to_string(n) + ".h5");
+    if (!fs::exists(p, ec)) return p;
+  }
+}
+
+// Keeps each result of a --rerun plan in superseded_runs and its weights file under another
+// name (a hard link, else a copy: the new run replaces the file by renaming over it), then
+// resets the run to pending, all in one transaction. If the DB write fails, the kept files
+// go again.
+void supersede_results(const Plan& plan, storage::MetricsDb& db) {
+  const fs::path db_dir = fs::absolute(db.path()).parent_path();
+  std::vector<std::pair<std::string, fs::path>> kept;  // run key, kept file
+  std::vector<fs::path> made;
+  for (const auto& p : plan.runs) {
+    if (!p.supersede) continue;
+    const std::optional<storage::RunRecord> row = db.run(p.spec->run_key);
+    fs::path keep;
+    std::error_code ec;
+    if (row && !row->weights_path.empty() && fs::is_regular_file(db_dir / row->weights_path, ec)) {
+      const fs::path from = db_dir / row->weights_path;
+      keep = kept_weights_name(from.parent_path(), p.spec->run_key);
+      fs::create_hard_link(from, keep, ec);
+      if (ec) fs::copy_file(from, keep, ec);
+      if (ec) {
+        for (const auto& f : made) fs::remove(f, ec);
+        throw StorageError(from.string() + ": cannot keep the weights of the result a rerun supersedes as " +
+                           keep.string() + ": " + ec.message() + "; nothing was changed");
+      }
+      made.push_back(keep);
+    }
+    kept.emplace_back(p.spec->run_key, keep);
+  }
+  if (kept.empty()) return;
+  try {
+    storage::Transaction t(db);
+    const std::string at = utc_now();
+    for (const auto& [key, file] : kept)
+      db.supersede_run(key, at, git_commit(), file.empty() ? "" : relative_to(file, db_dir));
+    t.commit();
+  } catch (...) {
+    std::error_code ec;
+    for (const auto& f : made) fs::remove(f, ec);
+    throw;
+  }
+  std::cout << db.path() << ": " << plural(static_cast<long long>(kept.size()), "result")
+            << " set aside for the rerun (kept in superseded_runs";
+  if (!made.empty()) std::cout << ", " << plural(static_cast<long long>(made.size()), "weights file") << " as <run_key>.superseded-<n>.h5";
+  std::cout << ")" << std::endl;
 }
 
 }  // namespace
@@ -154,7 +210,16 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     }
   }
 
-  const Plan plan = make_plan(sweep, &db, opt.plan);
+  // A forced rerun first sets every selected result aside (one transaction); from then on
+  // those runs are pending, so the plan below, and any later plain `run` after a kill,
+  // trains them as it would any unfinished run.
+  // (A read-only DB keeps the rerun in its plan, which the check below then refuses.)
+  PlanOptions plain = opt.plan;
+  if (opt.plan.rerun && !read_only) {
+    supersede_results(make_plan(sweep, &db, opt.plan), db);
+    plain.rerun = false;
+  }
+  const Plan plan = make_plan(sweep, &db, plain);
   std::vector<PlannedRun> todo;
   std::map<std::string, const experiments::RunSpec*> specs;
   for (const auto& p : plan.runs) {
@@ -164,8 +229,8 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   }
   const std::size_t skipped = plan.runs.size() - todo.size();
   if (todo.empty()) {
-    std::cout << sweep.name << ": all " << plan.runs.size() << " runs already finished in " << db_path
-              << "; nothing to train";
+    std::cout << sweep.name << ": " << (plan.runs.size() == 1 ? "the only run" : "all " + plural(static_cast<long long>(plan.runs.size()), "run"))
+              << " already finished in " << db_path << "; nothing to train";
     const int not_retried = plan.count(storage::kStatusFailed) + plan.count(storage::kStatusConfigError);
     if (not_retried > 0)
       std::cout << " (" << not_retried << " failed and not retried; see `ternbench plan " << sweep.file
@@ -210,10 +275,10 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const StatusLookup status_of = [&db](const std::string& key) { return db.status(key).value_or(""); };
 
   const int workers = net ? net->size() - 1 : 1;
-  std::cout << sweep.name << ": " << work.size() << " runs to train";
+  std::cout << sweep.name << ": " << plural(static_cast<long long>(work.size()), "run") << " to train";
   if (skipped > 0) std::cout << " (" << skipped << " already finished or not retried)";
-  std::cout << " on " << workers << (workers == 1 ? " worker" : " workers") << "; results in " << db_path
-            << std::endl;
+  std::cout << " on " << plural(workers, "worker") << "; results in " << db_path << std::endl;
+  if (!plan.other_commits.empty()) std::cout << "warning: " << format_other_commits(plan.other_commits) << std::endl;
 
   // A run starts only if no stop was requested and its estimate fits the walltime left;
   // the rest waits for the next job.
@@ -242,6 +307,10 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   int blocked = 0;
   {
     DbSink sink(db, specs, static_cast<int>(work.size()), stdout);
+    sink.label_runs(sweep.runs);
+    std::map<std::string, double> wall;  // the cost model's CPU-seconds over the run's threads
+    for (const auto& p : todo) wall[p.spec->run_key] = p.cost_seconds / std::max(1, p.spec->train.threads);
+    sink.expect(std::move(wall), workers);
     if (net) {
       run_coordinator(*net, work, sink, admit, cost, status_of);
     } else {
@@ -256,12 +325,12 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
   const Plan after = make_plan(sweep, &db, opt.plan);
   std::cout << sweep.name << ": " << after.count(storage::kStatusDone) << " done, "
             << after.count(storage::kStatusDiverged) << " diverged, " << after.count(storage::kStatusFailed)
-            << " failed, " << after.count(storage::kStatusConfigError) << " config errors";
+            << " failed, " << plural(after.count(storage::kStatusConfigError), "config error");
   if (after.count(storage::kStatusBlocked) > 0) std::cout << ", " << after.count(storage::kStatusBlocked) << " blocked";
   std::cout << "; results in " << db_path << std::endl;
   if (core::stop_requested() || deferred > 0) {
     std::cout << sweep.name << ": stopped early (" << (deferred > 0 ? "walltime" : "signal") << "); "
-              << after.to_run() << " runs left; run the same command again to resume (exit code "
+              << plural(after.to_run(), "run") << " left; run the same command again to resume (exit code "
               << kExitInterrupted << ")" << std::endl;
     return kExitInterrupted;
   }

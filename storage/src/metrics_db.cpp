@@ -393,6 +393,56 @@ std::optional<RunRecord> MetricsDb::run(const std::string& run_key) const {
   return run_rows::read(st);
 }
 
+void MetricsDb::supersede_run(const std::string& run_key, const std::string& at, const std::string& by_commit,
+                              const std::string& weights_kept) {
+  WriteScope scope(db_, *stmts_, path_, lease_token_);
+  static const std::string copy_sql =
+      "INSERT INTO superseded_runs(" + run_rows::column_list() +
+      ", superseded_at, superseded_by_commit, weights_kept, epochs_json, stages_json, layers_json) SELECT " +
+      run_rows::column_list() +
+      ", ?2, ?3, ?4,"
+      " (SELECT json_group_array(json_object('stage', stage, 'epoch', epoch, 'lr', lr, 'train_loss', train_loss,"
+      "   'train_acc', train_acc, 'test_loss', test_loss, 'test_acc', test_acc, 'test_loss_continuous',"
+      "   test_loss_continuous, 'test_acc_continuous', test_acc_continuous, 'reg_penalty', reg_penalty,"
+      "   'sparsity', sparsity, 'seconds', seconds)) FROM epochs e WHERE e.run_key = ?1),"
+      " (SELECT json_group_array(json_object('stage', stage, 'ordinal', ordinal, 'epochs', epochs,"
+      "   'test_loss', test_loss, 'test_acc', test_acc, 'sparsity', sparsity)) FROM stages s WHERE s.run_key = ?1),"
+      " (SELECT json_group_array(json_object('layer', layer, 'precision', precision, 'n', n, 'n_zero', n_zero,"
+      "   'sparsity', sparsity, 'scale', scale, 'delta', delta, 'bits', bits)) FROM layers l WHERE l.run_key = ?1)"
+      " FROM runs WHERE run_key = ?1";
+  Statement copy(*stmts_, copy_sql);
+  copy.bind(1, run_key);
+  copy.bind(2, at);
+  copy.bind(3, by_commit);
+  copy.bind_text_or_null(4, weights_kept);
+  copy.run();
+  if (sqlite3_changes(db_) == 0) throw StorageError(path_ + ": no run " + run_key + " to rerun");
+  // The row keeps the run's identity (config, sweep); everything a result set goes.
+  for (const char* sql :
+       {"UPDATE runs SET status = 'pending', error = NULL, weights_path = NULL, started_at = NULL, finished_at = NULL,"
+        " train_seconds = NULL, epochs_done = 0, train_loss = NULL, train_acc = NULL, test_loss = NULL,"
+        " test_acc = NULL, sparsity = NULL, bits_per_weight = NULL, n_weights = 0, n_nonzero = 0, attempts = 0,"
+        " size_fp32_bits = NULL, size_binary_bits = NULL, size_ternary_2bit_bits = NULL,"
+        " size_ternary_base3_bits = NULL, size_bitmap_bits = NULL, size_relative_index_bits = NULL,"
+        " n_float_params = NULL, float_param_bits = NULL, weights_sha256 = NULL WHERE run_key = ?1",
+        "DELETE FROM epochs WHERE run_key = ?1", "DELETE FROM epoch_layers WHERE run_key = ?1",
+        "DELETE FROM layers WHERE run_key = ?1", "DELETE FROM stages WHERE run_key = ?1",
+        "DELETE FROM inference WHERE run_key = ?1"}) {
+    Statement st(*stmts_, sql);
+    st.bind(1, run_key);
+    st.run();
+  }
+  scope.commit();
+}
+
+std::vector<RunRecord> MetricsDb::superseded(const std::string& run_key) const {
+  Statement st(db_, path_, "SELECT " + run_rows::column_list() + " FROM superseded_runs WHERE run_key = ?1 ORDER BY id");
+  st.bind(1, run_key);
+  std::vector<RunRecord> out;
+  while (st.step()) out.push_back(run_rows::read(st));
+  return out;
+}
+
 void MetricsDb::record_inference(const InferenceRecord& i) {
   if (!run(i.run_key)) throw StorageError(path_ + ": no run " + i.run_key + " to record an inference measurement for");
   WriteScope scope(db_, *stmts_, path_, lease_token_);

@@ -316,6 +316,66 @@ CREATE TABLE writer(
   heartbeat_at TEXT NOT NULL);
 )sql";
 
+// Version 10: forced reruns (`ternbench run --rerun`). A run's earlier result, when retrained,
+// moves here instead of being overwritten: its runs row as it was, the epochs, stages and
+// layers rows as JSON arrays, where its weights file was kept, and when and by which commit
+// it was superseded. The columns up to data_sha256 are those of runs, in its order.
+constexpr std::string_view kMigrateV9ToV10 = R"sql(
+CREATE TABLE superseded_runs(
+  id INTEGER PRIMARY KEY,
+  run_key TEXT NOT NULL,
+  sweep TEXT NOT NULL,
+  config_toml TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  model TEXT NOT NULL,
+  method TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  lr REAL,
+  status TEXT NOT NULL,
+  error TEXT,
+  weights_path TEXT,
+  git_commit TEXT NOT NULL,
+  git_dirty INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  train_seconds REAL,
+  epochs_done INTEGER NOT NULL,
+  train_loss REAL,
+  train_acc REAL,
+  test_loss REAL,
+  test_acc REAL,
+  sparsity REAL,
+  bits_per_weight REAL,
+  n_weights INTEGER NOT NULL,
+  n_nonzero INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  slurm_job_id TEXT,
+  slurm_restart_count INTEGER NOT NULL,
+  versions TEXT,
+  config_json TEXT,
+  size_fp32_bits REAL,
+  size_binary_bits REAL,
+  size_ternary_2bit_bits REAL,
+  size_ternary_base3_bits REAL,
+  size_bitmap_bits REAL,
+  size_relative_index_bits REAL,
+  n_float_params INTEGER,
+  float_param_bits REAL,
+  weights_sha256 TEXT,
+  init_from TEXT,
+  data_sha256 TEXT,
+  superseded_at TEXT NOT NULL,
+  superseded_by_commit TEXT NOT NULL,
+  weights_kept TEXT,
+  epochs_json TEXT NOT NULL CHECK(json_valid(epochs_json)),
+  stages_json TEXT NOT NULL CHECK(json_valid(stages_json)),
+  layers_json TEXT NOT NULL CHECK(json_valid(layers_json)));
+CREATE INDEX superseded_runs_by_key ON superseded_runs(run_key);
+)sql";
+
 // Views are not data: every migration drops and re-creates them, so they always match the
 // tables of the current version. A SQLite division by zero (or by NULL) gives NULL, which is
 // what a ratio of an unrecorded size should be.
@@ -367,7 +427,35 @@ SELECT
   i.threads AS infer_threads,
   i.float_latency_us / i.latency_us AS infer_speedup_b1,
   i.throughput / i.float_throughput AS infer_speedup_b64,
-  CAST(i.float32_bytes AS REAL) / i.bytes AS infer_memory_ratio
+  CAST(i.float32_bytes AS REAL) / i.bytes AS infer_memory_ratio,
+  json_extract(r.config_json, '$.layers') AS layers,
+  json_extract(r.config_json, '$.momentum') AS momentum,
+  json_extract(r.config_json, '$.nesterov') AS nesterov,
+  json_extract(r.config_json, '$.adam_beta1') AS adam_beta1,
+  json_extract(r.config_json, '$.adam_beta2') AS adam_beta2,
+  json_extract(r.config_json, '$.adam_eps') AS adam_eps,
+  json_extract(r.config_json, '$.lr_schedule') AS lr_schedule,
+  json_extract(r.config_json, '$.lr_milestones') AS lr_milestones,
+  json_extract(r.config_json, '$.lr_gamma') AS lr_gamma,
+  json_extract(r.config_json, '$.lr_min') AS lr_min,
+  json_extract(r.config_json, '$.warmup_epochs') AS warmup_epochs,
+  json_extract(r.config_json, '$.normalize') AS normalize,
+  json_extract(r.config_json, '$.augment') AS augment,
+  json_extract(r.config_json, '$.crop_padding') AS crop_padding,
+  json_extract(r.config_json, '$.threads') AS threads,
+  json_extract(r.config_json, '$.bc_stochastic') AS bc_stochastic,
+  json_extract(r.config_json, '$.bc_h') AS bc_h,
+  json_extract(r.config_json, '$.sca_scale_last') AS sca_scale_last,
+  json_extract(r.config_json, '$.sca_finetune_epochs') AS sca_finetune_epochs,
+  json_extract(r.config_json, '$.faraone_threshold') AS faraone_threshold,
+  json_extract(r.config_json, '$.faraone_t') AS faraone_t,
+  json_extract(r.config_json, '$.faraone_mean_factor') AS faraone_mean_factor,
+  json_extract(r.config_json, '$.faraone_stage1_epochs') AS faraone_stage1_epochs,
+  json_extract(r.config_json, '$.faraone_retrain_epochs') AS faraone_retrain_epochs,
+  json_extract(r.config_json, '$.faraone_retrain_quantizer') AS faraone_retrain_quantizer,
+  json_extract(r.config_json, '$.train_limit') AS train_limit,
+  json_extract(r.config_json, '$.test_limit') AS test_limit,
+  (SELECT count(*) FROM superseded_runs s WHERE s.run_key = r.run_key) AS superseded
 FROM runs r LEFT JOIN inference i ON i.run_key = r.run_key;
 CREATE VIEW run_epochs AS
 SELECT
@@ -417,6 +505,7 @@ void migrate(sqlite3* db, const std::string& path, int from_version) {
   if (from_version < 7) add_omitted_defaults(db, path);
   if (from_version < 8) sqlite::exec(db, path, kMigrateV7ToV8);
   if (from_version < 9) sqlite::exec(db, path, kMigrateV8ToV9);
+  if (from_version < 10) sqlite::exec(db, path, kMigrateV9ToV10);
   sqlite::exec(db, path, kViews);
   if (sqlite::query_int(db, path, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
     throw StorageError(path + ": migration to schema version " + std::to_string(MetricsDb::kSchemaVersion) +

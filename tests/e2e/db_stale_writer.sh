@@ -33,7 +33,7 @@ grep -q ", 1 stale (left running by \`ternbench run one.toml\` (pid $first on ho
 cat second.log
 grep -q "^$db: taking over from \`ternbench run one.toml\` (pid $first on host $(hostname) since .*which ended without finishing (process $first is gone); its unfinished runs are trained again$" second.log ||
   fail "the next run should say whose lease it takes over"
-grep -q "$((4 - n_done)) runs to train ($n_done already finished" second.log || fail "the next run should train the rest, the stale run included"
+grep -qE "$((4 - n_done)) runs? to train \($n_done already finished" second.log || fail "the next run should train the rest, the stale run included"
 [ "$(q $db "select count(*) from runs where status = 'done'")" = 4 ] || fail "every run should be done"
 [ "$(q $db "select count(*) from writer")" = 0 ] || fail "the lease should be released"
 "$TB_BIN" status one.toml | grep -q "^one: 4/4 done, 0 running, 0 failed, [0-9.]* runs/h$" || fail "status after the sweep"

@@ -54,7 +54,7 @@ echo "killed with $n_done runs done and $left running"
 
 "$MPIEXEC" -n 3 --oversubscribe "$TB_BIN" run kill.toml > run2.log 2>&1 || { cat run2.log; fail "resume failed"; }
 cat run2.log
-grep -q "$((runs - n_done)) runs to train ($n_done already finished" run2.log || fail "resume must train only the unfinished runs"
+grep -qE "$((runs - n_done)) runs? to train \($n_done already finished" run2.log || fail "resume must train only the unfinished runs"
 
 [ "$(q results/kill.sqlite "select count(*) from runs")" = $runs ] || fail "expected $runs rows in runs"
 [ "$(q results/kill.sqlite "select count(*) from runs where status = 'done'")" = $runs ] || fail "every run must be done"

@@ -21,7 +21,7 @@ m=merged/all.sqlite
 [ "$(q $m "select count(*) from runs where status = 'done'")" = 6 ] || fail "expected 6 done runs"
 [ "$(q $m "select count(*) from epochs")" = 12 ] || fail "expected 12 epoch rows"
 [ "$(q $m "select count(*) from epoch_layers")" = 36 ] || fail "expected 12 epochs x 3 epoch layer rows"
-[ "$(q $m "pragma user_version")" = 9 ] || fail "merged DB must have schema 9"
+[ "$(q $m "pragma user_version")" = 10 ] || fail "merged DB must have schema 10"
 for w in $(q $m "select weights_path from runs"); do
   case "$w" in ../a/tiny-weights/*|../b/tiny-weights/*) ;; *) fail "weights path not rebased: $w" ;; esac
   /usr/bin/python3 -c "import h5py, sys; h5py.File(sys.argv[1], 'r')['dense0/W']" "merged/$w" \

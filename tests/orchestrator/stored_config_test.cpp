@@ -82,7 +82,7 @@ TEST(StoredConfig, VersionSevenGivesAnOlderRowTheTextANewRowHas) {
       db.start_run(r);
     }
     // The tables of version 6 are those of version 9 without `inference` and `writer`.
-    db.exec("DROP TABLE inference; DROP TABLE writer; PRAGMA user_version = 6");
+    db.exec("DROP TABLE inference; DROP TABLE writer; DROP TABLE superseded_runs; PRAGMA user_version = 6");
   }
   MetricsDb db(path);
   for (const ex::RunSpec& spec : specs) {

@@ -162,7 +162,7 @@ TEST(Schema, MigratedAndFreshDbsHaveTheSameSchema) {
                               "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)";
   EXPECT_EQ(one(fresh, indices).bytes,
             "epochs_by_run runs_by_dataset_method runs_by_init_from runs_by_method_dataset_status runs_by_status "
-            "runs_by_sweep");
+            "runs_by_sweep superseded_runs_by_key");
   EXPECT_EQ(one(old, indices), one(fresh, indices));
   EXPECT_EQ(one(v3, indices), one(fresh, indices));
 }
@@ -442,7 +442,7 @@ TEST(Schema, VersionSevenAddsTheDefaultsAVersionSixRowLeftOut) {
     // Written past the CHECK that refuses it, as a DB edited by hand could hold it.
     db.exec("PRAGMA ignore_check_constraints = ON; "
             "UPDATE runs SET config_json = '{\"seed\":1' WHERE run_key = 'fp_bad'; "
-            "PRAGMA ignore_check_constraints = OFF; DROP TABLE inference; DROP TABLE writer; "
+            "PRAGMA ignore_check_constraints = OFF; DROP TABLE inference; DROP TABLE writer; DROP TABLE superseded_runs; "
             "PRAGMA user_version = 6");
   }
   const std::string sca_want =

@@ -1,6 +1,7 @@
 #pragma once
 // What `ternbench run` would do with a sweep file and its DB, computed without running
 // anything; `ternbench plan` prints it and `run` executes it.
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,6 +19,12 @@ namespace ternbench::orchestrator {
 struct PlanOptions {
   bool retry_failed = false;  // re-queue failed runs whatever their attempt count, and config_error runs
   int max_attempts = 3;       // a failed run is retried automatically until this many attempts
+  // Train every run of the sweep (the selection given to make_plan) again: a run with a
+  // result (done, diverged, failed, config_error) has it superseded (kept in the DB's
+  // superseded_runs) and is trained from scratch; an unfinished one resumes as without it.
+  bool rerun = false;
+  // The commit of this binary, which finished runs are compared with ("" = no comparison).
+  std::string git_commit;
 };
 
 struct PlannedRun {
@@ -25,6 +32,7 @@ struct PlannedRun {
   std::string state;          // "new" or the DB status: done, diverged, failed, config_error, interrupted, running, pending
   int attempts = 0;           // attempts so far
   bool will_run = false;
+  bool supersede = false;     // --rerun: its current result is kept as superseded, then it trains again
   double estimate_seconds = -1;  // CPU-seconds expected (train time x threads); -1 = unknown
   // CPU-seconds expected for ordering the hand-out, never unknown: estimate_seconds when
   // known, else static_cost_seconds() scaled by the DB's measured/static ratio (1 without one).
@@ -37,6 +45,9 @@ struct PlannedRun {
 struct Plan {
   std::vector<PlannedRun> runs;              // in the sweep file's order
   std::vector<storage::RunRecord> orphans;   // runs of this sweep name in the DB that the file no longer names
+  // Finished runs (done or diverged) of the file trained by a commit other than
+  // PlanOptions::git_commit: commit -> runs.
+  std::map<std::string, int> other_commits;
   int count(const std::string& state) const;
   int to_run() const;
   double estimated_cpu_hours(int* unknown) const;  // over runs that will run
@@ -60,6 +71,10 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
 
 // cost_seconds of the runs that will run, by run key (for the scheduler's CostModel).
 std::unordered_map<std::string, double> expected_costs(const Plan& plan);
+
+// "3 finished runs were trained by another commit than this binary's (1a2b3c4 2, 5d6e7f8 1);
+// ..." for Plan::other_commits, else "".
+std::string format_other_commits(const std::map<std::string, int>& other_commits);
 
 // Human-readable plan (`ternbench plan`).
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,

@@ -42,7 +42,7 @@ struct WriterInfo {
 
 class MetricsDb {
  public:
-  static constexpr int kSchemaVersion = 9;
+  static constexpr int kSchemaVersion = 10;
   // A writer refreshes its lease this often. One on another machine counts as gone after
   // kLeaseExpirySeconds without a heartbeat: long enough for a loaded NFS server and the
   // attribute caches of other clients, short enough that a job restarted elsewhere after a
@@ -97,6 +97,17 @@ class MetricsDb {
   void finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers);
   void finish_run(const RunRecord& r, const std::vector<LayerRecord>& layers,
                   const std::vector<StageRecord>& stages);
+
+  // A forced rerun (docs/schema.md, table superseded_runs): moves the run's current result
+  // into superseded_runs (its row, and its epochs, stages and layers as JSON) and resets its
+  // runs row to `pending` without a result, in one transaction, so that every later job
+  // trains it again until it finishes. Its epoch, layer, stage and inference rows go.
+  // weights_kept: where the caller kept the old weights file ("" = not kept). Throws
+  // StorageError when the DB has no such run.
+  void supersede_run(const std::string& run_key, const std::string& at, const std::string& by_commit,
+                     const std::string& weights_kept);
+  // The results a run had before its reruns, oldest first.
+  std::vector<RunRecord> superseded(const std::string& run_key) const;
 
   // A measurement of a run by the ternary inference engine (replaces the run's last one).
   // Throws StorageError when the DB has no such run.
