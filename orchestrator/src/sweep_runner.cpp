@@ -219,6 +219,9 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     supersede_results(make_plan(sweep, &db, opt.plan), db);
     plain.rerun = false;
   }
+  // Planned again, not reused from the read-only check: between that check and the lease
+  // the rows may have changed (a writer that finished meanwhile, a take-over). A plan costs
+  // one read of the runs table; the networks' multiply-adds are counted once per process.
   const Plan plan = make_plan(sweep, &db, plain);
   std::vector<PlannedRun> todo;
   std::map<std::string, const experiments::RunSpec*> specs;
