@@ -17,7 +17,8 @@ std::string latex_preamble(const std::string& title) {
          "\\usepackage[T1]{fontenc}\n"
          "\\usepackage[utf8]{inputenc}\n"
          "\\usepackage{booktabs}\n"
-         "\\usepackage{tabularx}\n"
+         "\\usepackage{array}\n"
+         "\\usepackage{longtable}\n"
          "\\usepackage{graphicx}\n"
          "\\usepackage[margin=2cm,landscape]{geometry}\n"
          "\\begin{document}\n"
@@ -39,16 +40,24 @@ std::string latex_tabular(const std::vector<std::string>& header, const std::vec
 }
 
 std::string latex_wrapping_tabular(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "\\begin{tabularx}{\\linewidth}{";
-  for (std::size_t i = 0; i < header.size(); ++i) out += ">{\\raggedright\\arraybackslash}X";
-  out += "}\n\\toprule\n";
+  // longtable: breaks across pages; equal paragraph columns that fill the line exactly.
+  const std::string n = std::to_string(header.size());
+  const std::string width = "p{\\dimexpr(\\linewidth-" + std::to_string(2 * (header.size() - 1)) + "\\tabcolsep)/" + n + "\\relax}";
+  std::string out = "\\begin{longtable}{@{}";
+  for (std::size_t i = 0; i < header.size(); ++i) out += ">{\\raggedright\\arraybackslash}" + width;
+  out += "@{}}\n\\toprule\n";
   for (std::size_t i = 0; i < header.size(); ++i) { out += (i ? " & " : ""); out += header[i]; }
-  out += " \\\\\n\\midrule\n";
+  out += " \\\\\n\\midrule\n\\endhead\n";
   for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) { out += (i ? " & " : ""); out += row[i]; }
     out += " \\\\\n";
   }
-  return out + "\\bottomrule\n\\end{tabularx}\n";
+  return out + "\\bottomrule\n\\end{longtable}\n";
+}
+
+// Shrinks a table wider than the text to the text width (a paper's column is narrow).
+std::string latex_fit_width(const std::string& tabular) {
+  return "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n" + tabular + "}\n";
 }
 
 std::string latex_text(const std::string& text) {
@@ -147,14 +156,16 @@ std::string render_latex_table(const Report& r, const DatasetSection& sec) {
     body += " \\\\\n";
   }
 
-  std::string out = "% " + sec.dataset + " (ternbench report). \\input this file in a document that loads booktabs.\n";
+  std::string out = "% " + sec.dataset + " (ternbench report). \\input this file in a document that loads booktabs and graphicx.\n";
   out += "\\begin{table}[tbp]\n\\centering\n\\caption{" + latex_escape(sec.dataset) +
          ": test accuracy (mean $\\pm$ sample standard deviation over $n$ seeds), sparsity, bits per weight "
          "under each method's natural encoding, and compression against fp32. Bold: the best value of each column among "
          "the finished cells.}\n";
-  out += "\\label{" + latex_table_label(sec.dataset) + "}\n\\begin{tabular}{" + align + "}\n\\toprule\n";
-  for (std::size_t i = 0; i < header.size(); ++i) { out += (i ? " & " : ""); out += header[i]; }
-  out += " \\\\\n\\midrule\n" + body + "\\bottomrule\n\\end{tabular}\n";
+  out += "\\label{" + latex_table_label(sec.dataset) + "}\n";
+  std::string tabular = "\\begin{tabular}{" + align + "}\n\\toprule\n";
+  for (std::size_t i = 0; i < header.size(); ++i) { tabular += (i ? " & " : ""); tabular += header[i]; }
+  tabular += " \\\\\n\\midrule\n" + body + "\\bottomrule\n\\end{tabular}\n";
+  out += detail::latex_fit_width(tabular);
   std::string notes;
   if (few) notes += "$^\\dagger$ fewer than " + std::to_string(r.options.min_seeds) + " seeds. ";
   if (chance) notes += "$^\\ddagger$ a run at chance level. ";

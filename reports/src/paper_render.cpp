@@ -188,29 +188,29 @@ std::string render_paper_table_latex(const PaperResult& r, const TableResult& t)
     bold[j] = detail::best_rows(means, spec.columns[j].best.empty() ? spec.best : spec.columns[j].best, d);
   }
   std::string out = "% " + spec.title + " (ternbench paper spec " + r.spec->name +
-                    "). \\input this file in a document that loads booktabs.\n";
+                    "). \\input this file in a document that loads booktabs and graphicx.\n";
   out += "\\begin{table}[tbp]\n\\centering\n\\caption{" + detail::latex_text(spec.title) +
          ": mean $\\pm$ sample standard deviation over seeds";
   bool any_bold = false;
   for (const auto& b : bold) any_bold = any_bold || !b.empty();
   out += any_bold ? "; bold: the best value of each column.}\n" : ".}\n";
-  out += "\\label{" + latex_table_label(spec.id) + "}\n\\begin{tabular}{l" + std::string(spec.columns.size(), 'r') +
-         "}\n\\toprule\n";
-  for (const auto& c : spec.columns) out += " & " + detail::latex_text(c.label);
-  out += " \\\\\n\\midrule\n";
+  out += "\\label{" + latex_table_label(spec.id) + "}\n";
+  std::string tab = "\\begin{tabular}{l" + std::string(spec.columns.size(), 'r') + "}\n\\toprule\n";
+  for (const auto& c : spec.columns) tab += " & " + detail::latex_text(c.label);
+  tab += " \\\\\n\\midrule\n";
   for (std::size_t i = 0; i < t.grid.size(); ++i) {
-    out += detail::latex_text(spec.rows[i].label);
+    tab += detail::latex_text(spec.rows[i].label);
     for (std::size_t j = 0; j < t.grid[i].size(); ++j) {
       const Outcome& o = t.grid[i][j];
-      out += " & ";
-      if (!o.stats) { out += "--"; continue; }
+      tab += " & ";
+      if (!o.stats) { tab += "--"; continue; }
       const std::string mean = fixed(o.stats->mean, d);
-      out += std::count(bold[j].begin(), bold[j].end(), i) ? "\\textbf{" + mean + "}" : mean;
-      if (o.stats->n >= 2) out += " $\\pm$ " + fixed(o.stats->std, d);
+      tab += std::count(bold[j].begin(), bold[j].end(), i) ? "\\textbf{" + mean + "}" : mean;
+      if (o.stats->n >= 2) tab += " $\\pm$ " + fixed(o.stats->std, d);
     }
-    out += " \\\\\n";
+    tab += " \\\\\n";
   }
-  return out + "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+  return out + detail::latex_fit_width(tab + "\\bottomrule\n\\end{tabular}\n") + "\\end{table}\n";
 }
 
 std::string render_paper_html(const PaperResult& r, const std::string& db_path) {

@@ -53,9 +53,12 @@ std::string run_count_text(const Report& r);
 std::string latex_preamble(const std::string& title);
 std::string latex_tabular(const std::vector<std::string>& header, const std::vector<bool>& numeric,
                           const std::vector<std::vector<std::string>>& rows);
-// A tabularx as wide as the text whose columns wrap (claims, verdict grids).
+// A longtable as wide as the text whose columns wrap and whose rows break across pages
+// (claims, verdict grids).
 std::string latex_wrapping_tabular(const std::vector<std::string>& header,
                                    const std::vector<std::vector<std::string>>& rows);
+// The tabular scaled down to the line width when it is wider (needs graphicx).
+std::string latex_fit_width(const std::string& tabular);
 // Escaped text with ± as $\pm$.
 std::string latex_text(const std::string& text);
 // The rows whose value, printed with `decimals`, equals the best one ("max" or "min"; NaN

@@ -8,7 +8,7 @@ if ! command -v pdflatex > /dev/null; then
   echo "SKIP: pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)"
   exit 77
 fi
-for sty in booktabs tabularx graphicx geometry; do
+for sty in booktabs longtable graphicx geometry; do
   kpsewhich "$sty.sty" > /dev/null || { echo "SKIP: LaTeX package $sty is not installed"; exit 77; }
 done
 
@@ -67,12 +67,13 @@ TOML
 {
   printf '\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\begin{document}\n'
   printf 'Table~\\ref{tab:mnist}.\n\\input{rep/tables/mnist}\n\\input{paper/tables/acc}\n'
-  for f in rep/charts/*.pdf; do printf '\\includegraphics[width=\\linewidth]{%s}\n' "$f"; done
+  for f in rep/charts/*.pdf; do printf '\\par\\noindent\\includegraphics[width=\\linewidth]{%s}\n' "$f"; done
   printf '\\end{document}\n'
 } > paper.tex
 latex . paper.tex
+if grep -A2 'Overfull \\hbox' paper.log; then fail "a pasted table or chart is wider than the text (above)"; fi
 grep -q 'newlabel{tab:mnist}' paper.aux || fail "tables/mnist.tex defines no label tab:mnist"
 grep -q 'newlabel{tab:acc}' paper.aux || fail "paper/tables/acc.tex defines no label tab:acc"
 latex paper report.tex
-if grep -A2 'Overfull \\hbox' paper/report.log; then fail "a line of paper/report.tex runs off the page (above)"; fi
+if grep -A2 'Overfull \\[hv]box' paper/report.log; then fail "paper/report.tex runs off the page (above)"; fi
 echo "e2e report latex: OK"
