@@ -258,13 +258,12 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
     for (Chart* ch : with_points)
       if (!ch->empty()) ch->notes.insert(ch->notes.begin(), "Error bars: one sample standard deviation over seeds.");
     if (!curves.empty()) curves.notes.insert(curves.notes.begin(), "Shaded band: one sample standard deviation over seeds.");
-    if (!acc_sp.empty() || !acc_bits.empty())
-      for (Chart* ch : {&acc_sp, &acc_bits})
-        for (const auto& s : ch->series)
-          if (!s.points.empty() && !s.points.front().label.empty()) {
-            ch->notes.push_back("Points of a method with a sparsity control are labelled with its value.");
-            break;
-          }
+    for (Chart* ch : {&acc_sp, &acc_bits}) {
+      bool labelled = false;
+      for (const auto& s : ch->series)
+        for (const auto& p : s.points) labelled = labelled || !p.label.empty();
+      if (labelled) ch->notes.push_back("Points of a method with a sparsity control are labelled with its value.");
+    }
     if (acc_bits.front.size() >= 2)
       acc_bits.notes.insert(acc_bits.notes.begin(),
                             "Dotted line: Pareto front (no other cell is more accurate with as few bits).");
