@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -60,17 +61,28 @@ std::string default_out(const std::string& db_path, const std::string& suffix) {
 
 void print_paths(const std::vector<std::string>& paths) {
   for (const auto& p : paths)
-    if (p.find("/charts/") == std::string::npos) std::cout << p << "\n";
+    if (p.find("/charts/") == std::string::npos && p.find("/tables/") == std::string::npos) std::cout << p << "\n";
   std::cout << std::flush;
 }
 
-int render_paper(const ReportCommand& cmd, const reports::PaperSpec& spec, const experiments::Sweep* sweep) {
+// suggest_reproduce: `report --paper` on a DB the spec's sweep has not written yet names the
+// command that trains it (`reproduce` renders right after training, so it needs no hint).
+int render_paper(const ReportCommand& cmd, const reports::PaperSpec& spec, const experiments::Sweep* sweep,
+                 bool suggest_reproduce = false) {
   std::string db_path = cmd.db_path;
   if (db_path.empty() && sweep) db_path = sweep->db_path;
   const auto formats = reports::parse_formats(cmd.formats);
+  const std::string reproduce = "ternbench reproduce " + cmd.paper + (cmd.smoke ? " --smoke" : "");
+  if (suggest_reproduce && !fs::exists(db_path))
+    throw StorageError(db_path + ": no results DB here yet; run `" + reproduce + "` to train the spec's sweep and render it");
   upgrade_if_old(db_path);
   reports::ResultsDb db(db_path);
   auto runs = db.runs(sweep ? expected_runs(*sweep) : std::vector<reports::ExpectedRun>{});
+  const bool any_run = std::any_of(runs.begin(), runs.end(),
+                                   [](const reports::RunRow& r) { return r.status != reports::kStatusNotStarted; });
+  if (suggest_reproduce && !any_run)
+    std::cerr << db_path << ": no runs of this spec yet; `" << reproduce << "` trains them and renders the report"
+              << std::endl;
   reports::add_derived_metrics(runs);
   reports::add_spec_metrics(spec, db, runs);
   const auto result = reports::evaluate_paper(spec, runs);
@@ -108,7 +120,7 @@ int cmd_report(const ReportCommand& cmd) {
     if (fs::exists(sweep_file)) sweep = experiments::load_sweep(sweep_file);
     else if (cmd.db_path.empty())
       throw ConfigError(spec.file, "paper.sweep", 0, "sweep file " + sweep_file + " not found; run from the repository root or pass --db");
-    return render_paper(cmd, spec, sweep ? &*sweep : nullptr);
+    return render_paper(cmd, spec, sweep ? &*sweep : nullptr, true);
   }
   if (cmd.smoke) throw ConfigError("ternbench report", "--smoke", 0, "--smoke goes with --paper NAME");
   std::string db_path = cmd.db_path;

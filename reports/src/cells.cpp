@@ -34,6 +34,12 @@ void set_methods(std::vector<MethodInfo> methods) { catalog() = std::move(method
 
 const std::vector<MethodInfo>& known_methods() { return catalog(); }
 
+std::string method_title(const std::string& method) {
+  for (const MethodInfo& m : catalog())
+    if (m.name == method && !m.title.empty()) return m.title;
+  return method;
+}
+
 bool is_control_key(const std::string& key) {
   if (key.empty()) return false;
   for (const MethodInfo& m : catalog())
@@ -96,6 +102,13 @@ std::string Cell::status_summary() const {
   return out;
 }
 
+std::pair<double, double> metric_range(const std::string& m) {
+  const bool fraction = m == "sparsity" || m.rfind("test_acc", 0) == 0 || m.rfind("train_acc", 0) == 0 ||
+                        m.rfind("val_acc", 0) == 0;
+  const double inf = std::numeric_limits<double>::infinity();
+  return fraction ? std::pair{0.0, 1.0} : std::pair{-inf, inf};
+}
+
 std::vector<Cell> make_cells(const std::vector<RunRow>& runs) {
   std::map<std::string, std::vector<const RunRow*>> groups;
   for (const auto& r : runs) groups[r.cell_key].push_back(&r);
@@ -116,13 +129,21 @@ std::vector<Cell> make_cells(const std::vector<RunRow>& runs) {
       ++c.status_counts[r->status];
       if (r->status != "done") continue;
       c.done_keys.push_back(r->run_key);
+      const auto acc = r->metric("test_acc");
+      if (acc && *acc <= kChanceAccuracy) c.chance_keys.push_back(r->run_key);
       for (const auto& [name, v] : r->metrics)
         if (v.kind == Value::Kind::kNumber) values[name].push_back(v.number);
     }
     // A metric some done runs lack (NULL) is averaged over the runs that have it.
-    for (const auto& [name, vs] : values) c.stats[name] = seed_stats(vs);
+    for (const auto& [name, vs] : values) {
+      SeedStats st = seed_stats(vs);
+      const auto [lo, hi] = metric_range(name);
+      clip_interval(st, lo, hi);
+      c.stats[name] = st;
+    }
     std::sort(c.run_keys.begin(), c.run_keys.end());
     std::sort(c.done_keys.begin(), c.done_keys.end());
+    std::sort(c.chance_keys.begin(), c.chance_keys.end());
     cells.push_back(std::move(c));
   }
   std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <limits>
 
+#include "canvas.hpp"
 #include "ternbench/reports/escape.hpp"
 
 namespace ternbench::reports {
@@ -15,12 +16,6 @@ namespace {
 constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                     "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 constexpr int kLeft = 62, kRight = 170, kTop = 34, kBottom = 48;  // plot margins (px)
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
 
 std::string shorten(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : s.substr(0, n - 1) + "~";
@@ -33,7 +28,9 @@ struct Axis {
 };
 
 // Pads the data range by 5% (a factor 1.2 on a log axis) so that no point sits on the frame.
-Axis make_axis(double lo, double hi, bool log2) {
+// A linear axis stops at the metric's range [y_min, y_max] when the data does.
+Axis make_axis(double lo, double hi, bool log2, double y_min = -std::numeric_limits<double>::infinity(),
+               double y_max = std::numeric_limits<double>::infinity()) {
   Axis a;
   if (log2) {
     lo /= 1.2;
@@ -49,7 +46,10 @@ Axis make_axis(double lo, double hi, bool log2) {
   }
   const double pad = 0.05 * (hi - lo);
   // Non-negative data (sparsity, accuracy) keeps a non-negative axis.
-  a.ticks = nice_ticks(lo >= 0 && lo - pad < 0 ? 0.0 : lo - pad, hi + pad);
+  double from = lo >= 0 && lo - pad < 0 ? 0.0 : lo - pad, to = hi + pad;
+  if (lo >= y_min && from < y_min) from = y_min;
+  if (hi <= y_max && to > y_max) to = y_max;
+  a.ticks = nice_ticks(from, to);
   a.lo = a.ticks.front();
   a.hi = a.ticks.back();
   for (double t : a.ticks) a.labels.push_back(tick_label(t));
@@ -105,6 +105,106 @@ std::vector<ChartPoint> pareto_front(std::vector<ChartPoint> points) {
   return front;
 }
 
+namespace {
+
+// Lays the chart out once and draws it on any canvas.
+void draw(const Chart& c, detail::Canvas& cv, int width, int height) {
+  using detail::Anchor;
+  using detail::Font;
+  using detail::Pen;
+  cv.text(width / 2.0, 18, c.title, Font{13, Anchor::kMiddle, true, false, "#000000"});
+  if (c.empty()) {
+    cv.text(width / 2.0, height / 2.0, "no data: no finished cell has these values",
+            Font{11, Anchor::kMiddle, false, false, "#666666"}, "no-data");
+    return;
+  }
+  auto low = [&](const ChartPoint& p) { return std::max(p.y - p.yerr, std::min(p.y, c.y_min)); };
+  auto high = [&](const ChartPoint& p) { return std::min(p.y + p.yerr, std::max(p.y, c.y_max)); };
+
+  // Data ranges (error bars included, as clipped).
+  double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo, ylo = xlo, yhi = -xlo;
+  for (const auto& s : c.series)
+    for (const auto& p : s.points) {
+      const double x = c.log2_x ? std::max(p.x, 1e-12) : p.x;
+      xlo = std::min(xlo, x);
+      xhi = std::max(xhi, x);
+      ylo = std::min(ylo, low(p));
+      yhi = std::max(yhi, high(p));
+    }
+  const Axis ax = make_axis(xlo, xhi, c.log2_x), ay = make_axis(ylo, yhi, false, c.y_min, c.y_max);
+  const double pw = width - kLeft - kRight, ph = height - kTop - kBottom;
+  auto sx_axis = [&](double u) { return kLeft + (u - ax.lo) / (ax.hi - ax.lo) * pw; };
+  auto sx = [&](double x) { return sx_axis(c.log2_x ? std::log2(std::max(x, 1e-12)) : x); };
+  auto sy = [&](double y) { return kTop + ph - (y - ay.lo) / (ay.hi - ay.lo) * ph; };
+  const Pen grid{"#e5e5e5", 1, false, false};
+  const Font tick{10, Anchor::kMiddle, false, false, "#000000"};
+
+  // Grid, ticks, frame and axis labels.
+  for (std::size_t i = 0; i < ax.ticks.size(); ++i) {
+    const double x = sx_axis(ax.ticks[i]);
+    cv.line(x, kTop, x, kTop + ph, grid);
+    cv.text(x, kTop + ph + 14, ax.labels[i], tick);
+  }
+  for (std::size_t i = 0; i < ay.ticks.size(); ++i) {
+    const double y = sy(ay.ticks[i]);
+    cv.line(kLeft, y, kLeft + pw, y, grid);
+    cv.text(kLeft - 5, y + 3.5, ay.labels[i], Font{10, Anchor::kEnd, false, false, "#000000"});
+  }
+  cv.rect(kLeft, kTop, pw, ph, Pen{});
+  cv.text(kLeft + pw / 2, height - 10, c.x_label + (c.log2_x ? " (log scale)" : ""), Font{11, Anchor::kMiddle, false, false, "#000000"});
+  cv.text(14, kTop + ph / 2, c.y_label, Font{11, Anchor::kMiddle, false, true, "#000000"});
+
+  // Pareto front under the points.
+  const Pen front_pen{"#444444", 1.2, false, true};
+  if (c.front.size() >= 2) {
+    detail::Points pts;
+    for (const auto& p : c.front) pts.emplace_back(sx(p.x), sy(p.y));
+    cv.polyline(pts, front_pen, "pareto");
+  }
+
+  // Series: band or error bars, line, markers, point labels.
+  auto color_of = [&](std::size_t si) {
+    return c.series[si].color.empty() ? std::string(kPalette[si % std::size(kPalette)]) : c.series[si].color;
+  };
+  for (std::size_t si = 0; si < c.series.size(); ++si) {
+    const Series& s = c.series[si];
+    const std::string color = color_of(si);
+    if (s.band && s.points.size() >= 2) {
+      detail::Points outline;
+      for (const auto& p : s.points) outline.emplace_back(sx(p.x), sy(high(p)));
+      for (auto it = s.points.rbegin(); it != s.points.rend(); ++it) outline.emplace_back(sx(it->x), sy(low(*it)));
+      cv.area(outline, color, "band");
+    }
+    if (s.line && s.points.size() >= 2) {
+      detail::Points pts;
+      for (const auto& p : s.points) pts.emplace_back(sx(p.x), sy(p.y));
+      cv.polyline(pts, Pen{color, 1.5, s.dashed, false}, "series");
+    }
+    for (const auto& p : s.points) {
+      const double x = sx(p.x);
+      if (p.yerr > 0 && !s.band) cv.line(x, sy(low(p)), x, sy(high(p)), Pen{color, 1, false, false}, "errbar");
+      if (!(s.line && s.points.size() > 12)) cv.circle(x, sy(p.y), 3, color, p.hollow ? "#ffffff" : color);
+      if (!p.label.empty()) cv.text(x + 5, sy(p.y) - 5, p.label, Font{8, Anchor::kStart, false, false, "#333333"}, "point-label");
+    }
+  }
+
+  // Legend at the right.
+  const double lx = kLeft + pw + 12;
+  const Font legend{11, Anchor::kStart, false, false, "#000000"};
+  for (std::size_t si = 0; si < c.series.size(); ++si) {
+    const double ly = kTop + 8 + 16 * static_cast<double>(si);
+    cv.line(lx, ly, lx + 16, ly, Pen{color_of(si), 2, c.series[si].dashed, false}, "legend");
+    cv.text(lx + 20, ly + 4, shorten(c.series[si].name, 24), legend);
+  }
+  if (c.front.size() >= 2) {
+    const double ly = kTop + 8 + 16 * static_cast<double>(c.series.size());
+    cv.line(lx, ly, lx + 16, ly, front_pen, "legend");
+    cv.text(lx + 20, ly + 4, "Pareto front", legend);
+  }
+}
+
+}  // namespace
+
 std::string render_svg(const Chart& c, bool standalone, int width, int height) {
   std::string out;
   if (standalone) out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -115,117 +215,15 @@ std::string render_svg(const Chart& c, bool standalone, int width, int height) {
          "\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">\n";
   out += "<title>" + xml_escape(c.title) + "</title>\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  out += "<text x=\"" + std::to_string(width / 2) + "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" +
-         xml_escape(c.title) + "</text>\n";
-  if (c.empty()) {
-    out += "<text class=\"no-data\" x=\"" + std::to_string(width / 2) + "\" y=\"" + std::to_string(height / 2) +
-           "\" text-anchor=\"middle\" fill=\"#666666\">no data: no finished cell has these values</text>\n";
-    return out + "</svg>\n";
-  }
+  detail::SvgCanvas cv(out);
+  draw(c, cv, width, height);
+  return out + "</svg>\n";
+}
 
-  // Data ranges (error bars included).
-  double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo, ylo = xlo, yhi = -xlo;
-  auto cover = [&](const ChartPoint& p) {
-    const double x = c.log2_x ? std::max(p.x, 1e-12) : p.x;
-    xlo = std::min(xlo, x);
-    xhi = std::max(xhi, x);
-    ylo = std::min(ylo, p.y - p.yerr);
-    yhi = std::max(yhi, p.y + p.yerr);
-  };
-  for (const auto& s : c.series)
-    for (const auto& p : s.points) cover(p);
-  const Axis ax = make_axis(xlo, xhi, c.log2_x), ay = make_axis(ylo, yhi, false);
-  const double pw = width - kLeft - kRight, ph = height - kTop - kBottom;
-  auto sx = [&](double x) {
-    const double u = c.log2_x ? std::log2(std::max(x, 1e-12)) : x;
-    return kLeft + (u - ax.lo) / (ax.hi - ax.lo) * pw;
-  };
-  auto sx_axis = [&](double u) { return kLeft + (u - ax.lo) / (ax.hi - ax.lo) * pw; };
-  auto sy = [&](double y) { return kTop + ph - (y - ay.lo) / (ay.hi - ay.lo) * ph; };
-
-  // Grid, ticks and axes.
-  out += "<g class=\"axes\" stroke=\"#000000\" fill=\"none\">\n";
-  out += "<rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" + num(pw) +
-         "\" height=\"" + num(ph) + "\"/>\n</g>\n<g class=\"ticks\" font-size=\"10\">\n";
-  for (std::size_t i = 0; i < ax.ticks.size(); ++i) {
-    const std::string x = num(sx_axis(ax.ticks[i]));
-    out += "<line x1=\"" + x + "\" y1=\"" + num(kTop) + "\" x2=\"" + x + "\" y2=\"" + num(kTop + ph) +
-           "\" stroke=\"#e5e5e5\"/>\n";
-    out += "<text x=\"" + x + "\" y=\"" + num(kTop + ph + 14) + "\" text-anchor=\"middle\">" + xml_escape(ax.labels[i]) +
-           "</text>\n";
-  }
-  for (std::size_t i = 0; i < ay.ticks.size(); ++i) {
-    const std::string y = num(sy(ay.ticks[i]));
-    out += "<line x1=\"" + num(kLeft) + "\" y1=\"" + y + "\" x2=\"" + num(kLeft + pw) + "\" y2=\"" + y +
-           "\" stroke=\"#e5e5e5\"/>\n";
-    out += "<text x=\"" + num(kLeft - 5) + "\" y=\"" + num(sy(ay.ticks[i]) + 3.5) + "\" text-anchor=\"end\">" +
-           xml_escape(ay.labels[i]) + "</text>\n";
-  }
-  out += "</g>\n";
-  out += "<text x=\"" + num(kLeft + pw / 2) + "\" y=\"" + num(height - 10) + "\" text-anchor=\"middle\">" +
-         xml_escape(c.x_label) + (c.log2_x ? " (log scale)" : "") + "</text>\n";
-  out += "<text transform=\"translate(14," + num(kTop + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
-         xml_escape(c.y_label) + "</text>\n";
-
-  // Pareto front under the points.
-  if (c.front.size() >= 2) {
-    out += "<polyline class=\"pareto\" fill=\"none\" stroke=\"#444444\" stroke-width=\"1.2\" stroke-dasharray=\"2,3\" points=\"";
-    for (std::size_t i = 0; i < c.front.size(); ++i) {
-      out += (i ? " " : "");
-      out += num(sx(c.front[i].x)) + "," + num(sy(c.front[i].y));
-    }
-    out += "\"/>\n";
-  }
-
-  // Series: optional line, error bars, markers.
-  for (std::size_t si = 0; si < c.series.size(); ++si) {
-    const Series& s = c.series[si];
-    const std::string color = kPalette[si % std::size(kPalette)];
-    out += "<g class=\"series\" stroke=\"" + color + "\" fill=\"" + color + "\">\n";
-    if (s.line && s.points.size() >= 2) {
-      out += "<polyline fill=\"none\" stroke-width=\"1.5\"";
-      if (s.dashed) out += " stroke-dasharray=\"5,3\"";
-      out += " points=\"";
-      for (std::size_t i = 0; i < s.points.size(); ++i) {
-        out += (i ? " " : "");
-        out += num(sx(s.points[i].x)) + "," + num(sy(s.points[i].y));
-      }
-      out += "\"/>\n";
-    }
-    for (const auto& p : s.points) {
-      const std::string x = num(sx(p.x));
-      if (p.yerr > 0) {
-        out += "<line class=\"errbar\" x1=\"" + x + "\" y1=\"" + num(sy(p.y - p.yerr)) + "\" x2=\"" + x + "\" y2=\"" +
-               num(sy(p.y + p.yerr)) + "\"/>\n";
-      }
-      if (s.line && s.points.size() > 12) continue;  // a dense curve needs no markers
-      out += "<circle cx=\"" + x + "\" cy=\"" + num(sy(p.y)) + "\" r=\"3\"";
-      if (p.hollow) out += " fill=\"#ffffff\"";
-      out += "/>\n";
-    }
-    out += "</g>\n";
-  }
-
-  // Legend at the right.
-  out += "<g class=\"legend\">\n";
-  const double lx = kLeft + pw + 12;
-  for (std::size_t si = 0; si < c.series.size(); ++si) {
-    const std::string color = kPalette[si % std::size(kPalette)];
-    const double ly = kTop + 8 + 16 * static_cast<double>(si);
-    out += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(lx + 16) + "\" y2=\"" + num(ly) +
-           "\" stroke=\"" + color + "\" stroke-width=\"2\"" + (c.series[si].dashed ? " stroke-dasharray=\"4,2\"" : "") +
-           "/>\n";
-    out += "<text x=\"" + num(lx + 20) + "\" y=\"" + num(ly + 4) + "\">" + xml_escape(shorten(c.series[si].name, 24)) +
-           "</text>\n";
-  }
-  if (c.front.size() >= 2) {
-    const double ly = kTop + 8 + 16 * static_cast<double>(c.series.size());
-    out += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(lx + 16) + "\" y2=\"" + num(ly) +
-           "\" stroke=\"#444444\" stroke-dasharray=\"2,3\"/>\n<text x=\"" + num(lx + 20) + "\" y=\"" + num(ly + 4) +
-           "\">Pareto front</text>\n";
-  }
-  out += "</g>\n</svg>\n";
-  return out;
+std::string render_pdf(const Chart& c, int width, int height) {
+  detail::PdfCanvas cv(height);
+  draw(c, cv, width, height);
+  return cv.document(width);
 }
 
 }  // namespace ternbench::reports

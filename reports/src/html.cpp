@@ -59,13 +59,13 @@ std::string render_html(const Report& r) {
     out += "<div class=\"notes\">\n";
     if (t.any_few_seeds) out += "<p>† " + xml_escape(detail::few_seeds_note(r.options.min_seeds)) + "</p>\n";
     if (t.any_incomplete) out += "<p>" + xml_escape(detail::incomplete_note()) + "</p>\n";
+    if (t.any_chance) out += "<p>‡ " + xml_escape(detail::chance_note(t.cells)) + "</p>\n";
     out += "<ul class=\"cells\">\n";
     for (const Cell* c : t.cells)
       out += "<li id=\"cell-" + c->id + "\"><code>" + c->id + "</code>: " + xml_escape(detail::runs_note(*c)) + "</li>\n";
     out += "</ul>\n</div>\n<div class=\"charts\">\n";
     for (const auto& ch : sec.charts) {
       out += "<figure>\n" + render_svg(ch, false) + "<figcaption>";
-      if (ch.empty()) out += xml_escape(ch.title) + ": no data (no finished cell has these values). ";
       for (const auto& n : ch.notes) out += xml_escape(n) + " ";
       out += "</figcaption>\n</figure>\n";
     }

@@ -31,6 +31,7 @@ std::string render_markdown(const Report& r, const std::string& chart_dir) {
     }
     if (t.any_few_seeds) out += "\n† " + detail::few_seeds_note(r.options.min_seeds) + "\n";
     if (t.any_incomplete) out += "\n" + detail::incomplete_note() + "\n";
+    if (t.any_chance) out += "\n‡ " + detail::chance_note(t.cells) + "\n";
     out += "\n";
     for (const Cell* c : t.cells) out += "[^" + c->id + "]: " + detail::runs_note(*c) + "\n";
 
@@ -38,7 +39,6 @@ std::string render_markdown(const Report& r, const std::string& chart_dir) {
       out += "\n### Charts\n";
       for (const auto& ch : sec.charts) {
         out += "\n![" + md_escape(ch.title) + "](" + chart_dir + "/" + ch.id + ".svg)\n";
-        if (ch.empty()) out.append("\n").append(md_escape(ch.title)).append(": no data (no finished cell has these values).\n");
         for (const auto& n : ch.notes) out.append("\n").append(md_escape(n)).append("\n");
       }
     }

@@ -32,7 +32,13 @@ std::vector<OutputFile> report_files(const Report& r, const std::set<std::string
     for (const auto& sec : r.sections)
       for (const auto& ch : sec.charts) files.push_back({"charts/" + ch.id + ".svg", render_svg(ch, true)});
   }
-  if (formats.count("tex")) files.push_back({"report.tex", render_latex(r)});
+  if (formats.count("tex")) {
+    files.push_back({"report.tex", render_latex(r)});
+    for (const auto& sec : r.sections) {
+      files.push_back({"tables/" + sec.dataset + ".tex", render_latex_table(r, sec)});
+      for (const auto& ch : sec.charts) files.push_back({"charts/" + ch.id + ".pdf", render_pdf(ch)});
+    }
+  }
   if (formats.count("html")) files.push_back({"report.html", render_html(r)});
   files.push_back({"cells.csv", render_cells_csv(r)});
   return files;
@@ -42,7 +48,10 @@ std::vector<OutputFile> paper_files(const PaperResult& r, const std::string& db_
                                     const std::set<std::string>& formats) {
   std::vector<OutputFile> files;
   if (formats.count("md")) files.push_back({"report.md", render_paper_markdown(r, db_path)});
-  if (formats.count("tex")) files.push_back({"report.tex", render_paper_latex(r, db_path)});
+  if (formats.count("tex")) {
+    files.push_back({"report.tex", render_paper_latex(r, db_path)});
+    for (const auto& t : r.tables) files.push_back({"tables/" + t.spec->id + ".tex", render_paper_table_latex(r, t)});
+  }
   if (formats.count("html")) files.push_back({"report.html", render_paper_html(r, db_path)});
   files.push_back({"cells.csv", render_paper_cells_csv(r)});
   return files;

@@ -135,6 +135,7 @@ class Evaluator {
                          std::optional<double> above, std::optional<double> below) const {
     Outcome o;
     o.measured = mean_text(s, decimals);
+    o.stats = s;
     if (ref) {
       const double diff = s.mean - ref->value;
       o.expected = fixed(ref->value, decimals) + " ± " + fixed(ref->tolerance, decimals) + " (" + ref->source + ")";
@@ -158,8 +159,7 @@ class Evaluator {
       o.detail = ok ? "the predicate holds" : "mean " + fixed(s.mean, decimals) + " is not " + o.expected;
       return o;
     }
-    o.verdict = Verdict::kNoReference;
-    o.detail = "no verified published number";
+    o.verdict = Verdict::kNoReference;  // the verdict says it; no detail to repeat in every cell
     return o;
   }
 

@@ -1,5 +1,7 @@
 // Paper reports in Markdown, LaTeX and HTML: the spec's tables as grids of measured values
 // with their verdicts, the claims with theirs, and the runs behind every cell.
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "ternbench/reports/escape.hpp"
@@ -37,6 +39,7 @@ std::string grid_text(const Outcome& o, const detail::Style& st, const std::stri
                       const std::string& bold_close) {
   std::string out = o.measured.empty() ? st.missing : st.escape(o.measured);
   if (!o.expected.empty()) out += st.escape("; expected " + o.expected);
+  if (o.verdict == Verdict::kNoReference) return out;  // a bare measurement: nothing to repeat
   return out + ": " + bold_open + verdict_name(o.verdict) + bold_close;
 }
 
@@ -92,10 +95,11 @@ std::string render_paper_markdown(const PaperResult& r, const std::string& db_pa
     for (std::size_t i = 0; i < t.grid.size(); ++i)
       for (std::size_t j = 0; j < t.grid[i].size(); ++j) {
         const Outcome& o = t.grid[i][j];
+        std::string what = o.detail;
+        if (!o.cell_ids.empty()) what += (what.empty() ? "cells " : "; cells ") + ids_text(o);
+        if (what.empty()) continue;
         out += "- " + md_escape(t.spec->rows[i].label) + " / " + md_escape(t.spec->columns[j].label) + ": " +
-               md_escape(o.detail);
-        if (!o.cell_ids.empty()) out += "; cells " + ids_text(o);
-        out += "\n";
+               md_escape(what) + "\n";
       }
   }
   if (!r.claims.empty()) {
@@ -104,13 +108,14 @@ std::string render_paper_markdown(const PaperResult& r, const std::string& db_pa
       const Outcome& o = c.outcome;
       out += "| " + md_escape(c.spec->text) + " | " + (c.scope.empty() ? st.missing : md_escape(c.scope)) + " | " +
              (o.measured.empty() ? st.missing : md_escape(o.measured)) + " | " +
-             (o.expected.empty() ? st.missing : md_escape(o.expected)) + " | **" + verdict_name(o.verdict) + "** |\n";
+             md_escape(o.expected) + " | **" + verdict_name(o.verdict) + "** |\n";
     }
     out += "\n";
     for (const auto& c : r.claims) {
+      std::string what = c.outcome.detail;
+      if (!c.outcome.cell_ids.empty()) what += (what.empty() ? "cells " : "; cells ") + ids_text(c.outcome);
       out += "- " + md_escape(c.spec->id) + (c.scope.empty() ? "" : " (" + md_escape(c.scope) + ")") + ": " +
-             md_escape(c.outcome.detail);
-      if (!c.outcome.cell_ids.empty()) out += "; cells " + ids_text(c.outcome);
+             md_escape(what);
       if (!c.spec->source.empty()) out += ". Source: " + md_escape(c.spec->source);
       out += "\n";
     }
@@ -127,48 +132,40 @@ std::string render_paper_latex(const PaperResult& r, const std::string& db_path)
   const auto& st = detail::latex_style();
   const PaperSpec& s = *r.spec;
   std::string out = detail::latex_preamble(s.title);
-  auto tex = [](const std::string& text) {
-    std::string e = latex_escape(text);
-    for (auto pos = e.find("±"); pos != std::string::npos; pos = e.find("±")) e.replace(pos, 2, "$\\pm$");
-    return e;
-  };
+  const auto tex = detail::latex_text;
   out += tex(header_text(r, db_path)) + "\n\nVerdicts: " + tex(counts_text(r)) + ".\n";
   for (const auto& t : r.tables) {
     out += "\n\\subsection*{" + tex(t.spec->title) + "}\n";
     std::vector<std::string> header{""};
-    std::vector<bool> numeric{false};
-    for (const auto& c : t.spec->columns) {
-      header.push_back(tex(c.label));
-      numeric.push_back(false);
-    }
+    for (const auto& c : t.spec->columns) header.push_back(tex(c.label));
     std::vector<std::vector<std::string>> rows;
     for (std::size_t i = 0; i < t.grid.size(); ++i) {
       std::vector<std::string> row{tex(t.spec->rows[i].label)};
       for (const auto& o : t.grid[i]) {
         std::string cell = o.measured.empty() ? st.missing : tex(o.measured);
         if (!o.expected.empty()) cell += "; expected " + tex(o.expected);
-        row.push_back(cell + ": \\textbf{" + verdict_name(o.verdict) + "}");
+        if (o.verdict != Verdict::kNoReference) cell += ": \\textbf{" + std::string(verdict_name(o.verdict)) + "}";
+        row.push_back(cell);
       }
       rows.push_back(std::move(row));
     }
-    out += "{\\small\n" + detail::latex_tabular(header, numeric, rows) + "}\n";
+    out += "{\\small\n" + detail::latex_wrapping_tabular(header, rows) + "}\n";
   }
   if (!r.claims.empty()) {
     out += "\n\\subsection*{Claims}\n{\\small\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.claims) {
       const Outcome& o = c.outcome;
-      rows.push_back({tex(c.spec->text), c.scope.empty() ? st.missing : tex(c.scope),
-                      o.measured.empty() ? st.missing : tex(o.measured), o.expected.empty() ? st.missing : tex(o.expected),
+      rows.push_back({tex(c.spec->text), tex(c.scope), o.measured.empty() ? st.missing : tex(o.measured), tex(o.expected),
                       std::string("\\textbf{") + verdict_name(o.verdict) + "}"});
     }
-    out += detail::latex_tabular({"claim", "scope", "measured", "expected", "verdict"},
-                                 {false, false, false, false, false}, rows) +
+    out += detail::latex_wrapping_tabular({"claim", "scope", "measured", "expected", "verdict"}, rows) +
            "}\n\\begin{itemize}\n";
-    for (const auto& c : r.claims)
-      out += "\\item " + tex(c.spec->id + (c.scope.empty() ? "" : " (" + c.scope + ")") + ": " + c.outcome.detail +
-                             (c.outcome.cell_ids.empty() ? "" : "; cells " + ids_text(c.outcome))) +
-             "\n";
+    for (const auto& c : r.claims) {
+      std::string what = c.outcome.detail;
+      if (!c.outcome.cell_ids.empty()) what += (what.empty() ? "cells " : "; cells ") + ids_text(c.outcome);
+      out += "\\item " + tex(c.spec->id + (c.scope.empty() ? "" : " (" + c.scope + ")") + ": " + what) + "\n";
+    }
     out += "\\end{itemize}\n";
   }
   const auto cells = used_cells(r);
@@ -179,6 +176,41 @@ std::string render_paper_latex(const PaperResult& r, const std::string& db_path)
     out += "}\n";
   }
   return out + "\\end{document}\n";
+}
+
+std::string render_paper_table_latex(const PaperResult& r, const TableResult& t) {
+  const TableSpec& spec = *t.spec;
+  const int d = spec.decimals;
+  std::vector<std::vector<std::size_t>> bold(spec.columns.size());
+  for (std::size_t j = 0; j < spec.columns.size(); ++j) {
+    std::vector<double> means;
+    for (const auto& row : t.grid) means.push_back(row[j].stats ? row[j].stats->mean : std::nan(""));
+    bold[j] = detail::best_rows(means, spec.columns[j].best.empty() ? spec.best : spec.columns[j].best, d);
+  }
+  std::string out = "% " + spec.title + " (ternbench paper spec " + r.spec->name +
+                    "). \\input this file in a document that loads booktabs and graphicx.\n";
+  out += "\\begin{table}[tbp]\n\\centering\n\\caption{" + detail::latex_text(spec.title) +
+         ": mean $\\pm$ sample standard deviation over seeds";
+  bool any_bold = false;
+  for (const auto& b : bold) any_bold = any_bold || !b.empty();
+  out += any_bold ? "; bold: the best value of each column.}\n" : ".}\n";
+  out += "\\label{" + latex_table_label(spec.id) + "}\n";
+  std::string tab = "\\begin{tabular}{l" + std::string(spec.columns.size(), 'r') + "}\n\\toprule\n";
+  for (const auto& c : spec.columns) tab += " & " + detail::latex_text(c.label);
+  tab += " \\\\\n\\midrule\n";
+  for (std::size_t i = 0; i < t.grid.size(); ++i) {
+    tab += detail::latex_text(spec.rows[i].label);
+    for (std::size_t j = 0; j < t.grid[i].size(); ++j) {
+      const Outcome& o = t.grid[i][j];
+      tab += " & ";
+      if (!o.stats) { tab += "--"; continue; }
+      const std::string mean = fixed(o.stats->mean, d);
+      tab += std::count(bold[j].begin(), bold[j].end(), i) ? "\\textbf{" + mean + "}" : mean;
+      if (o.stats->n >= 2) tab += " $\\pm$ " + fixed(o.stats->std, d);
+    }
+    tab += " \\\\\n";
+  }
+  return out + detail::latex_fit_width(tab + "\\bottomrule\n\\end{tabular}\n") + "\\end{table}\n";
 }
 
 std::string render_paper_html(const PaperResult& r, const std::string& db_path) {
@@ -206,7 +238,8 @@ std::string render_paper_html(const PaperResult& r, const std::string& db_path) 
       for (const auto& o : t.grid[i]) {
         std::string cell = o.measured.empty() ? st.missing : xml_escape(o.measured);
         if (!o.expected.empty()) cell += "<br/>expected " + xml_escape(o.expected);
-        cell += "<br/>" + verdict_span(o.verdict) + "<br/><small>" + xml_escape(o.detail) + "</small>";
+        if (o.verdict != Verdict::kNoReference) cell += "<br/>" + verdict_span(o.verdict);
+        if (!o.detail.empty()) cell += "<br/><small>" + xml_escape(o.detail) + "</small>";
         row.push_back(cell);
       }
       rows.push_back(std::move(row));
@@ -222,8 +255,8 @@ std::string render_paper_html(const PaperResult& r, const std::string& db_path) 
       if (!c.spec->source.empty()) text += "<br/><small>" + xml_escape(c.spec->source) + "</small>";
       rows.push_back({text, c.scope.empty() ? st.missing : xml_escape(c.scope),
                       o.measured.empty() ? st.missing : xml_escape(o.measured),
-                      o.expected.empty() ? st.missing : xml_escape(o.expected),
-                      verdict_span(o.verdict) + "<br/><small>" + xml_escape(o.detail) + "</small>"});
+                      xml_escape(o.expected),
+                      verdict_span(o.verdict) + (o.detail.empty() ? "" : "<br/><small>" + xml_escape(o.detail) + "</small>")});
     }
     out += detail::html_table({"claim", "scope", "measured", "expected", "verdict"}, {false, false, false, false, false},
                               rows, "claims");

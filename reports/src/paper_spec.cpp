@@ -73,6 +73,9 @@ TableAxis read_axis(const toml::table& t, const std::string& file, const std::st
   a.label = r.text("label", true);
   a.where = read_filter(r, "where");
   a.metric = r.text("metric", false);
+  a.best = r.text("best", false);
+  if (!a.best.empty() && a.best != "max" && a.best != "min" && a.best != "none")
+    r.fail("best", r.get("best"), "must be \"max\", \"min\" or \"none\" (which value the LaTeX table sets in bold)");
   r.reject_unknown();
   return a;
 }
@@ -85,6 +88,7 @@ TableSpec read_table(const toml::table& t, const std::string& file, const std::s
   s.base = read_query(r, false);
   if (!s.base.sql.empty()) r.fail("sql", r.get("sql"), "a table takes where + metric; put SQL queries in [[claim]] entries");
   s.decimals = r.integer("decimals", 2, 0);
+  s.best = r.choice("best", {"max", "min", "none"}, "none");
   for (const char* axis : {"row", "column"}) {
     const toml::array* a = r.array_of_tables(axis);
     if (!a || a->empty()) r.fail(axis, nullptr, std::string("missing; add at least one [[") + path + "." + axis + "]] with a label and where");
@@ -212,7 +216,20 @@ PaperSpec parse_paper_spec(const std::string& text, const std::string& file) {
 
 PaperSpec load_paper_spec(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConfigError(path, "", 0, "cannot read the paper spec; check the path (specs live in experiments/papers/)");
+  if (!f) {
+    // A mistyped name: list the specs that do exist beside it.
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path().empty() ? "." : std::filesystem::path(path).parent_path();
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw ConfigError(path, "", 0,
+                      known.empty() ? "cannot read the paper spec; check the path (specs live in experiments/papers/)"
+                                    : "no such paper spec; the specs in " + dir.string() + "/ are: " + known);
+  }
   std::ostringstream ss;
   ss << f.rdbuf();
   return parse_paper_spec(ss.str(), path);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
+#include <iterator>
+#include <limits>
 #include <set>
 
 #include "ternbench/reports/methods.hpp"
@@ -43,13 +46,43 @@ std::string left_out_note(int n) {
          " with unfinished runs not drawn (see the table).";
 }
 
-// One series per group name; points in insertion order.
-Series& series_named(Chart& ch, const std::string& name) {
-  for (auto& s : ch.series)
-    if (s.name == name) return s;
-  ch.series.push_back(Series{name, {}, false, false});
-  return ch.series.back();
+constexpr const char* kMethodColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                         "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+
+// One colour per method in every chart of every report: its place in the method registry
+// (a method the registry does not know takes one from its name's hash). The k-th setting
+// of the same method in one chart gets a lighter shade of it.
+std::string method_color(const std::string& method, int shade) {
+  const auto& known = known_methods();
+  std::size_t i = static_cast<std::size_t>(method_order(method));
+  if (i >= known.size()) i = known.size() + std::hash<std::string>{}(method) % 3;
+  const std::string base = kMethodColors[i % std::size(kMethodColors)];
+  const double mix = std::min(0.65, 0.22 * shade);  // towards white
+  char out[8];
+  unsigned rgb[3];
+  for (int c = 0; c < 3; ++c) {
+    const double v = std::stoi(base.substr(1 + 2 * static_cast<std::size_t>(c), 2), nullptr, 16);
+    rgb[c] = static_cast<unsigned>(std::lround(v + (255 - v) * mix));
+  }
+  std::snprintf(out, sizeof out, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+  return out;
 }
+
+// The series of one chart by name, created on first use with its method's colour; `shade_key`
+// tells settings of the same method apart (the rounded and continuous lines of one setting
+// share a key, hence a colour).
+struct SeriesBook {
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> keys;  // chart -> method -> keys
+  Series& get(Chart& ch, const std::string& name, const std::string& method, const std::string& shade_key) {
+    for (auto& s : ch.series)
+      if (s.name == name) return s;
+    auto& seen = keys[ch.id][method];
+    auto it = std::find(seen.begin(), seen.end(), shade_key);
+    if (it == seen.end()) it = seen.insert(seen.end(), shade_key);
+    ch.series.push_back(Series{name, {}, false, false, method_color(method, static_cast<int>(it - seen.begin())), false});
+    return ch.series.back();
+  }
+};
 
 void sort_points(Chart& ch) {
   for (auto& s : ch.series)
@@ -101,7 +134,7 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
     const int min_seeds = options.min_seeds;
     auto point = [&](const Cell& c, double x, const std::string& y_metric, double y_scale) {
       const SeedStats* y = c.stat(y_metric);
-      return ChartPoint{x, y->mean * y_scale, y->std * y_scale, c.n_done() < min_seeds};
+      return ChartPoint{x, y->mean * y_scale, y->std * y_scale, c.n_done() < min_seeds, ""};
     };
 
     // A method with a control key (SCA's sca_alpha): sparsity and accuracy against it, one
@@ -112,22 +145,22 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
       int left_out = 0;
     };
     std::vector<ControlCharts> controls;
+    auto chart = [&](const std::string& id, const std::string& title, const std::string& x_label,
+                     const std::string& y_label, bool log2_x, double y_min, double y_max) {
+      return Chart{id + "-" + sec.dataset, sec.dataset + ": " + title, x_label, y_label, log2_x, {}, {}, {}, y_min, y_max};
+    };
     for (const MethodInfo& m : known_methods()) {
       if (m.control_key.empty()) continue;
       const std::string x = control_name(m);
-      controls.push_back({&m,
-                          Chart{"sparsity-" + x + "-" + sec.dataset, sec.dataset + ": sparsity vs " + x + " (" + m.title + ")",
-                                m.control_key, "sparsity", false, {}, {}, {}},
-                          Chart{"accuracy-" + x + "-" + sec.dataset,
-                                sec.dataset + ": test accuracy vs " + x + " (" + m.title + ")", m.control_key,
-                                "test accuracy (%)", false, {}, {}, {}}});
+      controls.push_back({&m, chart("sparsity-" + x, "sparsity vs " + x + " (" + m.title + ")", m.control_key, "sparsity", false, 0, 1),
+                          chart("accuracy-" + x, "test accuracy vs " + x + " (" + m.title + ")", m.control_key,
+                                "test accuracy (%)", false, 0, 100)});
     }
-    Chart acc_sp{"accuracy-sparsity-" + sec.dataset, sec.dataset + ": accuracy vs sparsity", "sparsity",
-                 "test accuracy (%)", false, {}, {}, {}};
-    Chart acc_bits{"accuracy-bits-" + sec.dataset, sec.dataset + ": accuracy vs bits per weight",
-                   "bits per weight (natural encoding)", "test accuracy (%)", true, {}, {}, {}};
-    Chart curves{"curves-" + sec.dataset, sec.dataset + ": test accuracy per epoch (mean over seeds)", "epoch",
-                 "test accuracy (%)", false, {}, {}, {}};
+    Chart acc_sp = chart("accuracy-sparsity", "accuracy vs sparsity", "sparsity", "test accuracy (%)", false, 0, 100);
+    Chart acc_bits = chart("accuracy-bits", "accuracy vs bits per weight", "bits per weight (natural encoding)",
+                           "test accuracy (%)", true, 0, 100);
+    Chart curves = chart("curves", "test accuracy per epoch (mean over seeds)", "epoch", "test accuracy (%)", false, 0, 100);
+    SeriesBook book;
     int left_out = 0, curves_left_out = 0;
     for (const Cell* c : cells) {
       ControlCharts* control = nullptr;
@@ -142,6 +175,7 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
       const std::string method_group = sec.many_models ? c->model + ", " + c->method : c->method;
       const std::string control_key = control ? control->method->control_key : std::string();
       const auto x = control ? c->config.find(control_key) : c->config.end();
+      std::string point_label;  // "alpha=0.5" on the points of a method charted against its control key
       if (x != c->config.end() && x->second.kind == Value::Kind::kNumber) {
         std::string base;  // the cell's label without the control key
         for (const auto& k : sec.label_keys)
@@ -149,30 +183,35 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
         if (sec.many_models) base = c->model + (base.empty() ? "" : ", " + base);
         const std::string name = base.empty() ? c->method : base;
         const double a = x->second.number;
+        point_label = control_name(*control->method) + "=" + x->second.str();
         if (c->stat("sparsity")) {
-          Series& s = series_named(control->sparsity, name);
+          Series& s = book.get(control->sparsity, name, c->method, name);
           s.line = true;
           s.points.push_back(point(*c, a, "sparsity", 1));
         }
         if (c->stat("test_acc")) {
-          Series& s = series_named(control->accuracy, name + " (rounded)");
+          Series& s = book.get(control->accuracy, name + " (rounded)", c->method, name);
           s.line = true;
           s.points.push_back(point(*c, a, "test_acc", 100));
         }
         if (c->stat("test_acc_continuous")) {
-          Series& s = series_named(control->accuracy, name + " (continuous)");
+          Series& s = book.get(control->accuracy, name + " (continuous)", c->method, name);
           s.line = s.dashed = true;
           s.points.push_back(point(*c, a, "test_acc_continuous", 100));
         }
       }
-      if (c->stat("test_acc") && c->stat("sparsity"))
-        series_named(acc_sp, method_group).points.push_back(point(*c, c->stat("sparsity")->mean, "test_acc", 100));
+      if (c->stat("test_acc") && c->stat("sparsity")) {
+        ChartPoint p = point(*c, c->stat("sparsity")->mean, "test_acc", 100);
+        p.label = point_label;
+        book.get(acc_sp, method_group, c->method, method_group).points.push_back(p);
+      }
       if (c->stat("test_acc") && c->stat("natural_bpw")) {
-        const ChartPoint p = point(*c, c->stat("natural_bpw")->mean, "test_acc", 100);
-        series_named(acc_bits, method_group).points.push_back(p);
+        ChartPoint p = point(*c, c->stat("natural_bpw")->mean, "test_acc", 100);
+        p.label = point_label;
+        book.get(acc_bits, method_group, c->method, method_group).points.push_back(p);
         acc_bits.front.push_back(p);
       }
-      // Training curve: mean over the done runs at each step.
+      // Training curve: mean over the done runs at each step, with a band of one sample std.
       std::map<int, std::vector<double>> at_step;
       for (const auto& key : c->done_keys) {
         const auto it = curve_of.find(key);
@@ -184,12 +223,13 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
         ++curves_left_out;
         continue;
       }
-      Series s{group.empty() ? c->method : r.label(sec, *c), {}, true, false};
+      const std::string name = group.empty() ? c->method : r.label(sec, *c);
+      Series& s = book.get(curves, name, c->method, name);
+      s.line = s.band = true;
       for (const auto& [step, accs] : at_step) {
         const SeedStats st = seed_stats(accs);
-        if (st.n > 0) s.points.push_back(ChartPoint{static_cast<double>(step), st.mean * 100, 0, false});
+        if (st.n > 0) s.points.push_back(ChartPoint{static_cast<double>(step), st.mean * 100, st.std * 100, false, ""});
       }
-      curves.series.push_back(std::move(s));
     }
     acc_bits.front = pareto_front(acc_bits.front);
     std::vector<Chart*> with_points;  // every chart but the curves, in the report's order
@@ -217,12 +257,21 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
     }
     for (Chart* ch : with_points)
       if (!ch->empty()) ch->notes.insert(ch->notes.begin(), "Error bars: one sample standard deviation over seeds.");
+    if (!curves.empty()) curves.notes.insert(curves.notes.begin(), "Shaded band: one sample standard deviation over seeds.");
+    for (Chart* ch : {&acc_sp, &acc_bits}) {
+      bool labelled = false;
+      for (const auto& s : ch->series)
+        for (const auto& p : s.points) labelled = labelled || !p.label.empty();
+      if (labelled) ch->notes.push_back("Points of a method with a sparsity control are labelled with its value.");
+    }
     if (acc_bits.front.size() >= 2)
       acc_bits.notes.insert(acc_bits.notes.begin(),
                             "Dotted line: Pareto front (no other cell is more accurate with as few bits).");
+    // A chart without a point is left out (the table says why cells are missing).
     sec.charts.clear();
-    for (Chart* ch : with_points) sec.charts.push_back(std::move(*ch));
-    sec.charts.push_back(std::move(curves));
+    with_points.push_back(&curves);
+    for (Chart* ch : with_points)
+      if (!ch->empty()) sec.charts.push_back(std::move(*ch));
   }
   return r;
 }

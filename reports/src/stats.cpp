@@ -67,6 +67,11 @@ SeedStats seed_stats(const std::vector<double>& values) {
   return s;
 }
 
+void clip_interval(SeedStats& s, double lo, double hi) {
+  s.ci_low = std::clamp(s.ci_low, lo, hi);
+  s.ci_high = std::clamp(s.ci_high, lo, hi);
+}
+
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   TB_CHECK(x.size() == y.size(), "spearman needs equal lengths");
   const double nan = std::numeric_limits<double>::quiet_NaN();

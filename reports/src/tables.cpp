@@ -7,15 +7,15 @@
 namespace ternbench::reports::detail {
 
 const Style& markdown_style() {
-  static const Style s{md_escape, " ± ", "×", "†", "–"};
+  static const Style s{md_escape, " ± ", "×", "†", "–", "‡"};
   return s;
 }
 const Style& latex_style() {
-  static const Style s{latex_escape, " $\\pm$ ", "$\\times$", "$^\\dagger$", "--"};
+  static const Style s{latex_escape, " $\\pm$ ", "$\\times$", "$^\\dagger$", "--", "$^\\ddagger$"};
   return s;
 }
 const Style& html_style() {
-  static const Style s{xml_escape, " ± ", "×", "<sup>†</sup>", "–"};
+  static const Style s{xml_escape, " ± ", "×", "<sup>†</sup>", "–", "<sup>‡</sup>"};
   return s;
 }
 
@@ -32,6 +32,7 @@ std::string accuracy_text(const Cell& c, int min_seeds, const Style& st) {
     }
   }
   if (c.n_done() < min_seeds) out += st.dagger;
+  if (!c.chance_keys.empty()) out += st.chance;
   if (!c.complete()) out += " (incomplete)";
   return out;
 }
@@ -91,6 +92,7 @@ TextTable method_table(const Report& r, const DatasetSection& s, const Style& st
     t.cells.push_back(&c);
     t.any_few_seeds = t.any_few_seeds || c.n_done() < r.options.min_seeds;
     t.any_incomplete = t.any_incomplete || !c.complete();
+    t.any_chance = t.any_chance || !c.chance_keys.empty();
   }
   return t;
 }
@@ -118,6 +120,14 @@ std::string few_seeds_note(int min_seeds) {
 std::string incomplete_note() {
   return "(incomplete): some runs of the cell are not finished (pending, running, interrupted, failed or "
          "not started); the numbers average only the finished ones and will change.";
+}
+
+std::string chance_note(const std::vector<const Cell*>& cells) {
+  std::string keys;
+  for (const Cell* c : cells)
+    for (const auto& k : c->chance_keys) keys.append(" ").append(k);
+  return "at chance level (test accuracy at most " + std::to_string(static_cast<int>(kChanceAccuracy * 100 + 0.5)) +
+         "% with 10 classes: the run learned nothing, and its cell's mean is not a result of the method):" + keys + ".";
 }
 
 std::vector<std::string> definitions() {

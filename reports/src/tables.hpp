@@ -14,6 +14,7 @@ struct Style {
   std::string times;    // after a compression ratio
   std::string dagger;   // too few seeds
   std::string missing;  // no value
+  std::string chance;   // a run at chance level
 };
 
 const Style& markdown_style();
@@ -29,7 +30,7 @@ struct TextTable {
   std::vector<bool> numeric;                 // right-aligned columns
   std::vector<std::vector<std::string>> rows;  // escaped, ready to print
   std::vector<const Cell*> cells;            // the cell behind each row
-  bool any_few_seeds = false, any_incomplete = false;
+  bool any_few_seeds = false, any_incomplete = false, any_chance = false;
 };
 
 // The method table of one dataset (last column: the cell id, unescaped hex).
@@ -41,6 +42,8 @@ std::string runs_note(const Cell& c);
 // The notes under each table and the definitions at the end, as plain sentences.
 std::string few_seeds_note(int min_seeds);
 std::string incomplete_note();
+// "at chance level (test accuracy <= 15%): runs a b" for the cells of a table that have such runs.
+std::string chance_note(const std::vector<const Cell*>& cells);
 std::vector<std::string> definitions();
 
 // "12 runs: 10 done, 2 running".
@@ -50,6 +53,17 @@ std::string run_count_text(const Report& r);
 std::string latex_preamble(const std::string& title);
 std::string latex_tabular(const std::vector<std::string>& header, const std::vector<bool>& numeric,
                           const std::vector<std::vector<std::string>>& rows);
+// A longtable as wide as the text whose columns wrap and whose rows break across pages
+// (claims, verdict grids).
+std::string latex_wrapping_tabular(const std::vector<std::string>& header,
+                                   const std::vector<std::vector<std::string>>& rows);
+// The tabular scaled down to the line width when it is wider (needs graphicx).
+std::string latex_fit_width(const std::string& tabular);
+// Escaped text with ± as $\pm$.
+std::string latex_text(const std::string& text);
+// The rows whose value, printed with `decimals`, equals the best one ("max" or "min"; NaN
+// is no value; any other `best` bolds nothing).
+std::vector<std::size_t> best_rows(const std::vector<double>& values, const std::string& best, int decimals);
 
 // HTML: the page head with the inline style sheet, and a table (cells already escaped).
 std::string html_head(const std::string& title);

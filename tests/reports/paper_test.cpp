@@ -73,6 +73,7 @@ title = "Accuracy"
 metric = "test_acc"
 where = { dataset = "mnist" }
 decimals = 3
+best = "max"
   [[table.row]]
   label = "fp"
   where = { method = "fp" }
@@ -239,10 +240,28 @@ TEST(PaperVerdicts, RendersEveryFormat) {
   EXPECT_NE(tex.find("\\toprule"), std::string::npos);
   EXPECT_NE(tex.find("0.960 $\\pm$ 0.010"), std::string::npos);
   EXPECT_NE(tex.find("sca\\_alpha"), std::string::npos);
+  // Long claim rows wrap in a table as wide as the text that breaks across pages.
+  EXPECT_NE(tex.find("\\begin{longtable}{@{}"), std::string::npos);
   const std::string html = tr::render_paper_html(result, "x.sqlite");
-  EXPECT_NE(html.find("<span class=\"verdict-no-reference\">no reference</span>"), std::string::npos);
+  EXPECT_NE(html.find("<span class=\"verdict-deviates\">deviates</span>"), std::string::npos);
+  // A cell without a reference shows its measurement alone, in every format.
+  for (const std::string* out : {&md, &tex, &html}) {
+    EXPECT_EQ(out->find("no verified published number"), std::string::npos) << *out;
+    EXPECT_EQ(out->find("no reference</span><br/><small>"), std::string::npos) << *out;
+  }
   const std::string csv = tr::render_paper_cells_csv(result);
   EXPECT_NE(csv.find("fp-1 fp-2 fp-3,fp-1 fp-2 fp-3"), std::string::npos) << csv;
+}
+
+TEST(PaperVerdicts, TableForAPaperHasLabelBoldBestAndNoVerdicts) {
+  const auto spec = tr::parse_paper_spec(kSpec, "t.toml");
+  const auto result = tr::evaluate_paper(spec, sample_runs());
+  const std::string tex = tr::render_paper_table_latex(result, result.tables.at(0));
+  EXPECT_NE(tex.find("\\label{tab:acc}"), std::string::npos) << tex;
+  EXPECT_NE(tex.find("\\begin{tabular}{lrr}"), std::string::npos) << tex;
+  EXPECT_NE(tex.find("fp & \\textbf{0.960} $\\pm$ 0.010 & \\textbf{0.960} $\\pm$ 0.010 \\\\"), std::string::npos) << tex;
+  EXPECT_EQ(tex.find("reproduced"), std::string::npos);
+  EXPECT_EQ(tex.find("\\documentclass"), std::string::npos);  // \input-able, not standalone
 }
 
 TEST(PaperSpecErrors, NameFileLineAndKey) {

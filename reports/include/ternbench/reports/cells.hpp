@@ -19,6 +19,7 @@ struct Cell {
   std::vector<std::string> done_keys;   // the runs whose metrics are averaged (status done)
   std::map<std::string, int> status_counts;
   std::map<std::string, SeedStats> stats;  // per numeric metric, over the done runs
+  std::vector<std::string> chance_keys;    // done runs whose test accuracy is at chance level
 
   int n_done() const { return static_cast<int>(done_keys.size()); }
   int n_runs() const { return static_cast<int>(run_keys.size()); }
@@ -37,6 +38,14 @@ struct Cell {
 // ternary: the smallest of 2-bit, bitmap and relative index.
 void add_derived_metrics(std::vector<RunRow>& runs);
 std::string natural_encoding(const std::string& method);
+
+// A done run whose test accuracy is at most this learned nothing: 1.5 x chance for the
+// 10 classes of every dataset ternbench reads (MNIST, Fashion-MNIST, CIFAR-10).
+constexpr double kChanceAccuracy = 0.15;
+
+// The range of a metric whose values are fractions (accuracies, sparsity): [0, 1]; other
+// metrics have none (lo = -inf, hi = +inf). Intervals are clipped to it.
+std::pair<double, double> metric_range(const std::string& metric);
 
 // Groups runs by cell key. Order: dataset, model, method (in known_methods() order, others
 // after them alphabetically), then the remaining config values.

@@ -1,6 +1,8 @@
 #pragma once
 // Charts as data, and their rendering to standalone SVG (no scripts, no external
-// references), so reports embed them inline and tests can read them.
+// references), so reports embed them inline and tests can read them, and to one-page PDF
+// for \includegraphics in LaTeX.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@ struct ChartPoint {
   double x = 0, y = 0;
   double yerr = 0;      // half-length of the error bar (0: none)
   bool hollow = false;  // fewer seeds than the report's minimum
+  std::string label;    // drawn beside the marker ("alpha=0.5"); "" for none
 };
 
 struct Series {
@@ -17,6 +20,8 @@ struct Series {
   std::vector<ChartPoint> points;  // drawn in this order
   bool line = false;               // join the points
   bool dashed = false;
+  std::string color;   // "#rrggbb"; "" takes the palette colour of the series' position
+  bool band = false;   // yerr drawn as a shaded band around the line instead of error bars
 };
 
 struct Chart {
@@ -26,6 +31,9 @@ struct Chart {
   std::vector<Series> series;
   std::vector<ChartPoint> front;   // Pareto front, drawn as a dashed step line ([] = none)
   std::vector<std::string> notes;  // shown under the chart (cells left out, hollow markers)
+  // The metric's range (accuracy 0..100, sparsity 0..1): error bars and bands stop there.
+  double y_min = -std::numeric_limits<double>::infinity();
+  double y_max = std::numeric_limits<double>::infinity();
   bool empty() const;              // no series has a point
 };
 
@@ -39,6 +47,9 @@ std::string tick_label(double v);
 // renders its title and "no data" text instead of empty axes. `standalone` adds the XML
 // declaration and namespace a separate .svg file needs (inline SVG in HTML needs neither).
 std::string render_svg(const Chart& chart, bool standalone, int width = 560, int height = 340);
+// The same drawing as a one-page PDF (width x height points), standard Helvetica, no
+// embedded fonts: what \includegraphics needs under pdflatex without a converter.
+std::string render_pdf(const Chart& chart, int width = 560, int height = 340);
 
 // Points not dominated by another (higher y for lower or equal x); for accuracy vs bits.
 std::vector<ChartPoint> pareto_front(std::vector<ChartPoint> points);

@@ -20,6 +20,8 @@ struct MethodInfo {
 
 void set_methods(std::vector<MethodInfo> methods);
 const std::vector<MethodInfo>& known_methods();
+// The name a paper prints ("BinaryConnect" for binaryconnect); the key itself when unknown.
+std::string method_title(const std::string& method);
 // Whether some method's sparsity is set by this key (sca_alpha).
 bool is_control_key(const std::string& key);
 

@@ -18,7 +18,8 @@ struct OutputFile {
 // "md,tex,html" -> {"md", "tex", "html"}; throws ConfigError naming `option` for anything else.
 std::set<std::string> parse_formats(const std::string& list, const std::string& option = "--format");
 
-// report.md (+ charts/*.svg), report.tex, report.html as asked; cells.csv always.
+// report.md (+ charts/*.svg), report.tex (+ tables/*.tex and charts/*.pdf), report.html as
+// asked; cells.csv always.
 std::vector<OutputFile> report_files(const Report& r, const std::set<std::string>& formats);
 std::vector<OutputFile> paper_files(const PaperResult& r, const std::string& db_path,
                                     const std::set<std::string>& formats);

@@ -34,6 +34,7 @@ struct TableAxis {
   std::string label;
   Filter where;
   std::string metric;  // overrides the table's
+  std::string best;    // max | min | none: which value the LaTeX table sets in bold ("" = the table's)
 };
 
 struct TableSpec {
@@ -42,6 +43,7 @@ struct TableSpec {
   std::vector<TableAxis> rows, columns;
   std::map<std::pair<std::string, std::string>, Reference> references;  // (row, column) labels
   int decimals = 2;
+  std::string best = "none";  // max | min | none, for every column that does not say
 };
 
 struct ClaimSpec {
@@ -88,6 +90,7 @@ struct Outcome {
   std::string expected;   // "8.87 ± 0.50 (TTQ README)", "> 1", "rising (rho >= 0.9)", ""
   std::string detail;     // why: the difference, the missing seeds, the cells compared
   std::vector<std::string> cell_ids;  // cells the outcome rests on
+  std::optional<SeedStats> stats;     // the measured cell's statistics (values and table cells)
 };
 
 struct TableResult {
@@ -122,5 +125,8 @@ std::string render_paper_markdown(const PaperResult& r, const std::string& db_pa
 std::string render_paper_latex(const PaperResult& r, const std::string& db_path);
 std::string render_paper_html(const PaperResult& r, const std::string& db_path);
 std::string render_paper_cells_csv(const PaperResult& r);
+// tables/<id>.tex: one spec table as an \input-able booktabs table, measured mean ± std
+// per cell, the best value of each column in bold (TableAxis::best).
+std::string render_paper_table_latex(const PaperResult& r, const TableResult& t);
 
 }  // namespace ternbench::reports

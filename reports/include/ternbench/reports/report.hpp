@@ -43,6 +43,12 @@ Report build_report(std::vector<RunRow> runs, const std::vector<EpochPoint>& epo
 // to ("" = no chart links).
 std::string render_markdown(const Report& r, const std::string& chart_dir);
 std::string render_latex(const Report& r);
+// tables/<dataset>.tex: the dataset's table for a paper, \input-able (needs booktabs): one row
+// per cell with the method's printed name, no cell ids, the best value of each column in bold
+// (highest accuracy, sparsity and compression, fewest bits per weight) and a \label.
+std::string render_latex_table(const Report& r, const DatasetSection& s);
+// "tab:mnist": the label of that table.
+std::string latex_table_label(const std::string& id);
 std::string render_html(const Report& r);
 // Sidecar: one line per cell with its statistics and run keys (space-separated).
 std::string render_cells_csv(const Report& r);

@@ -19,6 +19,10 @@ double t_quantile_975(int df);
 // NaN values are skipped (a diverged run's loss); n counts the values used.
 SeedStats seed_stats(const std::vector<double>& values);
 
+// Clips the interval to a metric's range [lo, hi] (an accuracy's interval stops at 100%);
+// the mean and std are left as they are.
+void clip_interval(SeedStats& s, double lo, double hi);
+
 // Spearman's rank correlation (average ranks for ties); NaN when fewer than 2 points or a
 // constant input.
 double spearman(const std::vector<double>& x, const std::vector<double>& y);
