@@ -11,11 +11,11 @@ db = "results/stacks.sqlite"
 
 [train]
 dataset = "mnist"
-epochs = 1
-batch_size = 20
-lr = 0.05
+epochs = 3
+batch_size = 10
+lr = 0.2
 train_limit = 60
-test_limit = 40
+test_limit = 30
 
 [[train.block]]
 model = "custom"
