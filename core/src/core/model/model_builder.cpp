@@ -70,11 +70,11 @@ class StackBuilder {
       : shape_(in), model_(model), rng_(rng), context_(std::move(context)), stack_(stack) {}
 
   void add(const LayerSpec& s, std::size_t index) {
-    where_ = context_ + "layers[" + std::to_string(index) + "] = " + format_layer_spec(s);
+    spec_ = format_layer_spec(s);
+    where_ = context_ + "layers[" + std::to_string(index) + "] = " + spec_;
     // Each branch checks its layer, counts it and only then builds it, so a stack over the
     // size maxima is refused before anything is allocated.
     const Shape in = shape_;
-    spec_ = format_layer_spec(s);
     if (s.type == "dense") {
       // Takes images too: an activation column is already the CHW-flattened image.
       require(s.units >= 1, "units must be >= 1");
@@ -254,9 +254,9 @@ void resnet20_stack(Shape in, int classes, StackText& out) {
       const std::int64_t params = 2 * std::int64_t{s.c} + conv_params(s.c, 3, width) + 2 * std::int64_t{width} +
                                   conv_params(width, 3, width) + (projection ? conv_params(s.c, 1, width) : 0);
       out.add("block" + std::to_string(block++),
-                        "residual(" + std::to_string(width) + ", stride=" + std::to_string(stride) +
-                            (projection ? ", shortcut" : "") + ")",
-                        o, params);
+              "residual(" + std::to_string(width) + ", stride=" + std::to_string(stride) +
+                  (projection ? ", shortcut" : "") + ")",
+              o, params);
       s = o;
     }
   }
@@ -264,7 +264,7 @@ void resnet20_stack(Shape in, int classes, StackText& out) {
   out.add("relu0", "relu", s, 0);
   out.add("gap0", "gap", {s.c, 1, 1, false}, 0);
   out.add("dense0", "dense(" + std::to_string(classes) + ")", {classes, 1, 1, false},
-                    std::int64_t{s.c} * classes + classes);
+          std::int64_t{s.c} * classes + classes);
 }
 
 // The stack of a model that is one, or empty for resnet20. Throws for unknown names.
