@@ -315,9 +315,10 @@ std::vector<TrainParam> build_train_table() {
       "differ from this run, e.g. { method = \"fp\" } (the source is trained first).");
   t.back().info.omitted_at_default = true;  // a warm start is rare; the others keep their keys
   add(t, "train_limit", &TC::train_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
-      "Use only the first N training images (0 = all).");
+      "Use N training images, taken class by class in turn: every class's first image in file order, "
+      "then every class's second, ... (0 = all).");
   add(t, "test_limit", &TC::test_limit, Need::kOptional, int_at_least<int>(0), kEveryMethod,
-      "Use only the first N test images (0 = all).");
+      "Use N test images, taken class by class in turn as train_limit takes them (0 = all).");
   return t;
 }
 

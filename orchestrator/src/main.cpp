@@ -22,6 +22,7 @@
 #include "ternbench/orchestrator/cli_infer.hpp"
 #include "ternbench/orchestrator/cli_results.hpp"
 #include "ternbench/orchestrator/mpi_transport.hpp"
+#include "ternbench/orchestrator/provenance.hpp"
 #include "ternbench/orchestrator/status.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
 #include "ternbench/orchestrator/sweep_runner.hpp"
@@ -101,12 +102,29 @@ int exit_code_for(const std::exception& e) {
   return kExitFailure;
 }
 
+// A failed parse as one line naming the subcommand it concerns and the first unknown option,
+// if any: CLI11 reports a failed check (a missing file) before an unexpected argument.
+std::string parse_error_line(const CLI::App& app, const CLI::ParseError& e) {
+  std::string command = "ternbench", unknown;
+  for (const CLI::App* a = &app; a != nullptr && unknown.empty();) {
+    if (a != &app) command += " " + a->get_name();
+    for (const std::string& arg : a->remaining(false)) {
+      if (unknown.empty() && arg.size() > 1 && arg[0] == '-') unknown = arg.substr(0, arg.find('='));
+    }
+    const auto subs = a->get_subcommands();
+    a = subs.empty() ? nullptr : subs.front();
+  }
+  const std::string what = unknown.empty() ? e.what() : "unknown option " + unknown;
+  return command + ": " + what + "; see `" + command + " --help`";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   keep_freed_memory();
   CLI::App app{"ternbench: sweeps of sparse ternary, binary and full-precision networks"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", [] { return tb::orchestrator::version_text(); });
 
   tb::orchestrator::RunOptions run_opt;
   run_opt.plan.git_commit = tb::git_commit();  // plan, status and run warn of results of other commits
@@ -187,7 +205,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::cerr << "ternbench: error: " << e.what() << "; see `ternbench --help`" << std::endl;
+    std::cerr << "ternbench: error: " << parse_error_line(app, e) << std::endl;
     return kExitBadInput;
   }
 

@@ -30,6 +30,11 @@ const std::string& versions() {
   return v;
 }
 
+std::string version_text() {
+  return std::string("ternbench ") + project_version() + "\ncommit " + git_commit() + (git_dirty() ? " (dirty)" : "") +
+         "\n" + versions();
+}
+
 void stamp_provenance(storage::RunRecord& r) {
   r.git_commit = git_commit();
   r.git_dirty = git_dirty();

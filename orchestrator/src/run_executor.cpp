@@ -12,6 +12,7 @@
 #include "ternbench/base/hash.hpp"
 #include "ternbench/base/log.hpp"
 #include "ternbench/base/version.hpp"
+#include "ternbench/core/model/model.hpp"
 #include "ternbench/core/train/config_check.hpp"
 #include "ternbench/datalib/loading.hpp"
 #include "ternbench/core/train/trainer.hpp"
@@ -246,6 +247,8 @@ RunResult RunExecutor::execute(const WorkItem& w,
   }
   const std::string ckpt_path = checkpoint_path(w.weights_path);
   try {
+    const std::string layer_stack = core::model_layer_stack(cfg, data->train.channels, data->train.height,
+                                                            data->train.width, data->train.num_classes);
     const std::optional<core::TrainState> saved = load_checkpoint(ckpt_path, w, r.data_sha256);
     core::Checkpointing checkpointing;
     checkpointing.resume = saved ? &*saved : nullptr;
@@ -256,6 +259,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
+      meta.layer_stack = layer_stack;
       meta.epoch = s.epochs_done;
       write_or_stop(ckpt_path, [&] { storage::write_weights(ckpt_path, meta, s.tensors); });
     };
@@ -325,6 +329,7 @@ RunResult RunExecutor::execute(const WorkItem& w,
       meta.config_toml = w.canonical_toml;
       meta.git_commit = r.git_commit;
       meta.data_sha256 = r.data_sha256;
+      meta.layer_stack = layer_stack;
       write_or_stop(w.weights_path,
                     [&] { r.weights_sha256 = storage::write_weights(w.weights_path, meta, std::move(t.weights)); });
       r.weights_path = w.weights_ref;

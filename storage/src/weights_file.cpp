@@ -74,6 +74,7 @@ Handle untimed(hid_t cls, const std::string& path) {
 Attrs root_attrs(const WeightsMeta& meta) {
   Attrs a = {{"run_key", meta.run_key}, {"config_toml", meta.config_toml}, {"git_commit", meta.git_commit}};
   if (!meta.data_sha256.empty()) a.emplace_back("data_sha256", meta.data_sha256);
+  if (!meta.layer_stack.empty()) a.emplace_back("layer_stack", meta.layer_stack);
   a.emplace_back(kVersionAttr, std::int64_t{kWeightsSchemaVersion});
   if (meta.epoch >= 0) a.emplace_back("epoch", std::int64_t{meta.epoch});
   return a;
@@ -281,6 +282,10 @@ void verify(const std::string& path, int version, const Attrs& all_root, const s
   const std::string edited = "; schema_version was edited" + kRestore;
   if (version < 3 && has_lines)
     throw DataError(says + "the file carries attribute checksums, which version 3 introduced" + edited);
+  // Only version 3 writes it, and only its checksum covers attributes.
+  if (version < 3 && find_attr(all_root, "layer_stack") != nullptr)
+    throw DataError(says + "the file carries attribute layer_stack, which only version-3 files hold; the file was "
+                    "edited" + kRestore);
   if (version == 1 && has_v2)
     throw DataError(says + "the file carries attribute checksum_sha256, which version 2 introduced" + edited);
   if (version == 1) {
@@ -339,6 +344,7 @@ WeightsContent read_open_file(hid_t file, const std::string& path) {
   out.meta.config_toml = text_attr(root, path, "config_toml", true);
   out.meta.git_commit = text_attr(root, path, "git_commit", true);
   out.meta.data_sha256 = text_attr(root, path, "data_sha256", false);
+  out.meta.layer_stack = text_attr(root, path, "layer_stack", false);
   if (const AttrValue* epoch = find_attr(root, "epoch")) {
     const auto* e = std::get_if<std::int64_t>(epoch);
     if (e == nullptr || *e < 0 || *e > std::numeric_limits<int>::max())

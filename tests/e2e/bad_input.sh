@@ -33,12 +33,19 @@ expect_error 2 "train.block\[0\] (line 7) 1000000 (seed 1000 x lr 1000)" "$TB_BI
 expect_error 2 "/dev/zero: the file has more than 4194304 bytes" "$TB_BIN" plan /dev/zero
 # `run` takes threads from the sweep file only (they are part of each run's key): no flag
 # overrides them.
-expect_error 2 "not expected: 1000000 --threads" "$TB_BIN" run tiny.toml --threads 1000000
+expect_error 2 "ternbench run: unknown option --threads; see \`ternbench run --help\`" \
+  "$TB_BIN" run tiny.toml --threads 1000000
 [ ! -e results ] || fail "a bad config must not create results"
 
 printf 'not an idx file at all' > "$TERNBENCH_DATA/mnist/train-labels-idx1-ubyte"
 "$TB_BIN" run tiny.toml > run.log 2>&1 || true
 grep -q "train-labels-idx1-ubyte" run.log || fail "corrupt data file not named: $(cat run.log)"
 
-expect_error 2 "" "$TB_BIN" run --no-such-flag tiny.toml
+# An unknown flag is named with its subcommand, even beside another fault (a missing file).
+expect_error 2 "^ternbench: error: ternbench run: unknown option --no-such-flag; see \`ternbench run --help\`$" \
+  "$TB_BIN" run --no-such-flag=3 missing.toml
+expect_error 2 "ternbench data fetch: unknown option --bar; see \`ternbench data fetch --help\`" \
+  "$TB_BIN" data fetch --bar mnist
+expect_error 2 "^ternbench: error: ternbench: unknown option --foo; see \`ternbench --help\`$" "$TB_BIN" --foo run tiny.toml
+[ ! -e results ] || fail "a bad flag must not create results"
 echo "bad input: OK"

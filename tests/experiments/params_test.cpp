@@ -7,6 +7,7 @@
 #include "support/error_of.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/train/dataset.hpp"
 #include "ternbench/experiments/params.hpp"
 #include "ternbench/experiments/sweep.hpp"
 
@@ -49,6 +50,28 @@ TEST(Params, AMethodOptionIsCheckedInTheFileByItsDeclaredRule) {
   EXPECT_NE(e.find("must be in [0.0, 1.0), got 1.0"), std::string::npos) << e;
   const std::string other = error_of(head + "sca_alpha = 0.5\n");
   EXPECT_NE(other.find("sca_alpha"), std::string::npos) << other;  // sca's key, no sca run
+}
+
+// `ternbench params` must describe the subset the trainer takes: on a file sorted by class,
+// the first N images would all be of class 0, while the rule takes the classes in turn.
+TEST(Params, LimitsAreDescribedAsTheClassByClassSubsetTheTrainerTakes) {
+  core::Dataset d;
+  d.channels = d.height = d.width = 1;
+  d.num_classes = 3;
+  d.labels = {0, 0, 0, 1, 1, 1, 2, 2, 2};
+  d.images = Eigen::MatrixXf::Zero(1, 9);
+  for (int i = 0; i < 9; ++i) d.images(0, i) = static_cast<float>(i);
+  core::Dataset sub;
+  ASSERT_TRUE(core::limited_subset(d, 4, sub));
+  EXPECT_EQ(sub.labels, (std::vector<std::uint8_t>{0, 1, 2, 0}));
+  EXPECT_EQ(sub.images, (Eigen::MatrixXf(1, 4) << 0, 3, 6, 1).finished());
+  for (const char* key : {"train_limit", "test_limit"}) {
+    const std::string& text = param(key)->description;
+    EXPECT_NE(text.find("class by class in turn"), std::string::npos) << key << ": " << text;
+    EXPECT_EQ(text.find("first N"), std::string::npos) << key << ": " << text;
+  }
+  EXPECT_NE(ex::params_help().find("every class's first image in file order, then every class's second"),
+            std::string::npos);
 }
 
 }  // namespace

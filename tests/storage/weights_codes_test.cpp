@@ -58,7 +58,7 @@ TEST(WeightsCodes, Uint8DatasetsAndAttributesRoundTrip) {
 TEST(WeightsCodes, AChangedValueFailsTheChecksumWithTheFileNamed) {
   TmpDir tmp;
   const std::string path = tmp.file("run.h5");
-  write_weights(path, WeightsMeta{"k", "x", "c", ternbench::storage::kWeightsSchemaVersion, -1, ""}, sample());
+  write_weights(path, WeightsMeta{"k", "x", "c", ternbench::storage::kWeightsSchemaVersion, -1, "", ""}, sample());
   {  // flip one weight in place, as a damaged disk or a stray writer would
     const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(f, 0);

@@ -147,5 +147,46 @@ TEST(WeightsVersions, Version1IsReadButOnlyWithWhatVersion1Wrote) {
             std::string::npos);
 }
 
+// The layer stack came after version 3 without a new version: version 3's checksum covers
+// every attribute of the file, so it covers this one too, and a version-3 file written before
+// it (no layer_stack) still reads.
+TEST(WeightsVersions, TheLayerStackIsCoveredByVersion3AndFilesWithoutItStillRead) {
+  TmpDir tmp;
+  Tensor w;
+  w.name = "dense0/W";
+  w.shape = {2, 2};
+  w.data = {1, 2, 3, 4};
+  WeightsMeta meta;
+  meta.run_key = "k";
+  meta.config_toml = "[train]\n";
+  meta.git_commit = "c";
+  const std::string before = tmp.file("before.h5"), with = tmp.file("with.h5");
+  write_weights(before, meta, {w});
+  meta.layer_stack = "input: 4\ndense0: dense(2) -> 2 (10 params)\n";
+  write_weights(with, meta, {w});
+
+  EXPECT_EQ(read_weights(before).meta.layer_stack, "");
+  EXPECT_EQ(read_weights(with).meta.layer_stack, meta.layer_stack);
+
+  testing::set_string_attr(with, "/", "layer_stack", "input: 4\ndense0: dense(3) -> 3 (15 params)\n");
+  EXPECT_EQ(error_of<DataError>([&] { (void)read_weights(with); }).find(with + ": checksum mismatch in attribute layer_stack"),
+            0u);
+  testing::delete_attr(with, "/", "layer_stack");
+  EXPECT_EQ(error_of<DataError>([&] { (void)read_weights(with); }),
+            with + ": attribute layer_stack is listed in attribute checksums but missing: the file was edited or "
+                   "damaged; restore it from a copy or train the run again");
+  // Added to a file written without it: no checksum line covers it.
+  testing::set_string_attr(before, "/", "layer_stack", meta.layer_stack);
+  EXPECT_EQ(error_of<DataError>([&] { (void)read_weights(before); }).find(before + ": attribute layer_stack is not covered"),
+            0u);
+  // Versions 1 and 2 never held it, and their checksums would not cover it.
+  const std::string v2 = copy_of(tmp, "twn.h5");
+  EXPECT_EQ(read_weights(v2).meta.layer_stack, "");
+  testing::set_string_attr(v2, "/", "layer_stack", meta.layer_stack);
+  EXPECT_EQ(error_of<DataError>([&] { (void)read_weights(v2); }),
+            v2 + ": schema_version is 2, but the file carries attribute layer_stack, which only version-3 files "
+                 "hold; the file was edited; restore it from a copy or train the run again");
+}
+
 }  // namespace
 }  // namespace ternbench::storage

@@ -32,6 +32,22 @@ struct Shape {
 
 std::string dims(const Shape& s) { return std::to_string(s.h) + "x" + std::to_string(s.w); }
 
+// "32x24x24" for an image (C x H x W), "512" for plain features.
+std::string shape_text(const Shape& s) {
+  return s.image ? std::to_string(s.c) + "x" + dims(s) : std::to_string(s.features());
+}
+
+// The layer lines of model_layer_stack and their parameter total.
+struct StackText {
+  std::string lines;
+  std::int64_t params = 0;
+  // "conv0: conv(32, kernel=5, stride=1, padding=0) -> 32x24x24 (832 params)"
+  void add(const std::string& name, const std::string& spec, const Shape& out, std::int64_t n) {
+    lines += name + ": " + spec + " -> " + shape_text(out) + " (" + std::to_string(n) + " params)\n";
+    params += n;
+  }
+};
+
 LayerSpec spec(const std::string& type, int units = 0, int kernel = 3, int stride = 1, int padding = 0) {
   LayerSpec s;
   s.type = type;
@@ -46,22 +62,24 @@ LayerSpec conv(int units, int kernel, int padding) { return spec("conv", units, 
 LayerSpec maxpool2() { return spec("maxpool", 0, 2, 2); }
 
 // Chains specs from an input shape, checking each against the shape it receives; appends the
-// layers to `model` unless it is null (shape checking only, as model_shape does).
+// layers to `model` unless it is null (shape checking only, as model_shape does), and their
+// lines to `stack` unless it is null.
 class StackBuilder {
  public:
-  StackBuilder(Shape in, Model* model, Rng* rng, std::string context)
-      : shape_(in), model_(model), rng_(rng), context_(std::move(context)) {}
+  StackBuilder(Shape in, Model* model, Rng* rng, std::string context, StackText* stack = nullptr)
+      : shape_(in), model_(model), rng_(rng), context_(std::move(context)), stack_(stack) {}
 
   void add(const LayerSpec& s, std::size_t index) {
-    where_ = context_ + "layers[" + std::to_string(index) + "] = " + format_layer_spec(s);
+    spec_ = format_layer_spec(s);
+    where_ = context_ + "layers[" + std::to_string(index) + "] = " + spec_;
     // Each branch checks its layer, counts it and only then builds it, so a stack over the
     // size maxima is refused before anything is allocated.
     const Shape in = shape_;
     if (s.type == "dense") {
       // Takes images too: an activation column is already the CHW-flattened image.
       require(s.units >= 1, "units must be >= 1");
-      count(shape_.features() * s.units + s.units, {s.units, 1, 1, false});
-      if (model_) model_->add(std::make_unique<Dense>(next("dense"), in.features(), s.units, *rng_));
+      count("dense", shape_.features() * s.units + s.units, {s.units, 1, 1, false});
+      if (model_) model_->add(std::make_unique<Dense>(name_, in.features(), s.units, *rng_));
     } else if (s.type == "conv") {
       require_image();
       require(s.units >= 1 && s.kernel >= 1 && s.stride >= 1 && s.padding >= 0,
@@ -71,9 +89,9 @@ class StackBuilder {
                   std::to_string(s.padding));
       const Shape out{s.units, (shape_.h + 2 * s.padding - s.kernel) / s.stride + 1,
                       (shape_.w + 2 * s.padding - s.kernel) / s.stride + 1, true};
-      count(std::int64_t{shape_.c} * s.kernel * s.kernel * s.units + s.units, out);
+      count("conv", std::int64_t{shape_.c} * s.kernel * s.kernel * s.units + s.units, out);
       if (model_) {
-        model_->add(std::make_unique<Conv2d>(next("conv"), in.c, in.h, in.w, s.units, s.kernel, s.stride,
+        model_->add(std::make_unique<Conv2d>(name_, in.c, in.h, in.w, s.units, s.kernel, s.stride,
                                              s.padding, *rng_));
       }
     } else if (s.type == "maxpool") {
@@ -81,30 +99,30 @@ class StackBuilder {
       require(s.kernel >= 1 && s.stride >= 1, "kernel and stride must be >= 1");
       require(s.kernel <= shape_.h && s.kernel <= shape_.w,
               "kernel " + std::to_string(s.kernel) + " is larger than its " + dims(shape_) + " input");
-      count(0, {shape_.c, (shape_.h - s.kernel) / s.stride + 1, (shape_.w - s.kernel) / s.stride + 1, true});
+      count("pool", 0, {shape_.c, (shape_.h - s.kernel) / s.stride + 1, (shape_.w - s.kernel) / s.stride + 1, true});
       if (model_) {
-        model_->add(std::make_unique<MaxPool2d>(next("pool"), in.c, in.h, in.w, s.kernel, s.stride));
+        model_->add(std::make_unique<MaxPool2d>(name_, in.c, in.h, in.w, s.kernel, s.stride));
       }
     } else if (s.type == "batchnorm") {
       // Per channel after a conv or pooling, per feature after dense or flatten.
       const int channels = shape_.image ? shape_.c : static_cast<int>(shape_.features());
       const int spatial = shape_.image ? shape_.h * shape_.w : 1;
-      count(2 * std::int64_t{channels}, shape_);
-      if (model_) model_->add(std::make_unique<BatchNorm>(next("bn"), channels, spatial));
+      count("bn", 2 * std::int64_t{channels}, shape_);
+      if (model_) model_->add(std::make_unique<BatchNorm>(name_, channels, spatial));
     } else if (s.type == "relu") {
-      count(0, shape_);
-      if (model_) model_->add(std::make_unique<Relu>(next("relu"), in.features()));
+      count("relu", 0, shape_);
+      if (model_) model_->add(std::make_unique<Relu>(name_, in.features()));
     } else if (s.type == "dropout") {
       require(s.rate >= 0.0 && s.rate <= 1.0, "rate must be in [0, 1]");
-      count(0, shape_);
-      if (model_) model_->add(std::make_unique<Dropout>(next("dropout"), in.features(), s.rate, rng_->next_u64()));
+      count("dropout", 0, shape_);
+      if (model_) model_->add(std::make_unique<Dropout>(name_, in.features(), s.rate, rng_->next_u64()));
     } else if (s.type == "flatten") {
-      count(0, {static_cast<int>(shape_.features()), 1, 1, false});
-      if (model_) model_->add(std::make_unique<Flatten>(next("flatten"), in.features()));
+      count("flatten", 0, {static_cast<int>(shape_.features()), 1, 1, false});
+      if (model_) model_->add(std::make_unique<Flatten>(name_, in.features()));
     } else if (s.type == "gap") {
       require_image();
-      count(0, {shape_.c, 1, 1, false});
-      if (model_) model_->add(std::make_unique<GlobalAvgPool>(next("gap"), in.c, in.h, in.w));
+      count("gap", 0, {shape_.c, 1, 1, false});
+      if (model_) model_->add(std::make_unique<GlobalAvgPool>(name_, in.c, in.h, in.w));
     } else {
       require(false, "unknown layer type \"" + s.type + "\" (valid: dense, conv, maxpool, batchnorm, relu, dropout, "
                                                         "flatten, gap)");
@@ -127,7 +145,7 @@ class StackBuilder {
   // Adds a layer of `params` parameters whose output is `out`, refusing a model over the
   // maxima (layer_spec.hpp). Shapes stay far inside int and the sums inside int64 because
   // every step is checked: a layer's input is at most kMaxActivationsPerImage values.
-  void count(std::int64_t params, Shape out) {
+  void count(const char* kind, std::int64_t params, Shape out) {
     params_ += params;
     activations_ += out.features();
     require(params_ <= kMaxModelParams,
@@ -138,6 +156,8 @@ class StackBuilder {
                 " activation values per image, more than the maximum of " + std::to_string(kMaxActivationsPerImage) +
                 "; use fewer or narrower layers, or downsample earlier (docs/sweep-format.md)");
     shape_ = out;
+    name_ = next(kind);
+    if (stack_) stack_->add(name_, spec_, out, params);
   }
   void require_image() const {
     require(shape_.image, "needs an image input, but the layers before it made plain features (" +
@@ -154,7 +174,10 @@ class StackBuilder {
   Model* model_;
   Rng* rng_;
   std::string context_;
+  StackText* stack_;
   std::string where_;
+  std::string spec_;  // the layer being added, as format_layer_spec writes it
+  std::string name_;  // its name, set by count()
   std::vector<std::pair<std::string, int>> counts_;
 };
 
@@ -215,6 +238,35 @@ void build_resnet20(Model& m, Shape in, int classes, Rng& rng) {
   m.add(std::make_unique<Dense>("dense0", c, classes, rng));
 }
 
+// ResNet-20's stack as build_resnet20 builds it, a residual block on one line.
+void resnet20_stack(Shape in, int classes, StackText& out) {
+  const auto conv_params = [](int in_c, int kernel, int out_c) {
+    return std::int64_t{in_c} * kernel * kernel * out_c + out_c;
+  };
+  Shape s{16, in.h, in.w, true};
+  out.add("conv0", "conv(16, kernel=3, stride=1, padding=1)", s, conv_params(in.c, 3, 16));
+  int block = 0;
+  for (const int width : {16, 32, 64}) {
+    for (int i = 0; i < 3; ++i) {
+      const int stride = (i == 0 && width != 16) ? 2 : 1;
+      const bool projection = stride != 1 || s.c != width;
+      const Shape o{width, (s.h + 2 - 3) / stride + 1, (s.w + 2 - 3) / stride + 1, true};
+      const std::int64_t params = 2 * std::int64_t{s.c} + conv_params(s.c, 3, width) + 2 * std::int64_t{width} +
+                                  conv_params(width, 3, width) + (projection ? conv_params(s.c, 1, width) : 0);
+      out.add("block" + std::to_string(block++),
+              "residual(" + std::to_string(width) + ", stride=" + std::to_string(stride) +
+                  (projection ? ", shortcut" : "") + ")",
+              o, params);
+      s = o;
+    }
+  }
+  out.add("bn0", "batchnorm", s, 2 * std::int64_t{s.c});
+  out.add("relu0", "relu", s, 0);
+  out.add("gap0", "gap", {s.c, 1, 1, false}, 0);
+  out.add("dense0", "dense(" + std::to_string(classes) + ")", {classes, 1, 1, false},
+          std::int64_t{s.c} * classes + classes);
+}
+
 // The stack of a model that is one, or empty for resnet20. Throws for unknown names.
 std::vector<LayerSpec> model_specs(const TrainConfig& cfg, int classes) {
   if (cfg.model == "mlp") return mlp_specs({500, 300}, classes);
@@ -237,14 +289,16 @@ Shape input_shape(const std::string& model, int channels, int height, int width,
   return {channels, height, width, true};
 }
 
-// Builds into `model`, or only checks when it is null.
-void build(const TrainConfig& cfg, Shape in, int classes, Model* model, Rng* rng) {
+// Builds into `model`, or only checks when it is null; appends the layer lines to `stack`
+// unless it is null.
+void build(const TrainConfig& cfg, Shape in, int classes, Model* model, Rng* rng, StackText* stack = nullptr) {
   const std::vector<LayerSpec> specs = model_specs(cfg, classes);
   if (cfg.model == "resnet20") {
     if (model) build_resnet20(*model, in, classes, *rng);
+    if (stack) resnet20_stack(in, classes, *stack);
     return;
   }
-  StackBuilder b(in, model, rng, cfg.model == "custom" ? "custom model: " : "model '" + cfg.model + "': ");
+  StackBuilder b(in, model, rng, cfg.model == "custom" ? "custom model: " : "model '" + cfg.model + "': ", stack);
   for (std::size_t i = 0; i < specs.size(); ++i) b.add(specs[i], i);
   b.finish(classes, specs.size());
 }
@@ -257,6 +311,14 @@ ModelShape model_shape(const TrainConfig& cfg, int channels, int height, int wid
   const Shape in = input_shape(cfg.model, channels, height, width, classes);
   build(cfg, in, classes, nullptr, nullptr);
   return {in.features(), classes};
+}
+
+std::string model_layer_stack(const TrainConfig& cfg, int channels, int height, int width, int classes) {
+  const Shape in = input_shape(cfg.model, channels, height, width, classes);
+  StackText stack;
+  build(cfg, in, classes, nullptr, nullptr, &stack);
+  return "# ternbench layer stack of model " + cfg.model + " (docs/models.md)\ninput: " + shape_text(in) + "\n" +
+         stack.lines + "total: " + std::to_string(stack.params) + " params\n";
 }
 
 Model make_model(const TrainConfig& cfg, int channels, int height, int width, int classes, Rng& rng) {

@@ -30,6 +30,10 @@ struct WeightsMeta {
   // in files written before datasets were identified by content, whose "mnist" is the
   // 10,000-image subset now named "mnist-10k".
   std::string data_sha256;
+  // The model's layers as text (attribute "layer_stack", docs/models.md), so the file can be
+  // rebuilt without ternbench; "" in files written before it was stored. Version 3 covers it
+  // with the other attributes, so it needed no new version.
+  std::string layer_stack;
 };
 
 // Writes path atomically: the data goes to "<path>.tmp.<pid>", is fsynced and renamed when

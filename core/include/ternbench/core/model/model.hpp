@@ -94,6 +94,13 @@ ModelShape model_shape(const TrainConfig& cfg, int channels, int height, int wid
 // Throws as model_shape does.
 Model make_model(const TrainConfig& cfg, int channels, int height, int width, int classes, Rng& rng);
 
+// cfg.model's layer stack on that input as text (docs/models.md, "Layer stack"): a "# " line
+// naming the model, "input: 1x28x28", then per layer in forward order "<name>: <layer> ->
+// <output shape> (<n> params)", named as make_model names them and written as
+// format_layer_spec writes it (a ResNet-20 block: "residual(32, stride=2, shortcut)"), and
+// "total: <n> params" (make_model's Model::param_count()). Throws as model_shape does.
+std::string model_layer_stack(const TrainConfig& cfg, int channels, int height, int width, int classes);
+
 // Layer policy of cfg.method: quantizes every weight matrix except the first unless
 // cfg.quantize_first and the last unless cfg.quantize_last, each with its QuantizerSite
 // (layer name, last, seed derive_seed(cfg.seed, "quantizer/<layer>")), and maps the fresh

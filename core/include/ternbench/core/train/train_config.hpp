@@ -86,8 +86,8 @@ struct TrainConfig {
   // init ("" = none). Each method maps them into its latent parameters (docs/methods.md).
   std::string init_from;
 
-  int train_limit = 0;             // use only the first N training images (0 = all)
-  int test_limit = 0;              // use only the first N test images (0 = all)
+  int train_limit = 0;             // use N training images, class by class (limited_subset; 0 = all)
+  int test_limit = 0;              // use N test images, class by class (limited_subset; 0 = all)
 };
 
 }  // namespace ternbench::core
