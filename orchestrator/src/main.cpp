@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/log.hpp"
@@ -67,21 +68,53 @@ int cmd_data_fetch(const std::vector<std::string>& names, const std::string& roo
   return 0;
 }
 
-int cmd_plan(const tb::orchestrator::RunOptions& opt) {
-  const auto sweep = tb::experiments::load_sweep(opt.sweep_file);
+// The words after run/plan/status/report: a sweep file, then key=value overrides. Without a
+// file (the first word holds '='), --model, --dataset and the overrides are the sweep.
+struct SweepWords {
+  std::vector<std::string> words, only;
+  std::string model, dataset;
+  tb::experiments::SweepArgs args() const {
+    tb::experiments::SweepArgs a;
+    auto it = words.begin();
+    if (it != words.end() && it->find('=') == std::string::npos) a.file = *it++;
+    if (!model.empty()) a.overrides.push_back("model=" + model);
+    if (!dataset.empty()) a.overrides.push_back("dataset=" + dataset);
+    a.overrides.insert(a.overrides.end(), it, words.end());
+    a.only = only;
+    return a;
+  }
+  bool given() const { return !words.empty() || !model.empty() || !dataset.empty(); }
+  void add_to(CLI::App* cmd, bool sweep_flags) {
+    cmd->add_option("sweep", words,
+                    "sweep TOML file, then KEY=VALUE overrides by the file's rules (train.epochs=5, "
+                    "'seed=[1,2,3]' for a grid axis); without a file, the overrides are the sweep (DB "
+                    "results/cli.sqlite)");
+    cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)");
+    if (!sweep_flags) return;
+    cmd->add_option("--model", model, "same as the override model=NAME (a sweep without a file needs it)");
+    cmd->add_option("--dataset", dataset, "same as the override dataset=NAME");
+  }
+};
+
+int cmd_plan(const tb::orchestrator::RunOptions& opt, bool list) {
+  const auto sweep = tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only});
   const std::string db_path = tb::orchestrator::effective_db_path(sweep, opt);
   std::unique_ptr<tb::storage::MetricsDb> db;
   if (fs::exists(db_path)) db = std::make_unique<tb::storage::MetricsDb>(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
   const auto plan = tb::orchestrator::make_plan(sweep, db.get(), opt.plan);
   std::cout << tb::orchestrator::format_plan(sweep, db_path, plan, opt.plan);
+  if (list) std::cout << tb::orchestrator::format_plan_list(sweep, plan);
   return 0;
 }
 
-int cmd_status(const std::string& sweep_file, std::string db_path) {
+int cmd_status(const SweepWords& words, std::string db_path) {
   int total = 0;
   std::string name = "results";
-  if (!sweep_file.empty()) {
-    const auto sweep = tb::experiments::load_sweep(sweep_file);
+  std::set<std::string> selected;  // with --only: the runs counted
+  if (words.given()) {
+    const auto sweep = tb::experiments::load_sweep(words.args());
+    if (!words.only.empty())
+      for (const auto& r : sweep.runs) selected.insert(r.run_key);
     db_path = tb::orchestrator::db_path_of(&sweep, db_path);
     total = static_cast<int>(sweep.runs.size());
     name = sweep.name;
@@ -90,7 +123,10 @@ int cmd_status(const std::string& sweep_file, std::string db_path) {
   }
   if (db_path.empty()) throw tb::ConfigError("ternbench status", "", 0, "give a sweep file or --db PATH");
   tb::storage::MetricsDb db(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
-  std::cout << tb::orchestrator::format_status(db.runs(), total, name, db.writer()) << std::endl;
+  auto runs = db.runs();
+  if (!selected.empty())
+    std::erase_if(runs, [&](const tb::storage::RunRecord& r) { return !selected.count(r.run_key); });
+  std::cout << tb::orchestrator::format_status(runs, total, name, db.writer()) << std::endl;
   return 0;
 }
 
@@ -107,8 +143,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   tb::orchestrator::RunOptions run_opt;
+  SweepWords run_words, status_words, report_words;
+  bool plan_list = false;
   auto* run = app.add_subcommand("run", "train every run of a sweep that is not finished yet");
-  run->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
+  run_words.add_to(run, true);
   run->add_option("--db", run_opt.db_path,
                   "results DB (default: the sweep's [sweep] db); weights go to <db>-weights/ beside it");
   run->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
@@ -131,13 +169,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* plan = app.add_subcommand("plan", "show what `run` would do with a sweep, without running anything");
-  plan->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
+  run_words.add_to(plan, true);
+  plan->add_flag("--list", plan_list, "also print every run: key, the values that vary, state, expected cost");
   plan->add_option("--db", run_opt.db_path, "results DB (default: the sweep's [sweep] db)");
   add_retry_flags(plan);
 
-  std::string status_sweep, status_db;
+  std::string status_db;
   auto* status = app.add_subcommand("status", "one-line summary of a running or finished sweep, from its DB");
-  status->add_option("sweep", status_sweep, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  status_words.add_to(status, false);
   status->add_option("--db", status_db, "results DB (overrides the sweep's)");
 
   auto* params = app.add_subcommand("params", "list every key a sweep file accepts, with defaults and rules");
@@ -161,7 +200,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("--smoke", report_cmd.smoke, "use the paper spec's small smoke sweep");
   };
   auto* report = app.add_subcommand("report", "write Markdown, LaTeX and HTML reports of a results DB or a paper spec");
-  report->add_option("sweep", report_cmd.sweep_file, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  report_words.add_to(report, false);
   report->add_option("--paper", report_cmd.paper, "render experiments/papers/NAME.toml with verdicts");
   report->add_option("--min-seeds", report_cmd.min_seeds, "cells with fewer finished seeds are marked")
       ->check(CLI::PositiveNumber)
@@ -185,6 +224,25 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
 
+  if ((run->parsed() || plan->parsed()) && !run_words.given()) {
+    std::cerr << "ternbench: error: give a sweep file, or a sweep on the command line: --model lenet5 --dataset "
+                 "mnist 'method=[fp,twn]'; see `ternbench --help`"
+              << std::endl;
+    return kExitBadInput;
+  }
+  if (run->parsed() || plan->parsed()) {
+    const auto args = run_words.args();
+    run_opt.sweep_file = args.file;
+    run_opt.overrides = args.overrides;
+    run_opt.only = args.only;
+  }
+  if (report->parsed()) {
+    const auto args = report_words.args();
+    report_cmd.sweep_file = args.file;
+    report_cmd.overrides = args.overrides;
+    report_cmd.only = args.only;
+  }
+
   if ((run->parsed() || reproduce->parsed()) && tb::orchestrator::launched_by_mpi()) {
     tb::orchestrator::MpiSession mpi(&argc, &argv);
     tb::set_log_rank(mpi.rank());
@@ -205,8 +263,8 @@ int main(int argc, char** argv) {
       install_stop_handlers();
       return tb::orchestrator::run_sweep(run_opt, nullptr);
     }
-    if (plan->parsed()) return cmd_plan(run_opt);
-    if (status->parsed()) return cmd_status(status_sweep, status_db);
+    if (plan->parsed()) return cmd_plan(run_opt, plan_list);
+    if (status->parsed()) return cmd_status(status_words, status_db);
     if (params->parsed()) {
       std::cout << tb::experiments::params_help();
       return 0;

@@ -61,6 +61,11 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
 // cost_seconds of the runs that will run, by run key (for the scheduler's CostModel).
 std::unordered_map<std::string, double> expected_costs(const Plan& plan);
 
+// `plan --list`: one line per run, with its key, its values of the keys that vary across the
+// sweep, its state in the DB, whether it will run, and its expected CPU time ("~": from the
+// static cost model, no similar run being finished yet).
+std::string format_plan_list(const experiments::Sweep& sweep, const Plan& plan);
+
 // Human-readable plan (`ternbench plan`).
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
                         const PlanOptions& opt);

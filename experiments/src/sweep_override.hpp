@@ -1,0 +1,34 @@
+#pragma once
+// Private to tb::experiments: `key=value` overrides from the command line, applied to a
+// parsed sweep file before it is checked, so that they obey the file's rules
+// (sweep_override.cpp; the syntax is in docs/sweep-format.md).
+#include <string>
+#include <vector>
+
+#include "ternbench/base/error.hpp"
+#include "ternbench/tomlread/reader.hpp"
+
+namespace ternbench::experiments::detail {
+
+// One override as applied: the key path it set ("train.epochs") and the text as typed.
+struct AppliedOverride {
+  std::string path;
+  std::string text;
+};
+
+// Sets each override's value in root, later overrides winning. train.X replaces X in [train]
+// and in every [[train.block]] that sets it. Throws ConfigError (file "command line") for a
+// malformed override, a key outside [train] and [sweep], or a key of a zip.
+std::vector<AppliedOverride> apply_overrides(toml::table& root, const std::vector<std::string>& overrides,
+                                             const std::string& file);
+
+// e again, or, when e is about a key an override set, e naming the override instead of the
+// file: "command line: train.epochs=abc: expected an integer, got string".
+[[noreturn]] void rethrow_for_override(const ConfigError& e, const std::vector<AppliedOverride>& applied);
+
+// The value text of an override or filter as a TOML node: TOML if it parses as a value
+// ("5", "0.1", "\"fp\"", "[1, 2]"), else a list written without quotes ("[fp,twn]"), else a
+// bare string ("fp"). Throws ConfigError naming where (the override as typed) otherwise.
+toml::array parse_values(const std::string& text, const std::string& where, bool as_list);
+
+}  // namespace ternbench::experiments::detail
