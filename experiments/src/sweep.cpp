@@ -384,7 +384,14 @@ Sweep load_sweep(const SweepArgs& args) {
   const std::string text = args.file.empty()
                                ? std::string("[sweep]\nname = \"") + kCommandLineSweep + "\"\n[train]\n"
                                : read_sweep_file(args.file);
-  Sweep sweep = parse_sweep(text, args.file.empty() ? kCommandLine : args.file, args.overrides);
+  Sweep sweep;
+  try {
+    sweep = parse_sweep(text, args.file.empty() ? kCommandLine : args.file, args.overrides);
+  } catch (const ConfigError& e) {
+    // The lines of the text made up above mean nothing to the user.
+    if (!args.file.empty() || e.line() == 0) throw;
+    throw ConfigError(e.file(), e.key_path(), 0, detail::message_of(e));
+  }
   select_runs(sweep, args.only);
   return sweep;
 }

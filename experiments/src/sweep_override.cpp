@@ -105,6 +105,15 @@ void refuse_zipped(const toml::table& owner, const std::string& owner_path, cons
 
 }  // namespace
 
+std::string message_of(const ConfigError& e) {
+  std::string head = e.file();
+  if (e.line() > 0) head.append(":").append(std::to_string(e.line()));
+  head.append(": ");
+  if (!e.key_path().empty()) head.append(e.key_path()).append(": ");
+  const std::string what = e.what();
+  return what.rfind(head, 0) == 0 ? what.substr(head.size()) : what;
+}
+
 toml::array parse_values(const std::string& text, const std::string& where, bool as_list) {
   toml::array out;
   if (!as_list) {
@@ -178,12 +187,7 @@ void rethrow_for_override(const ConfigError& e, const std::vector<AppliedOverrid
   if (const auto dot = path.find('.'); dot != std::string::npos) path = path.substr(0, path.find_first_of(".[", dot + 1));
   for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
     if (it->path != path) continue;
-    std::string head = e.file();
-    if (e.line() > 0) head.append(":").append(std::to_string(e.line()));
-    head.append(": ");
-    if (!e.key_path().empty()) head.append(e.key_path()).append(": ");
-    std::string what = e.what();
-    if (what.rfind(head, 0) == 0) what = what.substr(head.size());
+    std::string what = message_of(e);
     // An element of a list keeps its index: "command line: seed=[1,x]: train.seed[1]: ...".
     if (full != it->path) what = full + ": " + what;
     throw ConfigError(kCommandLine, it->text, 0, what);

@@ -26,6 +26,9 @@ std::vector<AppliedOverride> apply_overrides(toml::table& root, const std::vecto
 // file: "command line: train.epochs=abc: expected an integer, got string".
 [[noreturn]] void rethrow_for_override(const ConfigError& e, const std::vector<AppliedOverride>& applied);
 
+// The message of e without its "<file>:<line>: <key path>: " head.
+std::string message_of(const ConfigError& e);
+
 // The value text of an override or filter as a TOML node: TOML if it parses as a value
 // ("5", "0.1", "\"fp\"", "[1, 2]"), else a list written without quotes ("[fp,twn]"), else a
 // bare string ("fp"). Throws ConfigError naming where (the override as typed) otherwise.
