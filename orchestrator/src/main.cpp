@@ -84,13 +84,12 @@ struct SweepWords {
     return a;
   }
   bool given() const { return !words.empty() || !model.empty() || !dataset.empty(); }
-  void add_to(CLI::App* cmd, bool sweep_flags) {
+  void add_to(CLI::App* cmd) {
     cmd->add_option("sweep", words,
                     "sweep TOML file, then KEY=VALUE overrides by the file's rules (train.epochs=5, "
                     "'seed=[1,2,3]' for a grid axis); without a file, the overrides are the sweep (DB "
                     "results/cli.sqlite)");
     cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)");
-    if (!sweep_flags) return;
     cmd->add_option("--model", model, "same as the override model=NAME (a sweep without a file needs it)");
     cmd->add_option("--dataset", dataset, "same as the override dataset=NAME");
   }
@@ -146,7 +145,7 @@ int main(int argc, char** argv) {
   SweepWords run_words, status_words, report_words;
   bool plan_list = false;
   auto* run = app.add_subcommand("run", "train every run of a sweep that is not finished yet");
-  run_words.add_to(run, true);
+  run_words.add_to(run);
   run->add_option("--db", run_opt.db_path,
                   "results DB (default: the sweep's [sweep] db); weights go to <db>-weights/ beside it");
   run->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
@@ -169,14 +168,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* plan = app.add_subcommand("plan", "show what `run` would do with a sweep, without running anything");
-  run_words.add_to(plan, true);
+  run_words.add_to(plan);
   plan->add_flag("--list", plan_list, "also print every run: key, the values that vary, state, expected cost");
   plan->add_option("--db", run_opt.db_path, "results DB (default: the sweep's [sweep] db)");
   add_retry_flags(plan);
 
   std::string status_db;
   auto* status = app.add_subcommand("status", "one-line summary of a running or finished sweep, from its DB");
-  status_words.add_to(status, false);
+  status_words.add_to(status);
   status->add_option("--db", status_db, "results DB (overrides the sweep's)");
 
   auto* params = app.add_subcommand("params", "list every key a sweep file accepts, with defaults and rules");
@@ -200,7 +199,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("--smoke", report_cmd.smoke, "use the paper spec's small smoke sweep");
   };
   auto* report = app.add_subcommand("report", "write Markdown, LaTeX and HTML reports of a results DB or a paper spec");
-  report_words.add_to(report, false);
+  report_words.add_to(report);
   report->add_option("--paper", report_cmd.paper, "render experiments/papers/NAME.toml with verdicts");
   report->add_option("--min-seeds", report_cmd.min_seeds, "cells with fewer finished seeds are marked")
       ->check(CLI::PositiveNumber)

@@ -391,7 +391,8 @@ std::string format_plan_list(const experiments::Sweep& sweep, const Plan& plan) 
     row.push_back(r.will_run ? "will run" : "skip");
     const double s = r.estimate_seconds >= 0 ? r.estimate_seconds : r.cost_seconds;
     char buf[64];
-    if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
+    if (s < 10) std::snprintf(buf, sizeof buf, "%.1f s", s);
+    else if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
     else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
     else std::snprintf(buf, sizeof buf, "%.2f h", s / 3600);
     row.push_back((r.estimate_seconds >= 0 ? "" : "~") + std::string(buf));
