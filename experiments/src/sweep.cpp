@@ -346,19 +346,40 @@ Sweep sweep_of(toml::table& root, const std::string& file_name) {
 
 Sweep parse_sweep(const std::string& text, const std::string& file_name) { return parse_sweep(text, file_name, {}); }
 
-Sweep parse_sweep(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {
+namespace {
+
+void check_length(const std::string& text, const std::string& file_name) {
   if (text.size() > kMaxFileBytes) {
     throw ConfigError(file_name, "", 0,
                       "the file has more than " + std::to_string(kMaxFileBytes) +
                           " bytes, the most a sweep file may have; split the sweep into several files");
   }
+}
+
+// The sweep of a file with set files (path, text) and then overrides applied, in that order.
+Sweep parse_with(const std::string& text, const std::string& file_name,
+                 const std::vector<std::pair<std::string, std::string>>& set_files,
+                 const std::vector<std::string>& overrides) {
+  check_length(text, file_name);
   toml::table root = tomlread::parse(text, file_name);
-  const auto applied = detail::apply_overrides(root, overrides, file_name);
+  std::vector<detail::AppliedOverride> applied;
+  for (const auto& [path, set_text] : set_files) {
+    check_length(set_text, path);
+    const toml::table set = tomlread::parse(set_text, path);
+    for (auto& a : detail::apply_set_file(root, set, path, file_name)) applied.push_back(std::move(a));
+  }
+  for (auto& a : detail::apply_overrides(root, overrides, file_name)) applied.push_back(std::move(a));
   try {
     return sweep_of(root, file_name);
   } catch (const ConfigError& e) {
     detail::rethrow_for_override(e, applied);
   }
+}
+
+}  // namespace
+
+Sweep parse_sweep(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {
+  return parse_with(text, file_name, {}, overrides);
 }
 
 namespace {
@@ -386,7 +407,9 @@ Sweep load_sweep(const SweepArgs& args) {
                                : read_sweep_file(args.file);
   Sweep sweep;
   try {
-    sweep = parse_sweep(text, args.file.empty() ? kCommandLine : args.file, args.overrides);
+    std::vector<std::pair<std::string, std::string>> set_files;
+    for (const auto& path : args.set_files) set_files.emplace_back(path, read_sweep_file(path));
+    sweep = parse_with(text, args.file.empty() ? kCommandLine : args.file, set_files, args.overrides);
   } catch (const ConfigError& e) {
     // The lines of the text made up above mean nothing to the user.
     if (!args.file.empty() || e.line() == 0) throw;

@@ -85,24 +85,6 @@ void push_value(toml::array& out, const std::string& text, const std::string& wh
   out.push_back(t);
 }
 
-// A key of a zip cannot be replaced alone: the zip's lists must keep one length.
-void refuse_zipped(const toml::table& owner, const std::string& owner_path, const std::string& key,
-                   const std::string& where, const std::string& file) {
-  const toml::node* zip = owner.get("zip");
-  if (!zip) return;
-  std::vector<std::pair<const toml::table*, std::string>> zips;
-  if (const auto* t = zip->as_table()) zips.emplace_back(t, owner_path + ".zip");
-  if (const auto* list = zip->as_array())
-    for (std::size_t i = 0; i < list->size(); ++i)
-      if (const auto* t = list->get(i)->as_table()) zips.emplace_back(t, owner_path + ".zip[" + std::to_string(i) + "]");
-  for (const auto& [t, path] : zips) {
-    if (const toml::node* n = t->get(key))
-      fail(where, key + " is in " + path + " (" + file + " line " + std::to_string(tomlread::line_of(*n)) +
-                      "), whose lists move together; an override cannot replace one list of a zip: edit the zip "
-                      "in the file");
-  }
-}
-
 }  // namespace
 
 std::string message_of(const ConfigError& e) {
@@ -131,6 +113,55 @@ toml::array parse_values(const std::string& text, const std::string& where, bool
   return out;
 }
 
+namespace {
+
+[[noreturn]] void fail_at(const AppliedOverride& where, const std::string& what) {
+  throw ConfigError(where.file, where.key, where.line, what);
+}
+
+// A key of a zip cannot be replaced alone: the zip's lists must keep one length.
+void refuse_zipped(const toml::table& owner, const std::string& owner_path, const std::string& key,
+                   const AppliedOverride& where, const std::string& file) {
+  const toml::node* zip = owner.get("zip");
+  if (!zip) return;
+  std::vector<std::pair<const toml::table*, std::string>> zips;
+  if (const auto* t = zip->as_table()) zips.emplace_back(t, owner_path + ".zip");
+  if (const auto* list = zip->as_array())
+    for (std::size_t i = 0; i < list->size(); ++i)
+      if (const auto* t = list->get(i)->as_table()) zips.emplace_back(t, owner_path + ".zip[" + std::to_string(i) + "]");
+  for (const auto& [t, path] : zips) {
+    if (const toml::node* n = t->get(key))
+      fail_at(where, key + " is in " + path + " (" + file + " line " + std::to_string(tomlread::line_of(*n)) +
+                         "), whose lists move together; an override cannot replace one list of a zip: edit the zip "
+                         "in the file");
+  }
+}
+
+// Sets table.name = value in root as an edit of the file would, value holding for every
+// run: under [train] it also replaces the key in each block that sets it.
+void apply_one(toml::table& root, const std::string& table, const std::string& name, const toml::node& value,
+               const AppliedOverride& where, const std::string& file) {
+  if (!root.get(table)) root.insert(table, toml::table{});
+  toml::table* t = root.get(table)->as_table();
+  if (t == nullptr) return;  // the file's own checks refuse a [train] that is no table
+  if (table == "train") {
+    refuse_zipped(*t, "train", name, where, file);
+    if (auto* blocks = t->get("block"); blocks && blocks->as_array()) {
+      auto& list = *blocks->as_array();
+      for (std::size_t b = 0; b < list.size(); ++b) {
+        auto* block = list.get(b)->as_table();
+        if (block == nullptr) continue;  // refused by the file's checks
+        refuse_zipped(*block, "train.block[" + std::to_string(b) + "]", name, where, file);
+        block->erase(name);
+      }
+    }
+  }
+  // A copy carries no line: an error on it can only be renamed, never point into the file.
+  value.visit([&](const auto& n) { t->insert_or_assign(name, n); });
+}
+
+}  // namespace
+
 std::vector<AppliedOverride> apply_overrides(toml::table& root, const std::vector<std::string>& overrides,
                                              const std::string& file) {
   const auto sweep_names = names_of(sweep_params());
@@ -152,25 +183,30 @@ std::vector<AppliedOverride> apply_overrides(toml::table& root, const std::vecto
     if (name.empty() || name.find_first_of(".[]") != std::string::npos || name == "zip" || name == "block")
       fail(text, "an override sets one key of [train] or [sweep]; the keys of zips, blocks and init_from tables "
                  "are changed in the file");
-    toml::array value = parse_values(text.substr(eq + 1), text, /*as_list=*/false);
-    if (!root.get(table)) root.insert(table, toml::table{});
-    applied.push_back({table + "." + name, text});
-    toml::table* t = root.get(table)->as_table();
-    if (t == nullptr) continue;  // the file's own checks refuse a [train] that is no table
-    if (table == "train") {
-      refuse_zipped(*t, "train", name, text, file);
-      // The value holds for every run: it replaces the key in each block that sets it.
-      if (auto* blocks = t->get("block"); blocks && blocks->as_array()) {
-        auto& list = *blocks->as_array();
-        for (std::size_t b = 0; b < list.size(); ++b) {
-          auto* block = list.get(b)->as_table();
-          if (block == nullptr) continue;  // refused by the file's checks
-          refuse_zipped(*block, "train.block[" + std::to_string(b) + "]", name, text, file);
-          block->erase(name);
-        }
-      }
+    const toml::array value = parse_values(text.substr(eq + 1), text, /*as_list=*/false);
+    applied.push_back({table + "." + name, kCommandLine, text, 0});
+    apply_one(root, table, name, *value.get(0), applied.back(), file);
+  }
+  return applied;
+}
+
+std::vector<AppliedOverride> apply_set_file(toml::table& root, const toml::table& set, const std::string& set_file,
+                                            const std::string& file) {
+  tomlread::reject_unknown_keys(set, set_file, "", {"sweep", "train"});
+  std::vector<AppliedOverride> applied;
+  for (const std::string table : {"sweep", "train"}) {
+    const toml::table* t = tomlread::sub_table(set, table, set_file);
+    if (t == nullptr) continue;
+    for (auto&& [k, v] : *t) {
+      const std::string name(k.str());
+      const std::string path = table + "." + name;
+      if (name == "zip" || name == "block")
+        throw ConfigError(set_file, path, tomlread::line_of(k),
+                          "a set file changes single keys of [train] and [sweep]; zips and blocks are written in "
+                          "the sweep file");
+      applied.push_back({path, set_file, path, tomlread::line_of(v)});
+      apply_one(root, table, name, v, applied.back(), file);
     }
-    value.get(0)->visit([&](const auto& n) { t->insert_or_assign(name, n); });
   }
   return applied;
 }
@@ -187,10 +223,11 @@ void rethrow_for_override(const ConfigError& e, const std::vector<AppliedOverrid
   if (const auto dot = path.find('.'); dot != std::string::npos) path = path.substr(0, path.find_first_of(".[", dot + 1));
   for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
     if (it->path != path) continue;
-    std::string what = message_of(e);
+    if (it->file != kCommandLine) throw ConfigError(it->file, full, it->line, message_of(e));
     // An element of a list keeps its index: "command line: seed=[1,x]: train.seed[1]: ...".
+    std::string what = message_of(e);
     if (full != it->path) what = full + ": " + what;
-    throw ConfigError(kCommandLine, it->text, 0, what);
+    throw ConfigError(kCommandLine, it->key, 0, what);
   }
   throw e;
 }

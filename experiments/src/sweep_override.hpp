@@ -10,10 +10,13 @@
 
 namespace ternbench::experiments::detail {
 
-// One override as applied: the key path it set ("train.epochs") and the text as typed.
+// One override as applied: the key path it set ("train.epochs"), and where errors about it
+// point: the command line and the override as typed, or a set file, the key and its line.
 struct AppliedOverride {
   std::string path;
-  std::string text;
+  std::string file;
+  std::string key;
+  int line = 0;
 };
 
 // Sets each override's value in root, later overrides winning. train.X replaces X in [train]
@@ -21,6 +24,11 @@ struct AppliedOverride {
 // malformed override, a key outside [train] and [sweep], or a key of a zip.
 std::vector<AppliedOverride> apply_overrides(toml::table& root, const std::vector<std::string>& overrides,
                                              const std::string& file);
+
+// Applies the [train] and [sweep] keys of a set file (--set-file) to root as overrides.
+// Throws ConfigError naming set_file for a table or key a set file cannot change.
+std::vector<AppliedOverride> apply_set_file(toml::table& root, const toml::table& set, const std::string& set_file,
+                                            const std::string& file);
 
 // e again, or, when e is about a key an override set, e naming the override instead of the
 // file: "command line: train.epochs=abc: expected an integer, got string".

@@ -55,7 +55,7 @@ Filter read_filter(const std::string& text) {
     try {
       f.values.push_back(detail::read_value(*values.get(i), *f.param, "train." + key, kCommandLine));
     } catch (const ConfigError& e) {
-      detail::rethrow_for_override(e, {{"train." + key, where}});
+      detail::rethrow_for_override(e, {{"train." + key, kCommandLine, where, 0}});
     }
   }
   f.matched.assign(f.values.size(), false);

@@ -116,8 +116,9 @@ int cmd_report(const ReportCommand& cmd) {
   reports::ReportOptions opt;
   opt.min_seeds = cmd.min_seeds;
   std::vector<reports::ExpectedRun> expected;
-  if (!cmd.sweep_file.empty() || !cmd.overrides.empty()) {
-    const auto sweep = experiments::load_sweep(experiments::SweepArgs{cmd.sweep_file, cmd.overrides, cmd.only});
+  if (!cmd.sweep_file.empty() || !cmd.overrides.empty() || !cmd.set_files.empty()) {
+    const auto sweep =
+        experiments::load_sweep(experiments::SweepArgs{cmd.sweep_file, cmd.overrides, cmd.only, cmd.set_files});
     if (db_path.empty()) db_path = sweep.db_path;
     opt.title = sweep.name + ": results";
     expected = expected_runs(sweep);

@@ -71,7 +71,7 @@ int cmd_data_fetch(const std::vector<std::string>& names, const std::string& roo
 // The words after run/plan/status/report: a sweep file, then key=value overrides. Without a
 // file (the first word holds '='), --model, --dataset and the overrides are the sweep.
 struct SweepWords {
-  std::vector<std::string> words, only;
+  std::vector<std::string> words, only, set_files;
   std::string model, dataset;
   tb::experiments::SweepArgs args() const {
     tb::experiments::SweepArgs a;
@@ -81,14 +81,18 @@ struct SweepWords {
     if (!dataset.empty()) a.overrides.push_back("dataset=" + dataset);
     a.overrides.insert(a.overrides.end(), it, words.end());
     a.only = only;
+    a.set_files = set_files;
     return a;
   }
-  bool given() const { return !words.empty() || !model.empty() || !dataset.empty(); }
+  bool given() const { return !words.empty() || !model.empty() || !dataset.empty() || !set_files.empty(); }
   void add_to(CLI::App* cmd) {
     cmd->add_option("sweep", words,
                     "sweep TOML file, then KEY=VALUE overrides by the file's rules (train.epochs=5, "
                     "'seed=[1,2,3]' for a grid axis); without a file, the overrides are the sweep (DB "
                     "results/cli.sqlite)");
+    cmd->add_option("--set-file", set_files,
+                    "TOML file of [train]/[sweep] keys applied to the sweep file as overrides (repeatable; "
+                    "KEY=VALUE words are applied after it)");
     cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)");
     cmd->add_option("--model", model, "same as the override model=NAME (a sweep without a file needs it)");
     cmd->add_option("--dataset", dataset, "same as the override dataset=NAME");
@@ -96,7 +100,7 @@ struct SweepWords {
 };
 
 int cmd_plan(const tb::orchestrator::RunOptions& opt, bool list) {
-  const auto sweep = tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only});
+  const auto sweep = tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only, opt.set_files});
   const std::string db_path = tb::orchestrator::effective_db_path(sweep, opt);
   std::unique_ptr<tb::storage::MetricsDb> db;
   if (fs::exists(db_path)) db = std::make_unique<tb::storage::MetricsDb>(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
@@ -234,12 +238,14 @@ int main(int argc, char** argv) {
     run_opt.sweep_file = args.file;
     run_opt.overrides = args.overrides;
     run_opt.only = args.only;
+    run_opt.set_files = args.set_files;
   }
   if (report->parsed()) {
     const auto args = report_words.args();
     report_cmd.sweep_file = args.file;
     report_cmd.overrides = args.overrides;
     report_cmd.only = args.only;
+    report_cmd.set_files = args.set_files;
   }
 
   if ((run->parsed() || reproduce->parsed()) && tb::orchestrator::launched_by_mpi()) {

@@ -2,10 +2,12 @@
 // errors name the override as typed.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "support/error_of.hpp"
+#include "support/tmp_dir.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/experiments/sweep.hpp"
 
@@ -143,12 +145,12 @@ TEST(SweepOverride, AppliesToEveryBlockAndRefusesAZippedKey) {
 }
 
 TEST(SweepOverride, CommandLineSweep) {
-  const ex::Sweep s = ex::load_sweep(ex::SweepArgs{"", {"model=lenet5", "dataset=mnist", "method=[fp,twn]"}, {}});
+  const ex::Sweep s = ex::load_sweep(ex::SweepArgs{"", {"model=lenet5", "dataset=mnist", "method=[fp,twn]"}, {}, {}});
   EXPECT_EQ(s.name, "cli");
   EXPECT_EQ(s.db_path, "results/cli.sqlite");
   ASSERT_EQ(s.runs.size(), 2u);
   EXPECT_EQ(s.runs[1].train.model, "lenet5");
-  EXPECT_EQ(error_of<tb::ConfigError>([] { (void)ex::load_sweep(ex::SweepArgs{"", {"dataset=mnist"}, {}}); })
+  EXPECT_EQ(error_of<tb::ConfigError>([] { (void)ex::load_sweep(ex::SweepArgs{"", {"dataset=mnist"}, {}, {}}); })
                 .rfind("command line: train.method: missing required key; add method = ", 0),
             0u);
 }
@@ -214,4 +216,30 @@ TEST(SweepSelect, VaryingKeysAndValues) {
   EXPECT_EQ(ex::run_value(s.runs[0], "method"), "\"fp\"");
   EXPECT_EQ(ex::run_value(s.runs[0], "delta_factor"), "");
   EXPECT_EQ(ex::run_value(s.runs.back(), "delta_factor"), "0.7");
+}
+
+TEST(SweepSetFile, AppliesItsKeysBeforeTheOverridesAndErrorsNameIt) {
+  tb::testing::TmpDir dir;
+  const std::string base = dir.file("base.toml"), variant = dir.file("variant.toml");
+  std::ofstream(base) << kFile;
+  std::ofstream(variant) << "[train]\n# one epoch, three seeds\nepochs = 1\nseed = [1, 2, 3]\n";
+  const ex::Sweep s = ex::load_sweep(ex::SweepArgs{base, {}, {}, {variant}});
+  const std::string edited = replaced(replaced(kFile, "epochs = 10", "epochs = 1"), "seed = [1, 2]", "seed = [1, 2, 3]");
+  EXPECT_EQ(keys_of(s), keys_of(with({}, edited)));
+  // Words on the command line come after the set file.
+  EXPECT_EQ(keys_of(ex::load_sweep(ex::SweepArgs{base, {"epochs=10"}, {}, {variant}})),
+            keys_of(with({"seed=[1,2,3]"})));
+
+  const auto error_for = [&](const std::string& text) {
+    std::ofstream(variant) << text;
+    return error_of<tb::ConfigError>([&] { (void)ex::load_sweep(ex::SweepArgs{base, {}, {}, {variant}}); });
+  };
+  EXPECT_EQ(error_for("[train]\n\nepochs = 0\n"), variant + ":3: train.epochs: must be >= 1, got 0");
+  EXPECT_EQ(error_for("[train]\nseed = [1, \"x\"]\n"), variant + ":2: train.seed[1]: expected an integer, got string");
+  EXPECT_EQ(error_for("[train]\nepoch = 2\n").rfind(variant + ":2: train.epoch: unknown key; did you mean \"epochs\"?", 0),
+            0u);
+  EXPECT_EQ(error_for("epochs = 2\n"), variant + ":1: epochs: unknown key; valid keys: sweep, train");
+  EXPECT_EQ(error_for("[train.zip]\nlr = [0.1, 0.2]\nmomentum = [0.9, 0.8]\n"),
+            variant + ":1: train.zip: a set file changes single keys of [train] and [sweep]; zips and blocks are "
+                      "written in the sweep file");
 }

@@ -48,6 +48,8 @@ struct SweepArgs {
   std::string file;                    // "" : a sweep of the overrides alone (kCommandLineSweep)
   std::vector<std::string> overrides;  // "train.epochs=5", "'seed=[1,2,3]'": as if edited into the file
   std::vector<std::string> only;       // "method=sca,twn": keep the runs with one of these values
+  // TOML files of [train]/[sweep] keys applied as overrides, in order, before `overrides`.
+  std::vector<std::string> set_files;
 };
 
 // The name of a sweep given wholly on the command line; its DB is results/<name>.sqlite.

@@ -12,7 +12,7 @@ class MpiSession;
 
 struct RunOptions {
   std::string sweep_file;  // "" : the sweep is the overrides alone (experiments::SweepArgs)
-  std::vector<std::string> overrides, only;  // key=value as if edited into the file; --only filters
+  std::vector<std::string> overrides, only, set_files;  // experiments::SweepArgs: key=value, --only, --set-file
   std::string db_path;    // overrides [sweep] db when not empty
   std::string data_root;  // where datasets live (default $TERNBENCH_DATA or ./data)
   PlanOptions plan;       // retries
