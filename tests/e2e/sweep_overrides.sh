@@ -53,7 +53,14 @@ expect_refused 2 "command line: delta_factor=0.5: applies only to method twn, bu
 expect_refused 2 "command line: seed=[1,2: bad list" plan tiny.toml 'seed=[1,2'
 expect_refused 2 "command line: --only method=fp: no run of the sweep has method = \"fp\"" \
   report tiny.toml method=twn --only method=fp
+printf '[train]\n\nepochs = 0\n' > bad_set.toml
+expect_refused 2 "bad_set.toml:3: train.epochs: must be >= 1, got 0" run tiny.toml --set-file bad_set.toml
 [ "$(sqlite3 $db .dump | sha256sum)" = "$before" ] || fail "a refused command changed the DB"
+
+# A set file is the same edit as the override.
+printf '[train]\nepochs = 1\n' > one_epoch.toml
+"$TB_BIN" plan tiny.toml --set-file one_epoch.toml --only method=twn --list > plan3.log
+grep -qE "^  $key  seed=1  done +skip" plan3.log || fail "plan --set-file: $(cat plan3.log)"
 
 # A sweep given wholly on the command line.
 expect_refused 2 "give a sweep file, or a sweep on the command line" run
