@@ -92,8 +92,10 @@ struct SweepWords {
                     "results/cli.sqlite)");
     cmd->add_option("--set-file", set_files,
                     "TOML file of [train]/[sweep] keys applied to the sweep file as overrides (repeatable; "
-                    "KEY=VALUE words are applied after it)");
-    cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)");
+                    "KEY=VALUE words are applied after it)")
+        ->allow_extra_args(false);  // one value per flag: the sweep words may follow
+    cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_option("--model", model, "same as the override model=NAME (a sweep without a file needs it)");
     cmd->add_option("--dataset", dataset, "same as the override dataset=NAME");
   }

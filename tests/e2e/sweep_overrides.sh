@@ -23,7 +23,8 @@ expect_refused 2 "command line: --only metod=fp: unknown key \"metod\"; did you 
 [ ! -e $db ] || fail "a refused run created the DB"
 
 # One run of the grid, overridden to one epoch.
-"$TB_BIN" run tiny.toml epochs=1 --only method=twn --only seed=1 > run.log
+# Each --only takes one value, so the sweep words may come after it.
+"$TB_BIN" run --only method=twn tiny.toml epochs=1 --only seed=1 > run.log
 [ "$(q $db "select count(*) from runs where status='done'")" = 1 ] || fail "expected 1 done run"
 [ "$(q $db "select method || ' ' || seed from runs")" = "twn 1" ] || fail "wrong run trained"
 q $db "select config_toml from runs" | grep -qx "epochs = 1" || fail "the DB must record the overridden config"
