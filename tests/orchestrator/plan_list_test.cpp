@@ -63,7 +63,7 @@ TEST(PlanList, OneLinePerRunWithTheVaryingValuesStateAndCost) {
   // Without a finished run, from the static cost model.
   const auto fresh = lines_of(orch::format_plan_list(all, orch::make_plan(all, nullptr, orch::PlanOptions{})));
   ASSERT_EQ(fresh.size(), 5u);
-  EXPECT_EQ(fresh[3].substr(0, 57), "  " + all.runs[2].run_key + "  method=twn  seed=1  new  will run  ~");
+  EXPECT_EQ(fresh[3].substr(0, 56), "  " + all.runs[2].run_key + "  method=twn  seed=1  new  will run  ~");
 }
 
 TEST(PlanList, RunsLeftOutByOnlyAreNotGoneFromTheFile) {
