@@ -27,6 +27,7 @@
 #include "ternbench/orchestrator/sweep_runner.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 #include "cli_report.hpp"
+#include "cli_sweep_words.hpp"
 
 namespace fs = std::filesystem;
 namespace tb = ternbench;
@@ -68,41 +69,9 @@ int cmd_data_fetch(const std::vector<std::string>& names, const std::string& roo
   return 0;
 }
 
-// The words after run/plan/status/report: a sweep file, then key=value overrides. Without a
-// file (the first word holds '='), --model, --dataset and the overrides are the sweep.
-struct SweepWords {
-  std::vector<std::string> words, only, set_files;
-  std::string model, dataset;
-  tb::experiments::SweepArgs args() const {
-    tb::experiments::SweepArgs a;
-    auto it = words.begin();
-    if (it != words.end() && it->find('=') == std::string::npos) a.file = *it++;
-    if (!model.empty()) a.overrides.push_back("model=" + model);
-    if (!dataset.empty()) a.overrides.push_back("dataset=" + dataset);
-    a.overrides.insert(a.overrides.end(), it, words.end());
-    a.only = only;
-    a.set_files = set_files;
-    return a;
-  }
-  bool given() const { return !words.empty() || !model.empty() || !dataset.empty() || !set_files.empty(); }
-  void add_to(CLI::App* cmd) {
-    cmd->add_option("sweep", words,
-                    "sweep TOML file, then KEY=VALUE overrides by the file's rules (train.epochs=5, "
-                    "'seed=[1,2,3]' for a grid axis); without a file, the overrides are the sweep (DB "
-                    "results/cli.sqlite)");
-    cmd->add_option("--set-file", set_files,
-                    "TOML file of [train]/[sweep] keys applied to the sweep file as overrides (repeatable; "
-                    "KEY=VALUE words are applied after it)")
-        ->allow_extra_args(false);  // one value per flag: the sweep words may follow
-    cmd->add_option("--only", only, "keep the runs with KEY among the values, e.g. --only method=sca,twn (repeatable)")
-        ->allow_extra_args(false);
-    cmd->add_option("--model", model, "same as the override model=NAME (a sweep without a file needs it)");
-    cmd->add_option("--dataset", dataset, "same as the override dataset=NAME");
-  }
-};
-
 int cmd_plan(const tb::orchestrator::RunOptions& opt, bool list) {
-  const auto sweep = tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only, opt.set_files});
+  const auto sweep =
+      tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only, opt.set_files});
   const std::string db_path = tb::orchestrator::effective_db_path(sweep, opt);
   std::unique_ptr<tb::storage::MetricsDb> db;
   if (fs::exists(db_path)) db = std::make_unique<tb::storage::MetricsDb>(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
@@ -112,7 +81,7 @@ int cmd_plan(const tb::orchestrator::RunOptions& opt, bool list) {
   return 0;
 }
 
-int cmd_status(const SweepWords& words, std::string db_path) {
+int cmd_status(const tb::orchestrator::SweepWords& words, std::string db_path) {
   int total = 0;
   std::string name = "results";
   std::set<std::string> selected;  // with --only: the runs counted
@@ -148,7 +117,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   tb::orchestrator::RunOptions run_opt;
-  SweepWords run_words, status_words, report_words;
+  tb::orchestrator::SweepWords run_words, status_words, report_words;
   bool plan_list = false;
   auto* run = app.add_subcommand("run", "train every run of a sweep that is not finished yet");
   run_words.add_to(run);
