@@ -23,7 +23,8 @@ std::string trim(std::string_view s) {
   throw ConfigError(kCommandLine, where, 0, what);
 }
 
-// Splits at the commas outside brackets and quotes; nullopt when the brackets do not pair.
+// Splits at the commas outside brackets, parentheses (a layer's options: conv(16, kernel=5))
+// and quotes; nullopt when the brackets do not pair.
 std::optional<std::vector<std::string>> split_top(std::string_view s) {
   std::vector<std::string> parts(1);
   int depth = 0;
@@ -33,9 +34,9 @@ std::optional<std::vector<std::string>> split_top(std::string_view s) {
       if (c == quote) quote = 0;
     } else if (c == '"' || c == '\'') {
       quote = c;
-    } else if (c == '[') {
+    } else if (c == '[' || c == '(') {
       ++depth;
-    } else if (c == ']') {
+    } else if (c == ']' || c == ')') {
       if (--depth < 0) return std::nullopt;
     } else if (c == ',' && depth == 0) {
       parts.emplace_back();

@@ -74,6 +74,12 @@ TEST(SweepOverride, ValuesAreReadLikeTheFile) {
   EXPECT_EQ(keys_of(with({"method=\"twn\""})), keys_of(with({}, twn)));
   EXPECT_EQ(keys_of(with({"method=[fp, twn]", "seed=[1,2]"})), keys_of(with({})));
   EXPECT_EQ(keys_of(with({"lr=1"})), keys_of(with({}, replaced(kFile, "lr = 0.05", "lr = 1.0"))));
+  // A layer's options hold commas too.
+  const auto custom = with({"model=custom", "layers=[conv(4, kernel=5),relu,flatten,dense(10)]", "method=fp"});
+  EXPECT_EQ(keys_of(custom),
+            keys_of(with({"model=custom", "layers=[\"conv(4, kernel=5)\", \"relu\", \"flatten\", \"dense(10)\"]",
+                          "method=fp"})));
+  EXPECT_EQ(custom.runs[0].train.layers.size(), 4u);
   // A later override of the same key wins.
   EXPECT_EQ(keys_of(with({"epochs=3", "epochs=5"})), keys_of(with({"epochs=5"})));
   EXPECT_EQ(with({"sweep.name=other"}).db_path, "results/other.sqlite");
