@@ -204,6 +204,13 @@ int main(int argc, char** argv) {
               << std::endl;
     return kExitBadInput;
   }
+  for (const auto* words : {&status_words, &report_words}) {
+    if (words->given() || words->only.empty()) continue;
+    std::cerr << "ternbench: error: --only selects runs of a sweep; give the sweep file (or --model, --dataset and "
+                 "overrides) as well"
+              << std::endl;
+    return kExitBadInput;
+  }
   if (run->parsed() || plan->parsed()) {
     const auto args = run_words.args();
     run_opt.sweep_file = args.file;

@@ -63,6 +63,8 @@ printf '[train]\nepochs = 1\n' > one_epoch.toml
 "$TB_BIN" plan tiny.toml --set-file one_epoch.toml --only method=twn --list > plan3.log
 grep -qE "^  $key  seed=1  done +skip" plan3.log || fail "plan --set-file: $(cat plan3.log)"
 
+expect_refused 2 "--only selects runs of a sweep; give the sweep file" report --db $db --only method=twn
+
 # A sweep given wholly on the command line.
 expect_refused 2 "give a sweep file, or a sweep on the command line" run
 "$TB_BIN" run --model mlp --dataset mnist method=fp epochs=1 batch_size=32 train_limit=200 > cli.log
