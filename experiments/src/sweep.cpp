@@ -12,6 +12,7 @@
 
 #include "params_internal.hpp"
 #include "sweep_grid.hpp"
+#include "sweep_override.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
 #include "ternbench/core/model/model.hpp"
@@ -242,13 +243,10 @@ std::optional<std::string> warm_start_problem(const core::TrainConfig& source, c
   return std::nullopt;
 }
 
-Sweep parse_sweep(const std::string& text, const std::string& file_name) {
-  if (text.size() > kMaxFileBytes) {
-    throw ConfigError(file_name, "", 0,
-                      "the file has more than " + std::to_string(kMaxFileBytes) +
-                          " bytes, the most a sweep file may have; split the sweep into several files");
-  }
-  toml::table root = tomlread::parse(text, file_name);  // read_grid() moves nodes in it and back
+namespace {
+
+// The sweep of a parsed file. read_grid() moves nodes in root and back.
+Sweep sweep_of(toml::table& root, const std::string& file_name) {
   const auto train_names = names_of(train_params());
   const auto sweep_names = names_of(sweep_params());
   auto hint = [&](const std::string& key) -> std::string {
@@ -344,7 +342,49 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name) {
   return sweep;
 }
 
-Sweep load_sweep(const std::string& path) {
+}  // namespace
+
+Sweep parse_sweep(const std::string& text, const std::string& file_name) { return parse_sweep(text, file_name, {}); }
+
+namespace {
+
+void check_length(const std::string& text, const std::string& file_name) {
+  if (text.size() > kMaxFileBytes) {
+    throw ConfigError(file_name, "", 0,
+                      "the file has more than " + std::to_string(kMaxFileBytes) +
+                          " bytes, the most a sweep file may have; split the sweep into several files");
+  }
+}
+
+// The sweep of a file with set files (path, text) and then overrides applied, in that order.
+Sweep parse_with(const std::string& text, const std::string& file_name,
+                 const std::vector<std::pair<std::string, std::string>>& set_files,
+                 const std::vector<std::string>& overrides) {
+  check_length(text, file_name);
+  toml::table root = tomlread::parse(text, file_name);
+  std::vector<detail::AppliedOverride> applied;
+  for (const auto& [path, set_text] : set_files) {
+    check_length(set_text, path);
+    const toml::table set = tomlread::parse(set_text, path);
+    for (auto& a : detail::apply_set_file(root, set, path, file_name)) applied.push_back(std::move(a));
+  }
+  for (auto& a : detail::apply_overrides(root, overrides, file_name)) applied.push_back(std::move(a));
+  try {
+    return sweep_of(root, file_name);
+  } catch (const ConfigError& e) {
+    detail::rethrow_for_override(e, applied);
+  }
+}
+
+}  // namespace
+
+Sweep parse_sweep(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {
+  return parse_with(text, file_name, {}, overrides);
+}
+
+namespace {
+
+std::string read_sweep_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", 0, std::string("cannot open sweep file: ") + std::strerror(errno));
   // One byte past the limit is enough for parse_sweep to refuse the file (or a device).
@@ -352,7 +392,31 @@ Sweep load_sweep(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw ConfigError(path, "", 0, std::string("cannot read sweep file: ") + std::strerror(errno));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  return parse_sweep(text, path);
+  return text;
+}
+
+}  // namespace
+
+Sweep load_sweep(const std::string& path) { return parse_sweep(read_sweep_file(path), path); }
+
+Sweep load_sweep(const SweepArgs& args) {
+  // Without a file the command line is the whole sweep: one grid, named so that its runs
+  // share one DB whatever the keys (a run's key depends on its settings alone).
+  const std::string text = args.file.empty()
+                               ? std::string("[sweep]\nname = \"") + kCommandLineSweep + "\"\n[train]\n"
+                               : read_sweep_file(args.file);
+  Sweep sweep;
+  try {
+    std::vector<std::pair<std::string, std::string>> set_files;
+    for (const auto& path : args.set_files) set_files.emplace_back(path, read_sweep_file(path));
+    sweep = parse_with(text, args.file.empty() ? kCommandLine : args.file, set_files, args.overrides);
+  } catch (const ConfigError& e) {
+    // The lines of the text made up above mean nothing to the user.
+    if (!args.file.empty() || e.line() == 0) throw;
+    throw ConfigError(e.file(), e.key_path(), 0, detail::message_of(e));
+  }
+  select_runs(sweep, args.only);
+  return sweep;
 }
 
 }  // namespace ternbench::experiments

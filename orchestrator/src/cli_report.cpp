@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
@@ -127,8 +128,9 @@ int cmd_report(const ReportCommand& cmd) {
   reports::ReportOptions opt;
   opt.min_seeds = cmd.min_seeds;
   std::vector<reports::ExpectedRun> expected;
-  if (!cmd.sweep_file.empty()) {
-    const auto sweep = experiments::load_sweep(cmd.sweep_file);
+  if (!cmd.sweep_file.empty() || !cmd.overrides.empty() || !cmd.set_files.empty()) {
+    const auto sweep =
+        experiments::load_sweep(experiments::SweepArgs{cmd.sweep_file, cmd.overrides, cmd.only, cmd.set_files});
     if (db_path.empty()) db_path = sweep.db_path;
     opt.title = sweep.name + ": results";
     expected = expected_runs(sweep);
@@ -138,7 +140,14 @@ int cmd_report(const ReportCommand& cmd) {
   opt.source = db_path;
   upgrade_if_old(db_path);
   reports::ResultsDb db(db_path);
-  const auto report = reports::build_report(db.runs(expected), db.epochs(), opt);
+  auto runs = db.runs(expected);
+  if (!cmd.only.empty()) {
+    // --only reports the selected runs alone, not the DB's other runs.
+    std::set<std::string> keep;
+    for (const auto& e : expected) keep.insert(e.run_key);
+    std::erase_if(runs, [&](const reports::RunRow& r) { return !keep.count(r.run_key); });
+  }
+  const auto report = reports::build_report(runs, db.epochs(), opt);
   const std::string out = cmd.out_dir.empty() ? default_out(db_path, "-report") : cmd.out_dir;
   const auto paths = reports::write_files(out, reports::report_files(report, formats));
   print_paths(paths);

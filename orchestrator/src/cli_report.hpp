@@ -1,6 +1,7 @@
 #pragma once
 // `ternbench report` and `ternbench reproduce`: the command-line side of tb::reports.
 #include <string>
+#include <vector>
 
 #include "ternbench/orchestrator/sweep_runner.hpp"
 
@@ -8,6 +9,7 @@ namespace ternbench::orchestrator {
 
 struct ReportCommand {
   std::string sweep_file;  // its DB and its expected runs (unfinished cells show as such)
+  std::vector<std::string> overrides, only, set_files;  // as for `run`: the runs reported are the sweep's selected runs
   std::string db_path;     // overrides the sweep's DB
   std::string out_dir;     // default: <db dir>/<db stem>-report, or <db dir>/paper-<name>
   std::string formats = "md,tex,html";

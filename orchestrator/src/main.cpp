@@ -28,6 +28,7 @@
 #include "ternbench/orchestrator/sweep_runner.hpp"
 #include "ternbench/storage/metrics_db.hpp"
 #include "cli_report.hpp"
+#include "cli_sweep_words.hpp"
 
 namespace fs = std::filesystem;
 namespace tb = ternbench;
@@ -69,31 +70,31 @@ int cmd_data_fetch(const std::vector<std::string>& names, const std::string& roo
   return 0;
 }
 
-int cmd_plan(const tb::orchestrator::RunOptions& opt) {
-  const auto sweep = tb::experiments::load_sweep(opt.sweep_file);
+int cmd_plan(const tb::orchestrator::RunOptions& opt, bool list) {
+  const auto sweep =
+      tb::experiments::load_sweep(tb::experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only, opt.set_files});
   const std::string db_path = tb::orchestrator::effective_db_path(sweep, opt);
   std::unique_ptr<tb::storage::MetricsDb> db;
   if (fs::exists(db_path)) db = std::make_unique<tb::storage::MetricsDb>(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
   const auto plan = tb::orchestrator::make_plan(sweep, db.get(), opt.plan);
   std::cout << tb::orchestrator::format_plan(sweep, db_path, plan, opt.plan);
+  if (list) std::cout << tb::orchestrator::format_plan_list(sweep, plan);
   return 0;
 }
 
-int cmd_status(const std::string& sweep_file, std::string db_path) {
-  int total = 0;
-  std::string name = "results";
-  if (!sweep_file.empty()) {
-    const auto sweep = tb::experiments::load_sweep(sweep_file);
+int cmd_status(const tb::orchestrator::SweepWords& words, std::string db_path) {
+  if (words.given()) {
+    // The sweep's runs only (after --only, the selected ones): a DB may hold other sweeps.
+    const auto sweep = tb::experiments::load_sweep(words.args());
     std::cout << tb::orchestrator::format_sweep_status(sweep, tb::orchestrator::db_path_of(&sweep, db_path),
                                                        tb::git_commit())
               << std::endl;
     return 0;
-  } else {
-    db_path = tb::orchestrator::db_path_of(nullptr, db_path);
   }
+  db_path = tb::orchestrator::db_path_of(nullptr, db_path);
   if (db_path.empty()) throw tb::ConfigError("ternbench status", "", 0, "give a sweep file or --db PATH");
   tb::storage::MetricsDb db(db_path, tb::storage::MetricsDb::Mode::kReadOnly);
-  std::cout << tb::orchestrator::format_status(db.runs(), total, name, db.writer()) << std::endl;
+  std::cout << tb::orchestrator::format_status(db.runs(), 0, "results", db.writer()) << std::endl;
   return 0;
 }
 
@@ -128,8 +129,10 @@ int main(int argc, char** argv) {
 
   tb::orchestrator::RunOptions run_opt;
   run_opt.plan.git_commit = tb::git_commit();  // plan, status and run warn of results of other commits
+  tb::orchestrator::SweepWords run_words, status_words, report_words;
+  bool plan_list = false;
   auto* run = app.add_subcommand("run", "train every run of a sweep that is not finished yet");
-  run->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
+  run_words.add_to(run);
   run->add_option("--db", run_opt.db_path,
                   "results DB (default: the sweep's [sweep] db); weights go to <db>-weights/ beside it");
   run->add_option("--data", run_opt.data_root, "dataset directory (default: $TERNBENCH_DATA or ./data)");
@@ -155,13 +158,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* plan = app.add_subcommand("plan", "show what `run` would do with a sweep, without running anything");
-  plan->add_option("sweep", run_opt.sweep_file, "sweep TOML file")->required()->check(CLI::ExistingFile);
+  run_words.add_to(plan);
+  plan->add_flag("--list", plan_list, "also print every run: key, the values that vary, state, expected cost");
   plan->add_option("--db", run_opt.db_path, "results DB (default: the sweep's [sweep] db)");
   add_retry_flags(plan);
 
-  std::string status_sweep, status_db;
+  std::string status_db;
   auto* status = app.add_subcommand("status", "one-line summary of a running or finished sweep, from its DB");
-  status->add_option("sweep", status_sweep, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  status_words.add_to(status);
   status->add_option("--db", status_db, "results DB (overrides the sweep's)");
 
   auto* params = app.add_subcommand("params", "list every key a sweep file accepts, with defaults and rules");
@@ -185,7 +189,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("--smoke", report_cmd.smoke, "use the paper spec's small smoke sweep");
   };
   auto* report = app.add_subcommand("report", "write Markdown, LaTeX and HTML reports of a results DB or a paper spec");
-  report->add_option("sweep", report_cmd.sweep_file, "sweep TOML file (its DB is used)")->check(CLI::ExistingFile);
+  report_words.add_to(report);
   report->add_option("--paper", report_cmd.paper, "render experiments/papers/NAME.toml with verdicts");
   report->add_option("--min-seeds", report_cmd.min_seeds, "cells with fewer finished seeds are marked")
       ->check(CLI::PositiveNumber)
@@ -209,6 +213,34 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
 
+  if ((run->parsed() || plan->parsed()) && !run_words.given()) {
+    std::cerr << "ternbench: error: give a sweep file, or a sweep on the command line: --model lenet5 --dataset "
+                 "mnist 'method=[fp,twn]'; see `ternbench --help`"
+              << std::endl;
+    return kExitBadInput;
+  }
+  for (const auto* words : {&status_words, &report_words}) {
+    if (words->given() || words->only.empty()) continue;
+    std::cerr << "ternbench: error: --only selects runs of a sweep; give the sweep file (or --model, --dataset and "
+                 "overrides) as well"
+              << std::endl;
+    return kExitBadInput;
+  }
+  if (run->parsed() || plan->parsed()) {
+    const auto args = run_words.args();
+    run_opt.sweep_file = args.file;
+    run_opt.overrides = args.overrides;
+    run_opt.only = args.only;
+    run_opt.set_files = args.set_files;
+  }
+  if (report->parsed()) {
+    const auto args = report_words.args();
+    report_cmd.sweep_file = args.file;
+    report_cmd.overrides = args.overrides;
+    report_cmd.only = args.only;
+    report_cmd.set_files = args.set_files;
+  }
+
   if ((run->parsed() || reproduce->parsed()) && tb::orchestrator::launched_by_mpi()) {
     tb::orchestrator::MpiSession mpi(&argc, &argv);
     tb::set_log_rank(mpi.rank());
@@ -229,8 +261,8 @@ int main(int argc, char** argv) {
       install_stop_handlers();
       return tb::orchestrator::run_sweep(run_opt, nullptr);
     }
-    if (plan->parsed()) return cmd_plan(run_opt);
-    if (status->parsed()) return cmd_status(status_sweep, status_db);
+    if (plan->parsed()) return cmd_plan(run_opt, plan_list);
+    if (status->parsed()) return cmd_status(status_words, status_db);
     if (params->parsed()) {
       std::cout << tb::experiments::params_help();
       return 0;

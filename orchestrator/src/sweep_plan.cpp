@@ -253,6 +253,7 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
     named.insert(spec.run_key);
     by_key.emplace(spec.run_key, &spec);
   }
+  named.insert(sweep.unselected.begin(), sweep.unselected.end());  // left out by --only, still the file's
   for (const auto& spec : sweep.runs) {
     check_init_from(sweep, spec, by_key, known);
     PlannedRun p;
@@ -385,6 +386,9 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
     out += buf;
   }
   if (!plan.other_commits.empty()) out += "  code version:       " + format_other_commits(plan.other_commits) + "\n";
+  if (!sweep.unselected.empty())
+    out += "  selected by --only:  " + std::to_string(plan.runs.size()) + " of " +
+           std::to_string(plan.runs.size() + sweep.unselected.size()) + " runs\n";
   if (sweep.duplicates_across_blocks > 0) {
     std::snprintf(buf, sizeof buf, "  blocks:             %zu; %zu duplicates across blocks, run once\n", sweep.blocks,
                   sweep.duplicates_across_blocks);
@@ -412,6 +416,47 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
       if (unknown > 0) out += " (" + std::to_string(unknown) + " more without an estimate)";
       out += ", from finished runs of the same dataset and model\n";
     }
+  }
+  return out;
+}
+
+}  // namespace ternbench::orchestrator
+
+namespace ternbench::orchestrator {
+
+std::string format_plan_list(const experiments::Sweep& sweep, const Plan& plan) {
+  const auto keys = experiments::varying_keys(sweep);
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : plan.runs) {
+    std::vector<std::string> row;
+    for (const auto& key : keys) {
+      std::string v = experiments::run_value(*r.spec, key);
+      if (v.size() >= 2 && v.front() == '"' && v.find_first_of("\\ ,") == std::string::npos) v = v.substr(1, v.size() - 2);
+      row.push_back(v.empty() ? "" : key + "=" + v);
+    }
+    row.push_back(r.state);
+    row.push_back(r.will_run ? "will run" : "skip");
+    const double s = r.estimate_seconds >= 0 ? r.estimate_seconds : r.cost_seconds;
+    char buf[64];
+    if (s < 10) std::snprintf(buf, sizeof buf, "%.1f s", s);
+    else if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
+    else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
+    else std::snprintf(buf, sizeof buf, "%.2f h", s / 3600);
+    row.push_back((r.estimate_seconds >= 0 ? "" : "~") + std::string(buf));
+    cells.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(keys.size() + 3, 0);
+  for (const auto& row : cells)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  std::string out = "  runs (" + std::to_string(plan.runs.size()) + "; key, the values that vary, state, " +
+                    "expected CPU time, ~ from the cost model):\n";
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    std::string line = "  " + plan.runs[i].spec->run_key;
+    for (std::size_t c = 0; c < cells[i].size(); ++c) {
+      line += "  " + cells[i][c];
+      if (c + 1 < cells[i].size()) line.append(width[c] - cells[i][c].size(), ' ');
+    }
+    out += line + "\n";
   }
   return out;
 }

@@ -175,7 +175,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     return core::stop_requested() ? kExitInterrupted : kExitOk;
   }
 
-  const experiments::Sweep sweep = experiments::load_sweep(opt.sweep_file);
+  const experiments::Sweep sweep = experiments::load_sweep(experiments::SweepArgs{opt.sweep_file, opt.overrides, opt.only, opt.set_files});
   const std::string db_path = effective_db_path(sweep, opt);
   // --db moves the whole store: weights go next to the DB that references them.
   const fs::path weights_dir =

@@ -32,7 +32,7 @@ expect_error 2 "blocks.toml:7: train.block\[0\]: the 3 blocks have 3000000 point
 expect_error 2 "train.block\[0\] (line 7) 1000000 (seed 1000 x lr 1000)" "$TB_BIN" run blocks.toml
 expect_error 2 "/dev/zero: the file has more than 4194304 bytes" "$TB_BIN" plan /dev/zero
 # `run` takes threads from the sweep file only (they are part of each run's key): no flag
-# overrides them.
+# overrides them (threads=N is an override of the file, by its rules).
 expect_error 2 "ternbench run: unknown option --threads; see \`ternbench run --help\`" \
   "$TB_BIN" run tiny.toml --threads 1000000
 [ ! -e results ] || fail "a bad config must not create results"

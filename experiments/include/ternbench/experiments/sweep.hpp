@@ -38,12 +38,46 @@ struct Sweep {
   std::size_t duplicates_across_blocks = 0;
   // Runs added as the source of an `init_from = { ... }` table (RunSpec::implied).
   std::size_t implied_sources = 0;
+  // Run keys of the file's runs that a selection (--only) left out: they are still the
+  // sweep's, so `plan` does not count them as runs the file no longer names.
+  std::vector<std::string> unselected;
 };
+
+// What a sweep is made of on the command line (docs/sweep-format.md, "Command line").
+struct SweepArgs {
+  std::string file;                    // "" : a sweep of the overrides alone (kCommandLineSweep)
+  std::vector<std::string> overrides;  // "train.epochs=5", "'seed=[1,2,3]'": as if edited into the file
+  std::vector<std::string> only;       // "method=sca,twn": keep the runs with one of these values
+  // TOML files of [train]/[sweep] keys applied as overrides, in order, before `overrides`.
+  std::vector<std::string> set_files;
+};
+
+// The name of a sweep given wholly on the command line; its DB is results/<name>.sqlite.
+inline constexpr const char* kCommandLineSweep = "cli";
+// The file name errors give for the command line ("command line: train.epochs=abc: ...").
+inline constexpr const char* kCommandLine = "command line";
+
+// load_sweep() or, without a file, the command-line sweep, with the overrides applied before
+// any check (so they obey the file's rules) and the selection made after expansion.
+Sweep load_sweep(const SweepArgs& args);
 
 // Parses and expands a sweep file. Throws ConfigError "<file>:<line>: <key.path>: <what>;
 // <fix>" for syntax errors, unknown keys, wrong types, missing keys and bad values.
 Sweep load_sweep(const std::string& path);
 Sweep parse_sweep(const std::string& text, const std::string& file_name);
+// The same with `key=value` overrides applied to the parsed file. An error about an
+// overridden key names the override instead of a line of the file.
+Sweep parse_sweep(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides);
+
+// Keeps the runs matching every `key=v1,v2` filter (a run matches when its value of key is
+// one of the values), and the init_from sources they need. Throws ConfigError naming the
+// filter for an unknown key, a bad value, a value no run has, or a selection of nothing.
+void select_runs(Sweep& sweep, const std::vector<std::string>& only);
+
+// The keys that take two or more values over the runs using them, in grid order, and a run's value
+// of a key as the canonical TOML writes it ("" when the run's method does not use the key).
+std::vector<std::string> varying_keys(const Sweep& sweep);
+std::string run_value(const RunSpec& run, const std::string& key);
 
 // Rebuilds a run from its canonical TOML (what workers receive). parse_run(c).run_key is
 // the key c was made with.

@@ -76,6 +76,11 @@ std::unordered_map<std::string, double> expected_costs(const Plan& plan);
 // ..." for Plan::other_commits, else "".
 std::string format_other_commits(const std::map<std::string, int>& other_commits);
 
+// `plan --list`: one line per run, with its key, its values of the keys that vary across the
+// sweep, its state in the DB, whether it will run, and its expected CPU time ("~": from the
+// static cost model, no similar run being finished yet).
+std::string format_plan_list(const experiments::Sweep& sweep, const Plan& plan);
+
 // Human-readable plan (`ternbench plan`).
 std::string format_plan(const experiments::Sweep& sweep, const std::string& db_path, const Plan& plan,
                         const PlanOptions& opt);

@@ -1,6 +1,7 @@
 #pragma once
 // `ternbench run`: everything between a sweep file and a filled results DB.
 #include <string>
+#include <vector>
 
 #include "ternbench/experiments/sweep.hpp"
 #include "ternbench/orchestrator/sweep_plan.hpp"
@@ -10,7 +11,8 @@ namespace ternbench::orchestrator {
 class MpiSession;
 
 struct RunOptions {
-  std::string sweep_file;
+  std::string sweep_file;  // "" : the sweep is the overrides alone (experiments::SweepArgs)
+  std::vector<std::string> overrides, only, set_files;  // experiments::SweepArgs: key=value, --only, --set-file
   std::string db_path;    // overrides [sweep] db when not empty
   std::string data_root;  // where datasets live (default $TERNBENCH_DATA or ./data)
   PlanOptions plan;       // retries
