@@ -132,12 +132,18 @@ std::string run_value(const RunSpec& run, const std::string& key) {
   return "";
 }
 
-std::vector<std::string> varying_keys(const Sweep& sweep) {
+std::string shown_value(const RunSpec& run, const std::string& key) {
+  const std::string v = run_value(run, key);
+  if (v.size() >= 2 && v.front() == '"' && v.find_first_of("\\ ,") == std::string::npos) return v.substr(1, v.size() - 2);
+  return v;
+}
+
+std::vector<std::string> varying_keys(const std::vector<RunSpec>& runs) {
   std::vector<std::string> out;
   for (const auto& p : detail::train_param_defs()) {
     std::set<std::string> seen;
     // A key only some methods use varies with the method already, unless its values differ.
-    for (const RunSpec& run : sweep.runs) {
+    for (const RunSpec& run : runs) {
       if (uses(p, run.train)) seen.insert(detail::format_toml_value(p.get(run.train)));
       if (seen.size() > 1) break;
     }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <cstdlib>
 #include <cstring>
 
@@ -118,6 +117,8 @@ Progress::~Progress() {
 void Progress::expect(std::map<std::string, double> wall_seconds, int workers) {
   std::lock_guard<std::mutex> lock(mu_);
   expected_ = std::move(wall_seconds);
+  waiting_seconds_ = 0;
+  for (const auto& [key, seconds] : expected_) waiting_seconds_ += seconds;
   workers_ = std::max(1, workers);
 }
 
@@ -125,22 +126,15 @@ ProgressCounts Progress::counts_locked() const {
   ProgressCounts c = c_;
   const auto now = std::chrono::steady_clock::now();
   c.elapsed_seconds = std::chrono::duration<double>(now - t0_).count();
-  std::vector<RunCost> costs = finished_costs_;
-  std::set<std::string> started;
+  std::vector<RunCost> costs = {finished_, {std::max(0.0, waiting_seconds_), 0, 0}};
   for (const auto& [key, run] : running_) {
     c.running_epochs.push_back(run.epochs);
-    started.insert(key);
     const auto it = expected_.find(key);
     if (it == expected_.end()) continue;
     const double fraction = run.epochs.epochs > 0 ? static_cast<double>(run.epochs.epoch) / run.epochs.epochs : 0;
     costs.push_back({it->second, fraction, std::chrono::duration<double>(now - run.since).count()});
   }
-  if (!expected_.empty()) {
-    // Runs that have not started yet; a finished run left expected_ when it finished.
-    for (const auto& [key, seconds] : expected_)
-      if (!started.count(key)) costs.push_back({seconds, 0, 0});
-    c.eta_seconds = eta_from_costs(costs, workers_);
-  }
+  if (!expected_.empty()) c.eta_seconds = eta_from_costs(costs, workers_);
   return c;
 }
 
@@ -153,6 +147,7 @@ void Progress::redraw_locked() {
 void Progress::started(const std::string& run_key, int epochs) {
   std::lock_guard<std::mutex> lock(mu_);
   ++c_.running;
+  if (const auto it = expected_.find(run_key); it != expected_.end()) waiting_seconds_ -= it->second;
   running_.push_back({run_key, {std::chrono::steady_clock::now(), {0, std::max(1, epochs)}}});
   redraw_locked();
 }
@@ -175,7 +170,8 @@ void Progress::finished(const std::string& run_key, bool ok, const std::string& 
     const auto e = expected_.find(run_key);
     if (e != expected_.end()) {
       const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.since).count();
-      finished_costs_.push_back({e->second, 1, spent});
+      finished_.expected += e->second;
+      finished_.spent += spent;
       expected_.erase(e);
     }
     running_.erase(it);

@@ -92,9 +92,7 @@ std::string format_sweep_status(const experiments::Sweep& sweep, const std::stri
   std::map<std::string, int> other_commits;
   for (auto& r : db.runs()) {
     if (!keys.count(r.run_key)) continue;
-    if (!commit.empty() && r.git_commit != commit &&
-        (r.status == storage::kStatusDone || r.status == storage::kStatusDiverged))
-      ++other_commits[r.git_commit];
+    if (trained_by_other_commit(r, commit)) ++other_commits[r.git_commit];
     runs.push_back(std::move(r));
   }
   std::string out = format_status(runs, total, sweep.name, db.writer());

@@ -280,10 +280,7 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
         p.supersede = has_result(p.state);
         p.will_run = true;
       }
-      const storage::RunRecord& r = it->second;
-      if (!opt.git_commit.empty() && r.git_commit != opt.git_commit &&
-          (r.status == storage::kStatusDone || r.status == storage::kStatusDiverged))
-        ++plan.other_commits[r.git_commit];
+      if (trained_by_other_commit(it->second, opt.git_commit)) ++plan.other_commits[it->second.git_commit];
     }
     p.estimate_seconds = rates.estimate(spec.train);
     p.cost_seconds = p.estimate_seconds >= 0 ? p.estimate_seconds : rates.cost(spec.train);
@@ -335,6 +332,11 @@ std::string format_levels(const experiments::Sweep& sweep, const Plan& plan) {
 }
 
 }  // namespace
+
+bool trained_by_other_commit(const storage::RunRecord& r, const std::string& commit) {
+  return !commit.empty() && r.git_commit != commit &&
+         (r.status == storage::kStatusDone || r.status == storage::kStatusDiverged);
+}
 
 std::string format_other_commits(const std::map<std::string, int>& other_commits) {
   if (other_commits.empty()) return "";
@@ -420,29 +422,19 @@ std::string format_plan(const experiments::Sweep& sweep, const std::string& db_p
   return out;
 }
 
-}  // namespace ternbench::orchestrator
-
-namespace ternbench::orchestrator {
-
 std::string format_plan_list(const experiments::Sweep& sweep, const Plan& plan) {
-  const auto keys = experiments::varying_keys(sweep);
+  const auto keys = experiments::varying_keys(sweep.runs);
   std::vector<std::vector<std::string>> cells;
   for (const auto& r : plan.runs) {
     std::vector<std::string> row;
     for (const auto& key : keys) {
-      std::string v = experiments::run_value(*r.spec, key);
-      if (v.size() >= 2 && v.front() == '"' && v.find_first_of("\\ ,") == std::string::npos) v = v.substr(1, v.size() - 2);
+      const std::string v = experiments::shown_value(*r.spec, key);
       row.push_back(v.empty() ? "" : key + "=" + v);
     }
     row.push_back(r.state);
     row.push_back(r.will_run ? "will run" : "skip");
     const double s = r.estimate_seconds >= 0 ? r.estimate_seconds : r.cost_seconds;
-    char buf[64];
-    if (s < 10) std::snprintf(buf, sizeof buf, "%.1f s", s);
-    else if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
-    else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
-    else std::snprintf(buf, sizeof buf, "%.2f h", s / 3600);
-    row.push_back((r.estimate_seconds >= 0 ? "" : "~") + std::string(buf));
+    row.push_back((r.estimate_seconds >= 0 ? "" : "~") + format_duration(s));
     cells.push_back(std::move(row));
   }
   std::vector<std::size_t> width(keys.size() + 3, 0);

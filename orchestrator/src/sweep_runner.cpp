@@ -325,7 +325,7 @@ int run_sweep(const RunOptions& opt, const MpiSession* mpi) {
     failed = sink.failed();
     blocked = sink.blocked();
   }
-  const Plan after = make_plan(sweep, &db, opt.plan);
+  const Plan after = make_plan(sweep, &db, plain);  // with --rerun, every run would count as left
   std::cout << sweep.name << ": " << after.count(storage::kStatusDone) << " done, "
             << after.count(storage::kStatusDiverged) << " diverged, " << after.count(storage::kStatusFailed)
             << " failed, " << plural(after.count(storage::kStatusConfigError), "config error");

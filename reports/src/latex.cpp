@@ -10,6 +10,17 @@
 #include "tables.hpp"
 
 namespace ternbench::reports {
+namespace {
+
+// "a & b & c \\" and a newline.
+std::string latex_row(const std::vector<std::string>& cells) {
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? " & " : "") + cells[i];
+  return out + " \\\\\n";
+}
+
+}  // namespace
+
 namespace detail {
 
 std::string latex_preamble(const std::string& title) {
@@ -29,13 +40,8 @@ std::string latex_tabular(const std::vector<std::string>& header, const std::vec
                           const std::vector<std::vector<std::string>>& rows) {
   std::string out = "\\begin{tabular}{";
   for (bool num : numeric) out += num ? "r" : "l";
-  out += "}\n\\toprule\n";
-  for (std::size_t i = 0; i < header.size(); ++i) { out += (i ? " & " : ""); out += header[i]; }
-  out += " \\\\\n\\midrule\n";
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) { out += (i ? " & " : ""); out += row[i]; }
-    out += " \\\\\n";
-  }
+  out += "}\n\\toprule\n" + latex_row(header) + "\\midrule\n";
+  for (const auto& row : rows) out += latex_row(row);
   return out + "\\bottomrule\n\\end{tabular}\n";
 }
 
@@ -45,13 +51,8 @@ std::string latex_wrapping_tabular(const std::vector<std::string>& header, const
   const std::string width = "p{\\dimexpr(\\linewidth-" + std::to_string(2 * (header.size() - 1)) + "\\tabcolsep)/" + n + "\\relax}";
   std::string out = "\\begin{longtable}{@{}";
   for (std::size_t i = 0; i < header.size(); ++i) out += ">{\\raggedright\\arraybackslash}" + width;
-  out += "@{}}\n\\toprule\n";
-  for (std::size_t i = 0; i < header.size(); ++i) { out += (i ? " & " : ""); out += header[i]; }
-  out += " \\\\\n\\midrule\n\\endhead\n";
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) { out += (i ? " & " : ""); out += row[i]; }
-    out += " \\\\\n";
-  }
+  out += "@{}}\n\\toprule\n" + latex_row(header) + "\\midrule\n\\endhead\n";
+  for (const auto& row : rows) out += latex_row(row);
   return out + "\\bottomrule\n\\end{longtable}\n";
 }
 

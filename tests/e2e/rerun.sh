@@ -67,5 +67,23 @@ grep -qE "^rr: $left runs? to train" resume.log || fail "plain run should train 
 [ "$(q $db "select count(*) from superseded_runs")" = 8 ] || fail "two reruns should keep 8 superseded results"
 [ "$(ls results/rr-weights/*.superseded-2.h5 | wc -l)" = 4 ] || fail "second rerun's kept weights: $(ls results/rr-weights)"
 [ "$(q $db "$numbers from runs order by run_key")" = "$first" ] || fail "second rerun moved the numbers"
+
+# Stopped by a signal after a run of the rerun finished: the runs it says are left are those
+# not trained again yet, not every run the rerun selected.
+"$TB_BIN" run rr.toml --rerun > rerun3.log 2>&1 &
+pid=$!
+for _ in $(seq 1 400); do
+  [ "$(q $db "select count(*) from runs where status = 'done'" 2>/dev/null || echo 0)" -ge 1 ] &&
+    [ "$(q $db "select count(*) from runs where status = 'running'" 2>/dev/null || echo 0)" = 1 ] && break
+  sleep 0.05
+done
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+[ $rc -eq 75 ] || { cat rerun3.log; fail "a stopped rerun should exit 75, got $rc"; }
+left=$(q $db "select count(*) from runs where status <> 'done'")
+[ "$left" -lt 4 ] || { cat rerun3.log; fail "the stop should land after a run finished"; }
+grep -qE "^rr: stopped early \(signal\); $left runs? left" rerun3.log ||
+  fail "a stopped rerun should count the $left runs left: $(cat rerun3.log)"
+"$TB_BIN" run rr.toml > resume3.log
 "$TB_BIN" run rr.toml | grep -q "^rr: all 4 runs already finished" || fail "after the rerun nothing is left to train"
 echo "OK"

@@ -218,8 +218,9 @@ TEST(SweepSelect, Errors) {
 
 TEST(SweepSelect, VaryingKeysAndValues) {
   const ex::Sweep s = with({});
-  EXPECT_EQ(ex::varying_keys(s), (std::vector<std::string>{"method", "seed"}));
+  EXPECT_EQ(ex::varying_keys(s.runs), (std::vector<std::string>{"method", "seed"}));
   EXPECT_EQ(ex::run_value(s.runs[0], "method"), "\"fp\"");
+  EXPECT_EQ(ex::shown_value(s.runs[0], "method"), "fp");
   EXPECT_EQ(ex::run_value(s.runs[0], "delta_factor"), "");
   EXPECT_EQ(ex::run_value(s.runs.back(), "delta_factor"), "0.7");
 }

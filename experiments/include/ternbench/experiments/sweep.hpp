@@ -76,8 +76,10 @@ void select_runs(Sweep& sweep, const std::vector<std::string>& only);
 
 // The keys that take two or more values over the runs using them, in grid order, and a run's value
 // of a key as the canonical TOML writes it ("" when the run's method does not use the key).
-std::vector<std::string> varying_keys(const Sweep& sweep);
+std::vector<std::string> varying_keys(const std::vector<RunSpec>& runs);
 std::string run_value(const RunSpec& run, const std::string& key);
+// run_value for people: a plain string without its quotes (fp, not "fp").
+std::string shown_value(const RunSpec& run, const std::string& key);
 
 // Rebuilds a run from its canonical TOML (what workers receive). parse_run(c).run_key is
 // the key c was made with.

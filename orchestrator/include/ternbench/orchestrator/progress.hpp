@@ -102,10 +102,13 @@ class Progress {
   std::condition_variable cv_;
   bool stop_ = false;
   ProgressCounts c_;
-  std::map<std::string, double> expected_;  // wall seconds by run key
+  std::map<std::string, double> expected_;  // wall seconds by run key, of runs not finished
+  // Kept as sums, so that a redraw (every epoch and second, on the coordinator's thread)
+  // costs the running runs only, not the whole sweep.
+  double waiting_seconds_ = 0;               // expected_ of the runs not started yet
+  RunCost finished_{0, 1, 0};                // expected and spent seconds of the finished ones
   int workers_ = 1;
   std::vector<std::pair<std::string, Running>> running_;  // in start order
-  std::vector<RunCost> finished_costs_;
   std::thread timer_;
 };
 

@@ -9,10 +9,10 @@
 
 namespace ternbench::orchestrator {
 
-// For each run key: "key=value" of every [train] key that has two or more values among the
-// runs that have it (a method's own keys are only in its runs' configs), in the canonical
-// (sorted) order, space-separated; dataset, model, method and seed, which every run line
-// names anyway, are left out. Strings lose their quotes.
+// For each run key: "key=value" of every [train] key that takes two or more values among the
+// runs that use it (experiments::varying_keys), in grid order, space-separated; dataset,
+// model, method and seed, which every run line names anyway, are left out. Strings lose
+// their quotes.
 std::map<std::string, std::string> distinguishing_keys(const std::vector<experiments::RunSpec>& runs);
 
 // "mnist mlp fp seed=1" followed by the run's distinguishing keys, if any.

@@ -72,6 +72,10 @@ Plan make_plan(const experiments::Sweep& sweep, const storage::MetricsDb* db, co
 // cost_seconds of the runs that will run, by run key (for the scheduler's CostModel).
 std::unordered_map<std::string, double> expected_costs(const Plan& plan);
 
+// Whether r is a finished result (done or diverged) of a commit other than `commit` ("" =
+// no comparison): what plan, status and run warn about.
+bool trained_by_other_commit(const storage::RunRecord& r, const std::string& commit);
+
 // "3 finished runs were trained by another commit than this binary's (1a2b3c4 2, 5d6e7f8 1);
 // ..." for Plan::other_commits, else "".
 std::string format_other_commits(const std::map<std::string, int>& other_commits);
