@@ -93,6 +93,29 @@ TEST(Dense, FastForwardMatchesNaiveLoops) {
   EXPECT_LT((fast - naive).cwiseAbs().maxCoeff(), kTol);
 }
 
+// Training forwards with the GEMM its backward matches; evaluation with the chain kernel,
+// on the layer's threads.
+TEST(Dense, EvaluationModeForwardsWithTheChainKernel) {
+  Rng init(kSeed), rng(kSeed + 1);
+  Dense d("dense0", 70, 90, init);
+  const Mat x = random_matrix(70, 13, rng);
+  const Mat& W = d.params()[0]->value;
+  const Mat& b = d.params()[1]->value;
+  Mat gemm(90, 13), chain(90, 13), y(90, 13);
+  kernels::dense_forward(W, b, x, gemm);
+  kernels::dense_forward_chain(W, b, x, chain, 1);
+  ASSERT_NE(gemm, chain);  // otherwise this test could not tell the two apart
+  d.forward(x, y);
+  EXPECT_EQ(y, gemm);
+  d.set_training(false);
+  d.set_threads(2);
+  d.forward(x, y);
+  EXPECT_EQ(y, chain);
+  d.set_training(true);
+  d.forward(x, y);
+  EXPECT_EQ(y, gemm);
+}
+
 TEST(Dense, WeightGradientMatchesCentralDifferences) {
   Rng rng(kSeed);
   Dense d("d", 5, 3, rng);

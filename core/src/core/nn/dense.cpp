@@ -24,7 +24,11 @@ Dense::Dense(std::string name, Eigen::Index in, Eigen::Index out, Rng& rng)
 }
 
 void Dense::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
-  kernels::dense_forward(W_.forward_weights(), b_.value, x, y);
+  if (training_) {
+    kernels::dense_forward(W_.forward_weights(), b_.value, x, y);
+  } else {
+    kernels::dense_forward_chain(W_.forward_weights(), b_.value, x, y, threads_);
+  }
 }
 
 void Dense::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,

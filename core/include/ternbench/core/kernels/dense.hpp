@@ -11,6 +11,14 @@ using Mat = Eigen::MatrixXf;
 void dense_forward(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const Mat>& b,
                    const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
 
+// y = W x + b for evaluation, each output one FMA chain over the inputs in order, started
+// from the bias: y(o, n) = fma(W(o, in-1), x(in-1, n), ... fma(W(o, 0), x(0, n), b(o))).
+// No packing or workspace; `threads` split the samples and do not change a bit. It rounds
+// differently from dense_forward (Eigen sums in blocks and pairs of partial sums), so a
+// layer uses one or the other for a whole purpose: this one in evaluation mode only.
+void dense_forward_chain(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const Mat>& b,
+                         const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y, int threads);
+
 // dW = dy x^T, db = rowsum(dy)  (overwritten, not accumulated, so no zeroing pass is needed)
 //                        x: (in, B)  dy: (out, B)  dW: (out, in)  db: (out, 1)
 void dense_backward_params(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,

@@ -25,6 +25,10 @@ class Dense final : public Layer {
   std::vector<Param*> params() override { return {&W_.latent(), &b_}; }
   Weight* weight() override { return &W_; }
   void refresh() override { W_.refresh(); }
+  // Evaluation forwards with kernels::dense_forward_chain (on `threads` threads), training
+  // forwards with the GEMM that backward's gradients are consistent with.
+  void set_training(bool training) override { training_ = training; }
+  void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
 
   Param& bias() { return b_; }
 
@@ -32,6 +36,8 @@ class Dense final : public Layer {
   std::string name_;
   Weight W_;
   Param b_;
+  bool training_ = true;
+  int threads_ = 1;
 };
 
 }  // namespace ternbench::core
