@@ -45,6 +45,7 @@ struct ChildTable {
 struct Layout {
   std::vector<std::string> run_columns;
   std::vector<ChildTable> children;  // epochs, epoch_layers, layers, stages, inference
+  std::vector<std::string> superseded_columns;  // superseded_runs without its id
 };
 
 // One run as one input holds it.
@@ -66,13 +67,14 @@ Layout make_layout() {
   return l;
 }
 
-std::vector<std::string> table_columns(sqlite3* db, const std::string& path, const std::string& table) {
+std::vector<std::string> table_columns(sqlite3* db, const std::string& path, const std::string& table,
+                                       const std::string& first = "run_key") {
   sqlite::Statement st(db, path, "SELECT name FROM pragma_table_info(?1) ORDER BY cid");
   st.bind(1, table);
   std::vector<std::string> out;
   while (st.step()) out.push_back(st.text(0));
-  if (out.empty() || out[0] != "run_key") {
-    throw StorageError(path + ": table " + table + " does not start with run_key; not a ternbench results DB");
+  if (out.empty() || out[0] != first) {
+    throw StorageError(path + ": table " + table + " does not start with " + first + "; not a ternbench results DB");
   }
   return out;
 }
@@ -101,8 +103,19 @@ std::string text_of(const SqlValue& v) {
   }
 }
 
-// Every run of one input, in the order the input recorded them.
-std::vector<RunCopy> load(const std::string& path, std::size_t input, Layout& layout) {
+// One superseded_runs row (docs/schema.md): a result that a forced rerun replaced.
+struct SupersededRow {
+  std::size_t input = 0;
+  Row row;  // Layout::superseded_columns
+};
+
+struct Loaded {
+  std::vector<RunCopy> runs;  // in the order the input recorded them
+  std::vector<SupersededRow> superseded;
+};
+
+// Every run of one input, and every result a rerun replaced in it.
+Loaded load(const std::string& path, std::size_t input, Layout& layout) {
   const Snapshot snap(path);
   sqlite3* db = snap.db();
   const std::vector<std::string> run_columns = table_columns(db, path, "runs");
@@ -135,7 +148,20 @@ std::vector<RunCopy> load(const std::string& path, std::size_t input, Layout& la
       if (it != by_key.end()) runs[it->second].children[t].push_back(std::move(row));
     }
   }
-  return runs;
+  std::vector<std::string> columns = table_columns(db, path, "superseded_runs", "id");
+  columns.erase(columns.begin());  // the output numbers the rows again
+  if (input == 0) layout.superseded_columns = columns;
+  if (columns != layout.superseded_columns) {
+    throw StorageError(path + ": superseded_runs has other columns than the first input");
+  }
+  std::vector<SupersededRow> superseded;
+  sqlite::Statement st(db, path, "SELECT " + column_list(columns) + " FROM superseded_runs ORDER BY id");
+  while (st.step()) {
+    SupersededRow r{input, {}};
+    for (std::size_t i = 0; i < columns.size(); ++i) r.row.push_back(st.value(static_cast<int>(i)));
+    superseded.push_back(std::move(r));
+  }
+  return {std::move(runs), std::move(superseded)};
 }
 
 // Labels of what differs between two copies of a child table's rows, at most kMaxLabels.
@@ -272,14 +298,14 @@ class Chooser {
 };
 
 // The weights file of a run, re-expressed relative to the output DB's directory.
+// `owner` names whose file it is in a warning ("run k1").
 SqlValue rebase_weights(const SqlValue& wp, const std::string& input, const std::string& output,
-                        const std::string& run_key, MergeReport& report) {
+                        const std::string& owner, MergeReport& report) {
   if (wp.type != SqlValue::Type::kText || wp.bytes.empty()) return wp;
   const fs::path file = (fs::absolute(input).parent_path() / wp.bytes).lexically_normal();
   std::error_code ec;
   if (!fs::exists(file, ec)) {
-    report.warnings.push_back("run " + run_key + ": weights file " + file.string() + " (named by " + input +
-                              ") does not exist");
+    report.warnings.push_back(owner + ": weights file " + file.string() + " (named by " + input + ") does not exist");
   }
   fs::path rel = file.lexically_relative(fs::absolute(output).parent_path().lexically_normal());
   return SqlValue::of_text(rel.empty() ? file.string() : rel.string());
@@ -323,7 +349,8 @@ void insert_row(sqlite::Statement& st, const Row& row) {
 }
 
 void write_output(const std::string& output, const Layout& layout, const std::vector<const RunCopy*>& runs,
-                  const std::vector<std::string>& inputs, MergeReport& report) {
+                  const std::vector<SupersededRow>& superseded, const std::vector<std::string>& inputs,
+                  MergeReport& report) {
   std::string tmp = output;
   tmp.append(".tmp.").append(std::to_string(getpid()));
   FileGuard guard(tmp);
@@ -344,11 +371,18 @@ void write_output(const std::string& output, const Layout& layout, const std::ve
     const std::size_t wp = index_of(layout.run_columns, "weights_path");
     for (const RunCopy* r : runs) {
       Row row = r->run;
-      row[wp] = rebase_weights(row[wp], inputs[r->input], output, row[0].bytes, report);
+      row[wp] = rebase_weights(row[wp], inputs[r->input], output, "run " + row[0].bytes, report);
       insert_row(run_insert, row);
       for (std::size_t t = 0; t < layout.children.size(); ++t) {
         for (const Row& child : r->children[t]) insert_row(*child_inserts[t], child);
       }
+    }
+    sqlite::Statement superseded_insert(db, tmp, insert_sql("superseded_runs", layout.superseded_columns));
+    const std::size_t kept = index_of(layout.superseded_columns, "weights_kept");
+    for (const SupersededRow& s : superseded) {
+      Row row = s.row;
+      row[kept] = rebase_weights(row[kept], inputs[s.input], output, "superseded result of run " + row[0].bytes, report);
+      insert_row(superseded_insert, row);
     }
     sqlite::exec(db, tmp, "COMMIT");
     // One self-contained file to rename: no -wal beside it (`ternbench run` turns WAL back on).
@@ -365,6 +399,22 @@ void write_output(const std::string& output, const Layout& layout, const std::ve
   if (ec) throw StorageError(output + ": cannot rename " + tmp + " into place: " + ec.message());
   guard.release();
   report.runs_written = static_cast<int>(runs.size());
+}
+
+// Every input's superseded results, each once (two copies of one DB hold the same rows), in
+// the order they were superseded; rows superseded at the same time keep the inputs' order.
+std::vector<SupersededRow> superseded_history(const Layout& layout, const std::vector<Loaded>& loaded) {
+  std::vector<SupersededRow> out;
+  for (const Loaded& in : loaded) {
+    for (const SupersededRow& s : in.superseded) {
+      const auto same = [&s](const SupersededRow& o) { return o.row == s.row; };
+      if (std::none_of(out.begin(), out.end(), same)) out.push_back(s);
+    }
+  }
+  const std::size_t at = index_of(layout.superseded_columns, "superseded_at");
+  std::stable_sort(out.begin(), out.end(),
+                   [at](const SupersededRow& a, const SupersededRow& b) { return a.row[at].bytes < b.row[at].bytes; });
+  return out;
 }
 
 void check_arguments(const std::vector<std::string>& inputs, const std::string& output, const MergeOptions& opt) {
@@ -390,15 +440,15 @@ void check_arguments(const std::vector<std::string>& inputs, const std::string& 
 MergeReport merge_dbs(const std::vector<std::string>& inputs, const std::string& output, const MergeOptions& opt) {
   check_arguments(inputs, output, opt);
   Layout layout = make_layout();
-  std::vector<std::vector<RunCopy>> loaded;
+  std::vector<Loaded> loaded;
   for (std::size_t i = 0; i < inputs.size(); ++i) loaded.push_back(load(inputs[i], i, layout));
 
   MergeReport report;
   Chooser chooser(layout, inputs, opt, report);
   std::vector<std::string> order;  // keys by first appearance
   std::map<std::string, const RunCopy*> chosen;
-  for (const auto& runs : loaded) {
-    for (const RunCopy& r : runs) {
+  for (const Loaded& in : loaded) {
+    for (const RunCopy& r : in.runs) {
       const std::string& key = r.run[0].bytes;
       auto it = chosen.find(key);
       if (it == chosen.end()) {
@@ -412,7 +462,7 @@ MergeReport merge_dbs(const std::vector<std::string>& inputs, const std::string&
   if (!report.conflicts.empty()) return report;
   std::vector<const RunCopy*> runs;
   for (const auto& key : order) runs.push_back(chosen.at(key));
-  write_output(output, layout, runs, inputs, report);
+  write_output(output, layout, runs, superseded_history(layout, loaded), inputs, report);
   return report;
 }
 

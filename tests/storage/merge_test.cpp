@@ -267,4 +267,41 @@ TEST(Merge, AnOlderInputIsMigratedInACopyAndLeftAsItWas) {
   EXPECT_TRUE(one(out, "SELECT train_loss FROM results WHERE run_key = '9d41c7a3e06b52f8'").is_null());
 }
 
+// A rerun's history goes with the run: every input's superseded results, each once, in the
+// order they were superseded, with their kept weights files rebased like weights_path.
+TEST(Merge, SupersededResultsOfEveryInputAreCopiedOnce) {
+  TmpDir tmp;
+  fs::create_directories(tmp.path() / "job1");
+  fs::create_directories(tmp.path() / "job2");
+  const std::string a = make_db(tmp, "job1/study.sqlite", {full_run("k1"), full_run("k2", "fp", 2)});
+  const std::string b = make_db(tmp, "job2/study.sqlite", {full_run("k3", "fp", 3)});
+  {
+    MetricsDb db(a);
+    db.supersede_run("k2", "2026-12-07T11:00:00Z", "def5678", "study-weights/k2.superseded-1.h5");
+    db.supersede_run("k1", "2026-12-07T12:00:00Z", "def5678", "");
+  }
+  {
+    MetricsDb db(b);
+    db.supersede_run("k3", "2026-12-07T11:30:00Z", "fed8765", "study-weights/k3.superseded-1.h5");
+  }
+  const std::string copy = tmp.file("job1/copy.sqlite");
+  fs::copy_file(a, copy);
+  const std::string out = tmp.file("all.sqlite");
+  const MergeReport rep = merge_dbs({a, b, copy}, out, {});
+  EXPECT_TRUE(rep.conflicts.empty());
+  EXPECT_EQ(one(out, "SELECT group_concat(run_key || ' ' || superseded_by_commit || ' ' || coalesce(weights_kept, '-'), "
+                     "'; ') FROM (SELECT * FROM superseded_runs ORDER BY id)"),
+            SqlValue::of_text("k2 def5678 job1/study-weights/k2.superseded-1.h5; "
+                              "k3 fed8765 job2/study-weights/k3.superseded-1.h5; k1 def5678 -"));
+  EXPECT_EQ(one(out, "SELECT json_extract(epochs_json, '$[0].epoch') FROM superseded_runs WHERE run_key = 'k3'"),
+            SqlValue::of_integer(1));
+  EXPECT_EQ(one(out, "SELECT superseded FROM results WHERE run_key = 'k1'"), SqlValue::of_integer(1));
+  // The kept files were never written here, and each is named once (the copy's rows are
+  // the same rows); the runs themselves have no weights file after a rerun began.
+  ASSERT_EQ(rep.warnings.size(), 2u);
+  EXPECT_EQ(rep.warnings[0], "superseded result of run k2: weights file " +
+                                 (tmp.path() / "job1/study-weights/k2.superseded-1.h5").string() + " (named by " + a +
+                                 ") does not exist");
+}
+
 }  // namespace
