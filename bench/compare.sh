@@ -83,7 +83,10 @@ for t in $threads_list; do
     extra=""
     [ "$m" = mlp ] && extra="|dense/mlp/b[0-9]+/t$t(/|\$)"
     echo "== threads $t, $m: ternbench" >&2
+    # Repetitions of all cases in a random order: run in a fixed order (fp first), the later
+    # cases met a warmer, busier machine and the quantized/fp ratios were biased down.
     OMP_NUM_THREADS=$t "$bin" --benchmark_filter="^((train|infer)/$m/[a-z]+/b[0-9]+/t$t(/|\$)$extra)" \
+      --benchmark_enable_random_interleaving=true \
       --benchmark_out="$out/tb_${m}_t$t.json" --benchmark_out_format=json >/dev/null
     echo "== threads $t, $m: PyTorch" >&2
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
