@@ -112,8 +112,8 @@ TEST(QuantizeFused, BinarizeRowsByMeanByHand) {
 TEST(QuantizeFused, BinarizeRowsByMeanEqualsRowMeansThenCodesBitForBit) {
   Rng rng(22);
   const Mat big = random_matrix(420, 800, rng, -2, 2);
-  // Row counts around the 128-row blocks, column counts from 1 to above the parallel size.
-  for (const Eigen::Index rows : {1, 17, 127, 128, 129, 300, 419}) {
+  // Row counts around the 64-row blocks, column counts from 1 to above the parallel size.
+  for (const Eigen::Index rows : {1, 17, 63, 64, 65, 127, 128, 129, 300, 419}) {
     for (const Eigen::Index cols : {1, 9, 784}) {
       const Eigen::Ref<const Mat> w = big.block(1, 2, rows, cols);
       Mat s_fused(rows, 1), q_fused(w.rows(), w.cols()), s_ref(rows, 1), q_ref(w.rows(), w.cols());

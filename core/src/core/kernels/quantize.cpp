@@ -133,7 +133,7 @@ void map2(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, Eigen:
 // contributes one contiguous run (vectorised, streamed in memory order) and nothing is
 // allocated. emit(r, sum) receives each row's total.
 constexpr Eigen::Index kRowChunk = 512;
-constexpr Eigen::Index kRowBlock = 128;  // binarize_rows_by_mean's cache-sized row blocks
+constexpr Eigen::Index kRowBlock = 64;  // binarize_rows_by_mean's cache-sized row blocks
 
 template <class F, class E>
 void row_sums(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F&& term, E&& emit) {
@@ -330,35 +330,50 @@ void binarize_rows(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& 
   });
 }
 
+namespace {
+
+// Rows [r0, r0 + rows) of binarize_rows_by_mean; N > 0 fixes rows = N at compile time, so
+// the full blocks' loops have constant trip counts (unrolled, vectorised, no tails).
+template <Eigen::Index N>
+void binarize_row_block(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q, Eigen::Index r0,
+                        Eigen::Index rows) {
+  const Eigen::Index nr = N > 0 ? N : rows;
+  const Eigen::Index C = w.cols();
+  double acc[kRowBlock] = {};
+  for (Eigen::Index j = 0; j < C; ++j) {
+    const float* p = w.col(j).data() + r0;
+    for (Eigen::Index k = 0; k < nr; ++k) acc[k] += static_cast<double>(std::fabs(p[k]));
+  }
+  const double n = static_cast<double>(C);
+  float sc[kRowBlock];
+  for (Eigen::Index k = 0; k < nr; ++k) sc[k] = n > 0 ? static_cast<float>(acc[k] / n) : 0.0f;
+  for (Eigen::Index k = 0; k < nr; ++k) scale(r0 + k, 0) = sc[k];
+  for (Eigen::Index j = 0; j < C; ++j) {
+    const float* p = w.col(j).data() + r0;
+    float* o = q.col(j).data() + r0;
+    for (Eigen::Index k = 0; k < nr; ++k) o[k] = p[k] >= 0.0f ? sc[k] : -sc[k];
+  }
+}
+
+}  // namespace
+
 void binarize_rows_by_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q) {
   check_same_shape(q, w.rows(), w.cols(), "binarize_rows_by_mean");
   check_row_vector(scale, w.rows(), "binarize_rows_by_mean");
   TB_CHECK(q.data() != w.data(), "binarize_rows_by_mean: q must not alias w");
   const Eigen::Index R = w.rows();
   // Blocks of kRowBlock rows: the block's row sums read it from memory once, and its codes
-  // re-read it from L2 (kRowBlock x C floats, 128 KiB per 256 columns). Each row still sums in
+  // re-read it from L2 (kRowBlock x C floats, 64 KiB per 256 columns). Each row still sums in
   // column order, as row_abs_mean does, so the scales are its bits.
   const Eigen::Index blocks = (R + kRowBlock - 1) / kRowBlock;
   const int threads = map_threads(w.size());
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index b = 0; b < blocks; ++b) {
-    // Locals only below (the shared variables of the region are reached through pointers).
     const Eigen::Index r0 = b * kRowBlock;
-    const Eigen::Index nr = std::min<Eigen::Index>(kRowBlock, R - r0);
-    const Eigen::Index C = w.cols();
-    const double n = static_cast<double>(C);
-    double acc[kRowBlock];
-    for (Eigen::Index k = 0; k < nr; ++k) acc[k] = 0;
-    for (Eigen::Index j = 0; j < C; ++j) {
-      const float* p = w.col(j).data() + r0;
-      for (Eigen::Index k = 0; k < nr; ++k) acc[k] += static_cast<double>(std::fabs(p[k]));
-    }
-    float* s = scale.data() + r0;
-    for (Eigen::Index k = 0; k < nr; ++k) s[k] = n > 0 ? static_cast<float>(acc[k] / n) : 0.0f;
-    for (Eigen::Index j = 0; j < C; ++j) {
-      const float* p = w.col(j).data() + r0;
-      float* o = q.col(j).data() + r0;
-      for (Eigen::Index k = 0; k < nr; ++k) o[k] = p[k] >= 0.0f ? s[k] : -s[k];
+    if (R - r0 >= kRowBlock) {
+      binarize_row_block<kRowBlock>(w, scale, q, r0, kRowBlock);
+    } else {
+      binarize_row_block<0>(w, scale, q, r0, R - r0);
     }
   }
 }
