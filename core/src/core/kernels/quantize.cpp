@@ -451,18 +451,19 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
   double pos[kLanes] = {}, neg[kLanes] = {};
   alignas(64) float bp[kChunk];
   alignas(64) float bn[kChunk];
-  const float* pw = w.data();
-  const float* pd = dq.data();
-  float* po = dw.data();
-  const Eigen::Index so = dw.outerStride();
-  for_each_run(w, dq, [&](Eigen::Index ow, Eigen::Index od, Eigen::Index n) {
-    // The run's offset in dw: the one run starts at 0, else the run is column ow / stride(w).
-    const Eigen::Index oo = contiguous ? 0 : ow / w.outerStride() * so;
-    for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
-      const Eigen::Index m = std::min(kChunk, n - i0);
-      const float* x = pw + ow + i0;
-      const float* d = pd + od + i0;
-      float* o = po + oo + i0;
+  // for_each_run's runs, written out: no closure holds delta, wp, wn or the buffers by
+  // reference, which would keep GCC from proving the dw stores cannot change them.
+  const Eigen::Index runs = contiguous ? 1 : w.cols();
+  const Eigen::Index len = contiguous ? w.size() : w.rows();
+  for (Eigen::Index r = 0; r < runs; ++r) {
+    const float* xr = w.data() + r * w.outerStride();
+    const float* dr = dq.data() + r * dq.outerStride();
+    float* orun = dw.data() + r * dw.outerStride();
+    for (Eigen::Index i0 = 0; i0 < len; i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, len - i0);
+      const float* x = xr + i0;
+      const float* d = dr + i0;
+      float* o = orun + i0;
       for (Eigen::Index i = 0; i < m; ++i) {
         bp[i] = x[i] > delta ? d[i] : 0.0f;
         bn[i] = x[i] < -delta ? d[i] : 0.0f;
@@ -471,7 +472,7 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
       accumulate(bp, m, pos);
       accumulate(bn, m, neg);
     }
-  });
+  }
   return {lane_total(pos), lane_total(neg)};
 }
 
