@@ -109,12 +109,15 @@ TEST(QuantizeFused, BinarizeRowsByMeanByHand) {
   EXPECT_EQ(q, expect);
 }
 
+// On two threads: the row-block pass (one thread runs the two passes themselves).
 TEST(QuantizeFused, BinarizeRowsByMeanEqualsRowMeansThenCodesBitForBit) {
+  const int saved = Eigen::nbThreads();
+  Eigen::setNbThreads(2);
   Rng rng(22);
-  const Mat big = random_matrix(420, 800, rng, -2, 2);
-  // Row counts around the 64-row blocks, column counts from 1 to above the parallel size.
+  const Mat big = random_matrix(420, 2200, rng, -2, 2);
+  // Row counts around the 64-row blocks; column counts below and above the parallel size.
   for (const Eigen::Index rows : {1, 17, 63, 64, 65, 127, 128, 129, 300, 419}) {
-    for (const Eigen::Index cols : {1, 9, 784}) {
+    for (const Eigen::Index cols : {1, 9, 784, 2100}) {
       const Eigen::Ref<const Mat> w = big.block(1, 2, rows, cols);
       Mat s_fused(rows, 1), q_fused(w.rows(), w.cols()), s_ref(rows, 1), q_ref(w.rows(), w.cols());
       kernels::binarize_rows_by_mean(w, s_fused, q_fused);
@@ -124,6 +127,7 @@ TEST(QuantizeFused, BinarizeRowsByMeanEqualsRowMeansThenCodesBitForBit) {
       EXPECT_TRUE(same_bits(q_fused, q_ref)) << rows << "x" << cols;
     }
   }
+  Eigen::setNbThreads(saved);
 }
 
 // ---- SCA tanh backward + WDR ---------------------------------------------------------------

@@ -361,12 +361,19 @@ void binarize_rows_by_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale
   check_same_shape(q, w.rows(), w.cols(), "binarize_rows_by_mean");
   check_row_vector(scale, w.rows(), "binarize_rows_by_mean");
   TB_CHECK(q.data() != w.data(), "binarize_rows_by_mean: q must not alias w");
-  const Eigen::Index R = w.rows();
-  // Blocks of kRowBlock rows: the block's row sums read it from memory once, and its codes
-  // re-read it from L2 (kRowBlock x C floats, 64 KiB per 256 columns). Each row still sums in
-  // column order, as row_abs_mean does, so the scales are its bits.
-  const Eigen::Index blocks = (R + kRowBlock - 1) / kRowBlock;
+  // On one thread the two passes measure faster (row_abs_mean streams whole columns).
   const int threads = map_threads(w.size());
+  if (threads == 1) {
+    row_abs_mean(w, scale);
+    binarize_rows(w, scale, q);
+    return;
+  }
+  // Blocks of kRowBlock rows, split across the threads: the block's row sums read it from
+  // memory once, and its codes re-read it from L2 (kRowBlock x C floats, 64 KiB per 256
+  // columns). Each row still sums in column order, as row_abs_mean does, so the scales are
+  // its bits.
+  const Eigen::Index R = w.rows();
+  const Eigen::Index blocks = (R + kRowBlock - 1) / kRowBlock;
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index b = 0; b < blocks; ++b) {
     const Eigen::Index r0 = b * kRowBlock;

@@ -66,8 +66,9 @@ void row_abs_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> out);
 // q(r, c) = scale(r) * sign(w(r, c)), sign(0) = +1          w, q: (R, C)  scale: (R, 1)
 void binarize_rows(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& scale, Eigen::Ref<Mat> q);
 
-// row_abs_mean(w, scale) then binarize_rows(w, scale, q), bit for bit, in one pass over w
-// (row blocks small enough to stay in cache between the two).
+// row_abs_mean(w, scale) then binarize_rows(w, scale, q), bit for bit. With threads, in one
+// pass over w: row blocks small enough to stay in cache between the two, split across the
+// threads (each row's sum keeps its order); on one thread, those two passes.
 // w, q: (R, C)  scale: (R, 1) output.  q must not alias w.
 void binarize_rows_by_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q);
 
