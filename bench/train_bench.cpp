@@ -111,10 +111,7 @@ struct Fixture {
   double train_step() {
     model->refresh();
     const tk::LossResult r = tk::softmax_cross_entropy(model->forward(x), std::span<const std::uint8_t>(labels), dlogits);
-    model->backward(x, dlogits);
-    if (reg) {
-      for (tc::Weight* w : quantized) reg->add_gradient(w->latent().value, w->latent().grad);
-    }
+    model->backward(x, dlogits);  // adds reg's gradient (set on the quantized weights)
     opt->step();
     for (tc::Weight* w : quantized) w->after_step();
     return r.loss;
@@ -144,6 +141,7 @@ Fixture& fixture(const ModelInfo& m, const std::string& method, int batch, int t
   for (tc::Weight* w : f->model->weights()) {
     if (w->quantized()) f->quantized.push_back(w);
   }
+  for (tc::Weight* w : f->quantized) w->set_regularizer(f->reg.get());  // as the trainer's RegularizerScope
   f->x.resize(f->model->input_size(), batch);
   for (Eigen::Index j = 0; j < f->x.cols(); ++j) {
     for (Eigen::Index i = 0; i < f->x.rows(); ++i) f->x(i, j) = rng.uniform_float();

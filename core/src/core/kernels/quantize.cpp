@@ -1,5 +1,7 @@
 #include "ternbench/core/kernels/quantize.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -94,15 +96,36 @@ double select_sum3(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& 
   return lane_total(acc);
 }
 
+// Threads for an element-wise pass over `elements` entries: the run's count (the trainer sets
+// Eigen's, which OpenMP regions here follow), 1 below a size where the fork costs more than
+// the pass. Element-wise results do not depend on how the columns are split.
+constexpr Eigen::Index kParallelMin = 1 << 15;
+
+int map_threads(Eigen::Index elements) {
+  return elements < kParallelMin ? 1 : std::max(1, Eigen::nbThreads());
+}
+
+// f(j) for every column j, on map_threads(rows * cols) threads (columns in static blocks).
+// f reaches its captures through references a store through a float* might alias, which
+// stops GCC vectorising: column bodies copy what they read into locals first.
+template <class F>
+void for_each_column(Eigen::Index rows, Eigen::Index cols, F&& f) {
+  const int threads = map_threads(rows * cols);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Eigen::Index j = 0; j < cols; ++j) f(j);
+}
+
 // out_ij = f(a_ij, b_ij), column by column (inner loops contiguous, so they vectorise).
 template <class F>
 void map2(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, Eigen::Ref<Mat> out, F&& f) {
-  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+  for_each_column(a.rows(), a.cols(), [&](Eigen::Index j) {
+    const F g = f;
+    const Eigen::Index n = a.rows();
     const float* pa = a.col(j).data();
     const float* pb = b.col(j).data();
     float* o = out.col(j).data();
-    for (Eigen::Index i = 0; i < a.rows(); ++i) o[i] = f(pa[i], pb[i]);
-  }
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = g(pa[i], pb[i]);
+  });
 }
 
 // Row sums of term(a_rc, b_rc) in double, one accumulator per row, summed in column order.
@@ -110,6 +133,7 @@ void map2(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, Eigen:
 // contributes one contiguous run (vectorised, streamed in memory order) and nothing is
 // allocated. emit(r, sum) receives each row's total.
 constexpr Eigen::Index kRowChunk = 512;
+constexpr Eigen::Index kRowBlock = 64;  // binarize_rows_by_mean's cache-sized row blocks
 
 template <class F, class E>
 void row_sums(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F&& term, E&& emit) {
@@ -160,17 +184,27 @@ double abs_sum(const Eigen::Ref<const Mat>& w) {
 }
 
 float abs_max(const Eigen::Ref<const Mat>& w) {
-  float lanes[kLanes] = {};
-  const float* p = w.data();
-  for_each_run(w, w, [&](Eigen::Index o, Eigen::Index, Eigen::Index n) {
-    Eigen::Index i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-      for (int k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::fabs(p[o + i + k]));
-    }
-    for (; i < n; ++i) lanes[0] = std::max(lanes[0], std::fabs(p[o + i]));
-  });
+  // A maximum does not depend on the order it is taken in: the columns split across threads.
+  // NaN never wins std::max(m, NaN), in any split.
+  const int threads = map_threads(w.size());
   float m = 0;
-  for (float v : lanes) m = std::max(m, v);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    float lanes[kLanes] = {};
+#pragma omp for schedule(static) nowait
+    for (Eigen::Index j = 0; j < w.cols(); ++j) {
+      const float* p = w.col(j).data();
+      Eigen::Index i = 0;
+      for (; i + kLanes <= w.rows(); i += kLanes) {
+        for (int k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::fabs(p[i + k]));
+      }
+      for (; i < w.rows(); ++i) lanes[0] = std::max(lanes[0], std::fabs(p[i]));
+    }
+    float mine = 0;
+    for (float v : lanes) mine = std::max(mine, v);
+#pragma omp critical(tb_abs_max)
+    m = std::max(m, mine);
+  }
   return m;
 }
 
@@ -265,10 +299,12 @@ void binarize_stochastic(const Eigen::Ref<const Mat>& w, float h, Rng& rng, Eige
 }
 
 void clip(Eigen::Ref<Mat> w, float lo, float hi) {
-  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+  for_each_column(w.rows(), w.cols(), [&w, lo_ = lo, hi_ = hi](Eigen::Index j) {
+    const float low = lo_, high = hi_;
+    const Eigen::Index n = w.rows();
     float* p = w.col(j).data();
-    for (Eigen::Index i = 0; i < w.rows(); ++i) p[i] = std::min(std::max(p[i], lo), hi);
-  }
+    for (Eigen::Index i = 0; i < n; ++i) p[i] = std::min(std::max(p[i], low), high);
+  });
 }
 
 // ---- per-row -----------------------------------------------------------------------------
@@ -285,10 +321,67 @@ void binarize_rows(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& 
   check_same_shape(q, w.rows(), w.cols(), "binarize_rows");
   check_row_vector(scale, w.rows(), "binarize_rows");
   const float* s = scale.data();
-  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+  for_each_column(w.rows(), w.cols(), [&w, &q, s_ = s](Eigen::Index j) {
+    const float* sc = s_;
+    const Eigen::Index n = w.rows();
     const float* p = w.col(j).data();
     float* o = q.col(j).data();
-    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = p[i] >= 0.0f ? s[i] : -s[i];
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = p[i] >= 0.0f ? sc[i] : -sc[i];
+  });
+}
+
+namespace {
+
+// Rows [r0, r0 + rows) of binarize_rows_by_mean; N > 0 fixes rows = N at compile time, so
+// the full blocks' loops have constant trip counts (unrolled, vectorised, no tails).
+template <Eigen::Index N>
+void binarize_row_block(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q, Eigen::Index r0,
+                        Eigen::Index rows) {
+  const Eigen::Index nr = N > 0 ? N : rows;
+  const Eigen::Index C = w.cols();
+  double acc[kRowBlock] = {};
+  for (Eigen::Index j = 0; j < C; ++j) {
+    const float* p = w.col(j).data() + r0;
+    for (Eigen::Index k = 0; k < nr; ++k) acc[k] += static_cast<double>(std::fabs(p[k]));
+  }
+  const double n = static_cast<double>(C);
+  float sc[kRowBlock];
+  for (Eigen::Index k = 0; k < nr; ++k) sc[k] = n > 0 ? static_cast<float>(acc[k] / n) : 0.0f;
+  for (Eigen::Index k = 0; k < nr; ++k) scale(r0 + k, 0) = sc[k];
+  for (Eigen::Index j = 0; j < C; ++j) {
+    const float* p = w.col(j).data() + r0;
+    float* o = q.col(j).data() + r0;
+    for (Eigen::Index k = 0; k < nr; ++k) o[k] = p[k] >= 0.0f ? sc[k] : -sc[k];
+  }
+}
+
+}  // namespace
+
+void binarize_rows_by_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q) {
+  check_same_shape(q, w.rows(), w.cols(), "binarize_rows_by_mean");
+  check_row_vector(scale, w.rows(), "binarize_rows_by_mean");
+  TB_CHECK(q.data() != w.data(), "binarize_rows_by_mean: q must not alias w");
+  // On one thread the two passes measure faster (row_abs_mean streams whole columns).
+  const int threads = map_threads(w.size());
+  if (threads == 1) {
+    row_abs_mean(w, scale);
+    binarize_rows(w, scale, q);
+    return;
+  }
+  // Blocks of kRowBlock rows, split across the threads: the block's row sums read it from
+  // memory once, and its codes re-read it from L2 (kRowBlock x C floats, 64 KiB per 256
+  // columns). Each row still sums in column order, as row_abs_mean does, so the scales are
+  // its bits.
+  const Eigen::Index R = w.rows();
+  const Eigen::Index blocks = (R + kRowBlock - 1) / kRowBlock;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    const Eigen::Index r0 = b * kRowBlock;
+    if (R - r0 >= kRowBlock) {
+      binarize_row_block<kRowBlock>(w, scale, q, r0, kRowBlock);
+    } else {
+      binarize_row_block<0>(w, scale, q, r0, R - r0);
+    }
   }
 }
 
@@ -299,12 +392,15 @@ void bwn_backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& s
   check_row_vector(scale, w.rows(), "bwn_backward");
   const float inv_n = w.cols() > 0 ? 1.0f / static_cast<float>(w.cols()) : 0.0f;
   const float* s = scale.data();
-  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+  for_each_column(w.rows(), w.cols(), [&w, &dq, &dw, inv_n_ = inv_n, s_ = s](Eigen::Index j) {
+    const float inv = inv_n_;
+    const float* sc = s_;
+    const Eigen::Index n = w.rows();
     const float* p = w.col(j).data();
     const float* g = dq.col(j).data();
     float* o = dw.col(j).data();
-    for (Eigen::Index i = 0; i < w.rows(); ++i) o[i] = g[i] * (inv_n + (std::fabs(p[i]) <= 1.0f ? s[i] : 0.0f));
-  }
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = g[i] * (inv + (std::fabs(p[i]) <= 1.0f ? sc[i] : 0.0f));
+  });
 }
 
 void ternarize_rows(const Eigen::Ref<const Mat>& w, float factor, Eigen::Ref<Mat> delta, Eigen::Ref<Mat> scale,
@@ -350,9 +446,57 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
   check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
   check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
+  const bool contiguous = w.outerStride() == w.rows() && dq.outerStride() == dq.rows();
+  // With threads, the three passes instead: the two sums side by side, each on one thread in
+  // its own order, then dw split across all of them.
+  if (contiguous != (dw.outerStride() == dw.rows()) || map_threads(w.size()) > 1)
+    return ttq_backward_unfused(w, delta, wp, wn, dq, dw);
+  // One pass: per chunk, the two region selections into float buffers and dw, then the
+  // buffers into their own lanes. The runs and chunks are select_sum's (for_each_run over w
+  // and dq, whose layout dw shares), so each sum adds the same terms in the same order. The
+  // selections of a chunk are read before its dw is written, as dw may alias dq.
+  double pos[kLanes] = {}, neg[kLanes] = {};
+  alignas(64) float bp[kChunk];
+  alignas(64) float bn[kChunk];
+  // for_each_run's runs, written out: no closure holds delta, wp, wn or the buffers by
+  // reference, which would keep GCC from proving the dw stores cannot change them.
+  const Eigen::Index runs = contiguous ? 1 : w.cols();
+  const Eigen::Index len = contiguous ? w.size() : w.rows();
+  for (Eigen::Index r = 0; r < runs; ++r) {
+    const float* xr = w.data() + r * w.outerStride();
+    const float* dr = dq.data() + r * dq.outerStride();
+    float* orun = dw.data() + r * dw.outerStride();
+    for (Eigen::Index i0 = 0; i0 < len; i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, len - i0);
+      const float* x = xr + i0;
+      const float* d = dr + i0;
+      float* o = orun + i0;
+      for (Eigen::Index i = 0; i < m; ++i) {
+        bp[i] = x[i] > delta ? d[i] : 0.0f;
+        bn[i] = x[i] < -delta ? d[i] : 0.0f;
+      }
+      for (Eigen::Index i = 0; i < m; ++i) o[i] = d[i] * (x[i] > delta ? wp : (x[i] < -delta ? wn : 1.0f));
+      accumulate(bp, m, pos);
+      accumulate(bn, m, neg);
+    }
+  }
+  return {lane_total(pos), lane_total(neg)};
+}
+
+ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
+                                const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
+  check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
+  check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
   ScaleGrads g;
-  g.pos = select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
-  g.neg = select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
+  // Both sums before dw is written, because dw may alias dq.
+  const int threads = std::min(2, map_threads(w.size()));
+#pragma omp parallel sections num_threads(threads) if (threads > 1)
+  {
+#pragma omp section
+    g.pos = select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
+#pragma omp section
+    g.neg = select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
+  }
   map2(w, dq, dw, [=](float x, float d) { return d * (x > delta ? wp : (x < -delta ? wn : 1.0f)); });
   return g;
 }
@@ -416,7 +560,7 @@ void apply_mask(Eigen::Ref<Mat> w, const Eigen::Ref<const Mat>& mask) {
 
 void tanh_forward(const Eigen::Ref<const Mat>& theta, Eigen::Ref<Mat> q) {
   check_same_shape(q, theta.rows(), theta.cols(), "tanh_forward");
-  q.array() = theta.array().tanh();
+  for_each_column(theta.rows(), theta.cols(), [&](Eigen::Index j) { q.col(j).array() = theta.col(j).array().tanh(); });
 }
 
 void tanh_backward(const Eigen::Ref<const Mat>& theta, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dtheta) {
@@ -473,6 +617,43 @@ void wdr_add_gradient(const Eigen::Ref<const Mat>& theta, double alpha, double c
       const float w = t[i];
       const float w2 = w * w;
       g[i] += c2 * w * (1.0f - w2) * (a - 2.0f * w2);
+    }
+  });
+}
+
+namespace {
+
+// The WDR gradient term of w = tanh(theta), in float as wdr_add_gradient has always
+// computed it: c2 w (1 - w^2)(a - 2 w^2) with c2 = 2 coeff.
+struct WdrTerm {
+  float a, c2;
+  WdrTerm(double alpha, double coeff) : a(static_cast<float>(alpha)), c2(static_cast<float>(2.0 * coeff)) {}
+  float operator()(float w) const {
+    const float w2 = w * w;
+    return c2 * w * (1.0f - w2) * (a - 2.0f * w2);
+  }
+};
+
+}  // namespace
+
+void tanh_backward_add_wdr(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq, double alpha,
+                           double coeff, Eigen::Ref<Mat> dtheta) {
+  check_same_shape(dq, t.rows(), t.cols(), "tanh_backward_add_wdr");
+  check_same_shape(dtheta, t.rows(), t.cols(), "tanh_backward_add_wdr");
+  const WdrTerm term(alpha, coeff);
+  // Two loops per L1-sized chunk rather than one expression: the backward's product is
+  // rounded to float before the WDR term is added, exactly as in the two separate passes
+  // (one expression would let the compiler contract the product and the sum into an FMA).
+  for_each_column(t.rows(), t.cols(), [&t, &dq, &dtheta, term_ = term](Eigen::Index j) {
+    const WdrTerm wdr = term_;
+    const Eigen::Index n = t.rows();
+    const float* pt = t.col(j).data();
+    const float* pd = dq.col(j).data();
+    float* o = dtheta.col(j).data();
+    for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+      const Eigen::Index m = std::min(kChunk, n - i0);
+      for (Eigen::Index i = i0; i < i0 + m; ++i) o[i] = pd[i] * (1.0f - pt[i] * pt[i]);
+      for (Eigen::Index i = i0; i < i0 + m; ++i) o[i] = o[i] + wdr(pt[i]);
     }
   });
 }

@@ -14,8 +14,7 @@ using namespace quantizer_util;
 void BwnQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
   check_shape(w, q, "BwnQuantizer");
   scale_.resize(w.rows(), 1);  // no-op after the first call
-  kernels::row_abs_mean(w, scale_);
-  kernels::binarize_rows(w, scale_, q);
+  kernels::binarize_rows_by_mean(w, scale_, q);
 }
 
 void BwnQuantizer::backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {

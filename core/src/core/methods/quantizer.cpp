@@ -5,6 +5,7 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/methods/regularizer.hpp"
 
 // Each method's quantizer lives in its method's file (src/core/methods/); this file holds
 // what they share and the name-based entry points, which ask the method registry.
@@ -13,6 +14,12 @@ namespace ternbench::core {
 const char* Quantizer::scale_layout() const {
   const std::size_t n = scales().size();
   return n == 0 ? "none" : n == 1 ? "layer" : "row";
+}
+
+void Quantizer::backward_regularized(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                                     const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw, const Regularizer& reg) {
+  backward_given_output(w, q, dq, dw);
+  reg.add_gradient(w, dw);
 }
 
 namespace {

@@ -42,6 +42,17 @@ void ScaQuantizer::backward_given_output(const Eigen::Ref<const Mat>& w, const E
   kernels::tanh_backward_from_output(q, dq, dw);
 }
 
+void ScaQuantizer::backward_regularized(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                                        const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw, const Regularizer& reg) {
+  const auto* wdr = dynamic_cast<const WdrRegularizer*>(&reg);
+  if (wdr == nullptr) {
+    Quantizer::backward_regularized(w, q, dq, dw, reg);
+    return;
+  }
+  check_shape(w, q, "ScaQuantizer");
+  wdr->tanh_backward_add_gradient(q, dq, dw);
+}
+
 void ScaQuantizer::init_latent(Eigen::Ref<Mat> w) { sca_init_theta(w, init_std_); }
 
 std::vector<float> ScaQuantizer::scales() const {
@@ -81,6 +92,17 @@ void WdrRegularizer::add_gradient(const Eigen::Ref<const Mat>& theta, Eigen::Ref
   const double c = coeff(theta);
   if (c == 0.0) return;
   kernels::wdr_add_gradient(theta, alpha_, c, grad);
+}
+
+void WdrRegularizer::tanh_backward_add_gradient(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq,
+                                                Eigen::Ref<Mat> dtheta) const {
+  TB_CHECK(dtheta.rows() == t.rows() && dtheta.cols() == t.cols(), "WdrRegularizer: shape mismatch");
+  const double c = coeff(t);  // coeff reads only the size, which t shares with theta
+  if (c == 0.0) {
+    kernels::tanh_backward_from_output(t, dq, dtheta);  // as add_gradient adds nothing then
+    return;
+  }
+  kernels::tanh_backward_add_wdr(t, dq, alpha_, c, dtheta);
 }
 
 namespace {

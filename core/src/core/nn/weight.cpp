@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "ternbench/core/methods/regularizer.hpp"
+
 namespace ternbench::core {
 
 Weight::Weight(std::string name, Eigen::Index rows, Eigen::Index cols) {
@@ -54,7 +56,13 @@ const Mat& Weight::deployed() const {
 
 void Weight::to_latent_gradient() {
   // training_ holds the last quantize(latent): refresh() runs before every forward.
-  if (quantizer_) quantizer_->backward_given_output(latent_.value, training_, latent_.grad, latent_.grad);
+  if (!quantizer_) {
+    if (reg_ != nullptr) reg_->add_gradient(latent_.value, latent_.grad);
+  } else if (reg_ != nullptr) {
+    quantizer_->backward_regularized(latent_.value, training_, latent_.grad, latent_.grad, *reg_);
+  } else {
+    quantizer_->backward_given_output(latent_.value, training_, latent_.grad, latent_.grad);
+  }
 }
 
 void Weight::after_step() {

@@ -116,6 +116,7 @@ void train_stage(Run& run, int phase, const StageSpec& stage) {
   Model& model = run.model;
   Optimizer& opt = *stage.opt;
   const std::vector<Weight*> quantized = quantized_weights(model);
+  const RegularizerScope regularized(quantized, stage.reg);
   const bool inference = stage.inference;
   model.use_deployed(inference);
   int first = 1;
@@ -156,11 +157,9 @@ void train_stage(Run& run, int phase, const StageSpec& stage) {
         run.result.diverged = true;
         return;
       }
+      // The quantized weights add stage.reg's gradient in their backward (regularized).
+      if (stage.reg != nullptr) stage.reg->set_progress(progress);
       model.backward(x, dl);
-      if (stage.reg != nullptr) {
-        stage.reg->set_progress(progress);
-        for (Weight* w : quantized) stage.reg->add_gradient(w->latent().value, w->latent().grad);
-      }
       opt.step();
       for (Weight* w : quantized) w->after_step();
       loss_sum += r.loss * static_cast<double>(b);

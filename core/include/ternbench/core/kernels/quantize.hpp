@@ -1,8 +1,11 @@
 #pragma once
 // Weight quantization maths. Pure functions, no allocation. Sums run in double over 16
 // independent lanes: a fixed order (bit-reproducible) that GCC vectorises without
-// -ffast-math. Loops stay free of data-dependent branches; those defeat vectorisation
-// and mispredict on weights. Element-wise outputs may alias their inputs unless noted.
+// -ffast-math; they stay on one thread, as any split would change that order. Element-wise
+// passes and maxima, whose results do not depend on a split, run on Eigen::nbThreads()
+// OpenMP threads (the run's count) for large matrices. Loops stay free of data-dependent
+// branches; those defeat vectorisation and mispredict on weights. Element-wise outputs may
+// alias their inputs unless noted.
 // "Per row" means per output channel: weight matrices are (out, in).
 #include <Eigen/Core>
 #include <cstdint>
@@ -63,6 +66,12 @@ void row_abs_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> out);
 // q(r, c) = scale(r) * sign(w(r, c)), sign(0) = +1          w, q: (R, C)  scale: (R, 1)
 void binarize_rows(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& scale, Eigen::Ref<Mat> q);
 
+// row_abs_mean(w, scale) then binarize_rows(w, scale, q), bit for bit. With threads, in one
+// pass over w: row blocks small enough to stay in cache between the two, split across the
+// threads (each row's sum keeps its order); on one thread, those two passes.
+// w, q: (R, C)  scale: (R, 1) output.  q must not alias w.
+void binarize_rows_by_mean(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> scale, Eigen::Ref<Mat> q);
+
 // XNOR-Net backward of q = a * sign(w), a = row mean |w|, as DESIGN.md prints it:
 // dw(r, c) = dq(r, c) * (1/C + scale(r) * 1{|w(r, c)| <= 1}).
 // w, dq, dw: (R, C)  scale: (R, 1)  (dw may alias dq)
@@ -87,8 +96,14 @@ struct ScaleGrads {
 // dw = wp dq (w > delta), dq (|w| <= delta), wn dq (w < -delta). Returns the sums of dq over
 // the positive and negative regions (dWp = pos, dWn = -neg).
 // w, dq, dw: same shape (dw may alias dq)
+// One pass over w and dq on one thread; with more, ttq_backward_unfused's passes, its two
+// sums side by side.
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
+// The same in three passes (each region sum, then dw): the reference ttq_backward must
+// equal bit for bit, and its path with threads or when dw's layout differs from w's and dq's.
+ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
+                                const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
 
 // ---- frozen-mask ternary (Faraone stage 3) -----------------------------------------------
 
@@ -144,6 +159,11 @@ double wdr_sum(const Eigen::Ref<const Mat>& theta, double alpha);
 
 // grad += coeff * 2 w (1 - w^2)(alpha - 2 w^2), w = tanh(theta)    theta, grad: same shape
 void wdr_add_gradient(const Eigen::Ref<const Mat>& theta, double alpha, double coeff, Eigen::Ref<Mat> grad);
+// tanh_backward_from_output(t, dq, dtheta) then wdr_add_gradient(theta, alpha, coeff, dtheta)
+// for t = tanh_forward(theta), bit for bit, in one pass and without evaluating tanh again.
+// t, dq, dtheta: same shape (dtheta may alias dq)
+void tanh_backward_add_wdr(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq, double alpha,
+                           double coeff, Eigen::Ref<Mat> dtheta);
 
 // ---- Faraone stage 1 (L2 + sub-threshold L1) ---------------------------------------------
 

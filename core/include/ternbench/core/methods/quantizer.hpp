@@ -22,6 +22,8 @@
 
 namespace ternbench::core {
 
+class Regularizer;
+
 class Quantizer {
  public:
   virtual ~Quantizer() = default;
@@ -42,6 +44,11 @@ class Quantizer {
                                      const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
     backward(w, dq, dw);
   }
+  // backward_given_output(w, q, dq, dw) then reg.add_gradient(w, dw): the latent gradient
+  // of the loss plus a regularizer on the latent values. A quantizer whose output the
+  // regularizer can reuse does both in one pass, with the same bits.
+  virtual void backward_regularized(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                                    const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw, const Regularizer& reg);
   // Called on the latent weights after each optimizer step (BinaryConnect clips to [-H, H];
   // Faraone stage 3 keeps pruned weights at exactly 0).
   virtual void after_step(Eigen::Ref<Mat> /*w*/) {}
@@ -182,6 +189,9 @@ class ScaQuantizer final : public Quantizer {
   void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
   void backward_given_output(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
                              const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
+  // With SCA's WDR: the tanh backward and the WDR gradient in one pass over q = tanh(w).
+  void backward_regularized(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& q,
+                            const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw, const Regularizer& reg) override;
   void init_latent(Eigen::Ref<Mat> w) override;
   double scale() const override { return scale_; }
   double delta() const override { return 0.5; }  // the rounding threshold on |tanh(theta)|

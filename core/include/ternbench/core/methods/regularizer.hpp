@@ -52,6 +52,10 @@ class WdrRegularizer final : public Regularizer {
   WdrRegularizer(double alpha, double lambda, WdrForm form, double warmup_epochs = 0, WdrGrowth growth = {});
   double penalty(const Eigen::Ref<const Mat>& theta) const override;
   void add_gradient(const Eigen::Ref<const Mat>& theta, Eigen::Ref<Mat> grad) const override;
+  // dtheta = dq (1 - t^2) + dWDR/dtheta given t = tanh(theta): SCA's backward and
+  // add_gradient(theta, dtheta) in one pass, bit for bit.   (dtheta may alias dq)
+  void tanh_backward_add_gradient(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq,
+                                  Eigen::Ref<Mat> dtheta) const;
   void set_progress(double epochs_done) override;
   double strength() const override { return lambda_now_; }
   double alpha() const { return alpha_; }

@@ -13,6 +13,8 @@
 
 namespace ternbench::core {
 
+class Regularizer;
+
 class Weight {
  public:
   // Zero latent weights of shape (rows, cols); full precision until set_quantizer().
@@ -48,8 +50,13 @@ class Weight {
   const Mat& forward_weights() const { return use_deployed_ ? deployed() : training(); }
 
   // latent().grad holds dL/dW_q on entry and dL/dW on return (the quantizer's backward rule,
-  // which also sets the grads of quantizer_params()).
+  // which also sets the grads of quantizer_params()), plus the gradient of the regularizer
+  // set by set_regularizer(), if any.
   void to_latent_gradient();
+  // The regularizer whose gradient on the latent values to_latent_gradient() adds (nullptr:
+  // none), fused with the quantizer's backward where the two allow it. Must outlive its use;
+  // see RegularizerScope.
+  void set_regularizer(const Regularizer* reg) { reg_ = reg; }
   // After each optimizer step: the quantizer's constraint on the latent values (clip, mask).
   void after_step();
   // Once on a freshly initialised weight (not a restored one): the quantizer's
@@ -64,6 +71,23 @@ class Weight {
   mutable Mat deployed_;
   mutable bool deployed_fresh_ = false;
   bool use_deployed_ = false;
+  const Regularizer* reg_ = nullptr;
+};
+
+// Sets reg on the weights for its own lifetime (a training stage), then clears it.
+class RegularizerScope {
+ public:
+  RegularizerScope(const std::vector<Weight*>& weights, const Regularizer* reg) : weights_(weights) {
+    for (Weight* w : weights_) w->set_regularizer(reg);
+  }
+  ~RegularizerScope() {
+    for (Weight* w : weights_) w->set_regularizer(nullptr);
+  }
+  RegularizerScope(const RegularizerScope&) = delete;
+  RegularizerScope& operator=(const RegularizerScope&) = delete;
+
+ private:
+  std::vector<Weight*> weights_;
 };
 
 }  // namespace ternbench::core
