@@ -39,7 +39,8 @@ void check_geometry(const PoolGeometry& g, const char* who) {
 }
 
 // One image: y/argmax of every window.           xs: (channels*h*w)  ys, as: (channels*oh*ow)
-void pool_image(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as) {
+// The argmax indices are offset by `base` (xs is then one plane of a larger image).
+void pool_image(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as, int base = 0) {
   const int H = g.in_h, W = g.in_w, k = g.kernel, s = g.stride, oh_n = g.out_h(), ow_n = g.out_w();
   for (int c = 0; c < g.channels; ++c) {
     const int plane = c * H * W;
@@ -58,7 +59,7 @@ void pool_image(const PoolGeometry& g, const float* xs, float* ys, std::int32_t*
           }
         }
         *ys++ = v;
-        *as++ = best;
+        *as++ = base + best;
       }
     }
   }
@@ -74,7 +75,7 @@ inline __mmask16 lane_mask(int n) {
 // The common 2x2, stride 2 window, 16 outputs at a time and without branches: data-dependent
 // branches on random activations mispredict about every other window. The four candidates
 // are compared in window order with a strict >, so ties keep the first, as pool_image does.
-void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as) {
+void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as, int base = 0) {
   const int H = g.in_h, W = g.in_w, oh_n = g.out_h(), ow_n = g.out_w();
   const float* xs_end = xs + g.in_features();
   const float* ys_end = ys + g.out_features();
@@ -98,7 +99,7 @@ void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int3
         const __m512 a1 = whole_in ? _mm512_loadu_ps(r0 + 16) : _mm512_maskz_loadu_ps(m_hi, r0 + 16);
         const __m512 b0 = whole_in ? _mm512_loadu_ps(r1) : _mm512_maskz_loadu_ps(m_lo, r1);
         const __m512 b1 = whole_in ? _mm512_loadu_ps(r1 + 16) : _mm512_maskz_loadu_ps(m_hi, r1 + 16);
-        const __m512i i00 = _mm512_add_epi32(_mm512_set1_epi32(row0 + 2 * ox), lane2);
+        const __m512i i00 = _mm512_add_epi32(_mm512_set1_epi32(base + row0 + 2 * ox), lane2);
         __m512 v = _mm512_permutex2var_ps(a0, lane2, a1);
         __m512i id = i00;
         const __m512 c01 = _mm512_permutex2var_ps(a0, lane2_odd, a1);
@@ -131,7 +132,7 @@ void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int3
 #else
 
 // The common 2x2, stride 2 window, unrolled.
-void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as) {
+void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int32_t* as, int base = 0) {
   const int H = g.in_h, W = g.in_w, oh_n = g.out_h(), ow_n = g.out_w();
   for (int c = 0; c < g.channels; ++c) {
     for (int oy = 0; oy < oh_n; ++oy) {
@@ -144,7 +145,7 @@ void pool_image_2x2(const PoolGeometry& g, const float* xs, float* ys, std::int3
         if (xs[i2] > v) v = xs[best = i2];
         if (xs[i2 + 1] > v) v = xs[best = i2 + 1];
         *ys++ = v;
-        *as++ = best;
+        *as++ = base + best;
       }
     }
   }
@@ -191,6 +192,79 @@ void maxpool2d_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>&
     const std::int32_t* as = argmax.data() + img * argmax.outerStride();
     const float* dys = dy.data() + img * dy.outerStride();
     for (Index i = 0; i < out_n; ++i) dxs(as[i]) += dys[i];
+  }
+}
+
+Index bn_relu_maxpool2d_workspace_size(const PoolGeometry& g, int threads) {
+  // One plane per thread, plus a vector of slack so the 2x2 path reads whole vectors.
+  return std::max(threads, 1) * (Index{g.in_h} * g.in_w + 32);
+}
+
+void bn_relu_maxpool2d_forward(const PoolGeometry& g, const Eigen::Ref<const Mat>& x,
+                               const Eigen::Ref<const Eigen::VectorXf>& center,
+                               const Eigen::Ref<const Eigen::VectorXf>& scale,
+                               const Eigen::Ref<const Eigen::VectorXf>& shift, Eigen::Ref<Mat> y,
+                               Eigen::Ref<IndexMat> argmax, Eigen::Ref<Eigen::VectorXf> work, int threads) {
+  check_geometry(g, "bn_relu_maxpool2d_forward");
+  const Index B = x.cols(), S = Index{g.in_h} * g.in_w, C = g.channels;
+  TB_CHECK(x.rows() == g.in_features() && y.rows() == g.out_features() && y.cols() == B &&
+               argmax.rows() == g.out_features() && argmax.cols() == B && center.size() == C &&
+               scale.size() == C && shift.size() == C,
+           "bn_relu_maxpool2d_forward: shape mismatch");
+  TB_CHECK(g.in_features() <= Index{INT32_MAX}, "bn_relu_maxpool2d_forward: image too large for 32-bit indices");
+  threads = useful_threads(threads, x.size());
+  TB_CHECK(work.size() >= bn_relu_maxpool2d_workspace_size(g, threads), "bn_relu_maxpool2d_forward: workspace too small");
+  const bool two = g.kernel == 2 && g.stride == 2;
+  PoolGeometry plane_g = g;
+  plane_g.channels = 1;
+  const Index out_plane = Index{g.out_h()} * g.out_w();
+  const std::ptrdiff_t ldy = y.outerStride(), lda = argmax.outerStride();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    float* plane = work.data() + omp_get_thread_num() * (S + 32);
+    Eigen::Map<Eigen::ArrayXf> v(plane, S);
+#pragma omp for schedule(static)
+    for (Index img = 0; img < B; ++img) {
+      for (Index c = 0; c < C; ++c) {
+        // The expression of channel_affine_relu (BatchNorm then ReLU), into a plane kept in L1.
+        v = ((x.col(img).segment(c * S, S).array() - center(c)) * scale(c) + shift(c)).cwiseMax(0.0f);
+        float* ys = y.data() + img * ldy + c * out_plane;
+        std::int32_t* as = argmax.data() + img * lda + c * out_plane;
+        const int base = static_cast<int>(c * S);
+        if (two) {
+          pool_image_2x2(plane_g, plane, ys, as, base);
+        } else {
+          pool_image(plane_g, plane, ys, as, base);
+        }
+      }
+    }
+  }
+}
+
+void maxpool2d_relu_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>& argmax,
+                             const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx,
+                             int threads) {
+  check_geometry(g, "maxpool2d_relu_backward");
+  const Index B = dy.cols(), out_n = g.out_features();
+  TB_CHECK(argmax.rows() == out_n && argmax.cols() == B && y.rows() == out_n && y.cols() == B && dy.rows() == out_n &&
+               dx.rows() == g.in_features() && dx.cols() == B,
+           "maxpool2d_relu_backward: shape mismatch");
+  const Index S = Index{g.in_h} * g.in_w, out_plane = Index{g.out_h()} * g.out_w();
+  threads = useful_threads(threads, dx.size());
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Index img = 0; img < B; ++img) {
+    float* dxs = dx.data() + img * dx.outerStride();
+    const std::int32_t* as = argmax.data() + img * argmax.outerStride();
+    const float* ys = y.data() + img * y.outerStride();
+    const float* dys = dy.data() + img * dy.outerStride();
+    // A plane's windows stay inside it, so each plane is zeroed and filled while in L1. The
+    // pooled value is the ReLU output at its argmax: ReLU's mask there, as relu_backward
+    // applies it after maxpool2d_backward (the sum of masked terms equals the masked sum,
+    // since every window routing to one position sees the same value).
+    for (Index c = 0; c < g.channels; ++c) {
+      std::fill(dxs + c * S, dxs + (c + 1) * S, 0.0f);
+      for (Index i = c * out_plane; i < (c + 1) * out_plane; ++i) dxs[as[i]] += ys[i] > 0.0f ? dys[i] : 0.0f;
+    }
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/nn/batchnorm.hpp"
+#include "ternbench/core/nn/maxpool2d.hpp"
+#include "ternbench/core/nn/relu.hpp"
 
 namespace ternbench::core {
 
@@ -16,6 +19,24 @@ void Model::add(std::unique_ptr<Layer> layer) {
   acts_.emplace_back();
   grads_.emplace_back();
   batch_ = 0;
+  plan_fusion();
+}
+
+void Model::plan_fusion() {
+  // BatchNorm -> ReLU [-> MaxPool2d] runs, left to right. Only the exact layer types: their
+  // fused paths are defined to give what their separate forwards and backwards give.
+  const std::size_t n = layers_.size();
+  run_.assign(n, 1);
+  for (std::size_t i = 0; i + 1 < n;) {
+    auto* bn = dynamic_cast<BatchNorm*>(layers_[i].get());
+    if (bn == nullptr || dynamic_cast<Relu*>(layers_[i + 1].get()) == nullptr) {
+      ++i;
+      continue;
+    }
+    auto* pool = i + 2 < n ? dynamic_cast<MaxPool2d*>(layers_[i + 2].get()) : nullptr;
+    run_[i] = pool != nullptr && pool->fuses(*bn) ? 3 : 2;
+    i += static_cast<std::size_t>(run_[i]);
+  }
 }
 
 Eigen::Index Model::input_size() const { return layers_.empty() ? 0 : layers_.front()->in_features(); }
@@ -81,10 +102,19 @@ Eigen::Ref<const Mat> Model::forward(const Eigen::Ref<const Mat>& x) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     Mat& y = acts_[i];
     if (y.cols() < B) y.resize(layers_[i]->out_features(), B);  // grows once to the largest batch
-    if (i == 0) {
-      layers_[i]->forward(x, y.leftCols(B));
+  }
+  for (std::size_t i = 0; i < layers_.size(); i += static_cast<std::size_t>(run_[i])) {
+    const Eigen::Ref<const Mat> in = i == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[i - 1].leftCols(B));
+    // A fused run writes only its last layer's output: the earlier ones are not read again
+    // (BatchNorm's backward needs its input, ReLU's its output, which is then stored or
+    // implied by the pooled values).
+    if (run_[i] == 3) {
+      static_cast<MaxPool2d&>(*layers_[i + 2])
+          .forward_bn_relu(static_cast<BatchNorm&>(*layers_[i]), in, acts_[i + 2].leftCols(B));
+    } else if (run_[i] == 2) {
+      static_cast<BatchNorm&>(*layers_[i]).forward_relu(in, acts_[i + 1].leftCols(B));
     } else {
-      layers_[i]->forward(acts_[i - 1].leftCols(B), y.leftCols(B));
+      layers_[i]->forward(in, acts_[i].leftCols(B));
     }
   }
   batch_ = B;
@@ -98,9 +128,16 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
   const std::size_t last = layers_.size() - 1;
   for (std::size_t i = last + 1; i-- > 0;) {
     const bool want_dx = i > 0;
+    const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
+    if (i >= 2 && run_[i - 2] == 3) {
+      // The pool of a fused run: its backward and the ReLU's in one pass, into the BatchNorm's dy.
+      if (grads_[i - 2].cols() < B) grads_[i - 2].resize(layers_[i - 2]->out_features(), B);
+      static_cast<MaxPool2d&>(*layers_[i]).backward_relu(acts_[i].leftCols(B), dy, grads_[i - 2].leftCols(B));
+      --i;  // the ReLU is done
+      continue;
+    }
     if (want_dx && grads_[i - 1].cols() < B) grads_[i - 1].resize(layers_[i - 1]->out_features(), B);
     const Eigen::Ref<const Mat> in = i == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[i - 1].leftCols(B));
-    const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
     if (want_dx) {
       layers_[i]->backward(in, acts_[i].leftCols(B), dy, grads_[i - 1].leftCols(B), true);
     } else {

@@ -1,6 +1,7 @@
 #include "ternbench/core/nn/batchnorm.hpp"
 
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "ternbench/base/error.hpp"
@@ -32,9 +33,21 @@ BatchNorm::BatchNorm(std::string name, int channels, int spatial)
 }
 
 void BatchNorm::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
+  prepare(x);
+  kernels::channel_affine(x, spatial_, center_, scale_, beta_.value.col(0), y, threads_);
+}
+
+void BatchNorm::forward_relu(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
+  prepare(x);
+  kernels::channel_affine_relu(x, spatial_, center_, scale_, beta_.value.col(0), y, threads_);
+}
+
+void BatchNorm::prepare(const Eigen::Ref<const Mat>& x) {
+  TB_CHECK(x.rows() == in_features(), "BatchNorm " + name_ + ": input has " + std::to_string(x.rows()) +
+                                          " features, expected " + std::to_string(in_features()));
   batch_stats_ = training_;
   if (training_) {
-    kernels::channel_mean_var(x, spatial_, mean_, var_);
+    kernels::channel_mean_var(x, spatial_, mean_, var_, threads_);
     const double m = static_cast<double>(x.cols()) * static_cast<double>(spatial_);
     // PyTorch raises for a single value per channel; a last batch of one sample must not end a
     // run, so the running variance then takes the (zero) biased value.
@@ -54,12 +67,11 @@ void BatchNorm::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
     }
   }
   scale_ = gamma_.value.col(0).cwiseProduct(inv_std_);
-  kernels::channel_affine(x, spatial_, center_, scale_, beta_.value.col(0), y);
 }
 
 void BatchNorm::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
-  kernels::channel_backward_sums(x, dy, spatial_, center_, sum_dy_, sum_dyxc_);
+  kernels::channel_backward_sums(x, dy, spatial_, center_, sum_dy_, sum_dyxc_, threads_);
   const double m = static_cast<double>(x.cols()) * static_cast<double>(spatial_);
   for (Eigen::Index c = 0; c < channels_; ++c) {
     const double inv_std = inv_std_(c);
@@ -73,7 +85,7 @@ void BatchNorm::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const 
     b_(c) = batch_stats_ ? static_cast<float>(-a * inv_std * dgamma / m) : 0.0f;
     k_(c) = batch_stats_ ? static_cast<float>(-a * sum_dy_(c) / m) : 0.0f;
   }
-  if (want_dx) kernels::channel_backward_input(x, dy, spatial_, center_, a_, b_, k_, dx);
+  if (want_dx) kernels::channel_backward_input(x, dy, spatial_, center_, a_, b_, k_, dx, threads_);
 }
 
 }  // namespace ternbench::core

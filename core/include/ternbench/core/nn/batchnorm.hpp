@@ -27,6 +27,17 @@ class BatchNorm final : public Layer {
   Eigen::Index in_features() const override { return channels_ * spatial_; }
   Eigen::Index out_features() const override { return channels_ * spatial_; }
   void forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) override;
+  // forward followed by ReLU in one pass (y = max(forward(x), 0), bit for bit): the Model
+  // calls it for a BatchNorm -> ReLU pair, whose ReLU then only runs backward.
+  void forward_relu(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
+  // The part of forward that precedes the per-element affine map: batch statistics and the
+  // running averages (training) and center()/scale(). Fused kernels apply the map themselves,
+  // after which backward works as after forward.
+  void prepare(const Eigen::Ref<const Mat>& x);
+  // y = scale_c * (x - center_c) + shift_c, valid after prepare or forward.
+  const kernels::VecF& center() const { return center_; }
+  const kernels::VecF& scale() const { return scale_; }
+  Eigen::Ref<const kernels::VecF> shift() const { return beta_.value.col(0); }
   // Exact gradients of the forward that ran last (batch statistics in training mode, where the
   // mean and variance depend on x; constants in evaluation mode). dy and dx may be one buffer.
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
@@ -34,6 +45,7 @@ class BatchNorm final : public Layer {
   std::vector<Param*> params() override { return {&gamma_, &beta_}; }
   std::vector<Param*> buffers() override { return {&running_mean_, &running_var_}; }
   void set_training(bool training) override { training_ = training; }
+  void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
 
   bool training() const { return training_; }
   Eigen::Index channels() const { return channels_; }
@@ -48,6 +60,7 @@ class BatchNorm final : public Layer {
   Eigen::Index channels_, spatial_;
   bool training_ = true;
   bool batch_stats_ = true;  // the last forward normalised with batch statistics
+  int threads_ = 1;
   Param gamma_, beta_, running_mean_, running_var_;
   // Per-channel work vectors, sized once here so that a step allocates nothing.
   kernels::VecD mean_, var_, sum_dy_, sum_dyxc_;
