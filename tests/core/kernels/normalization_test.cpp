@@ -74,6 +74,30 @@ TEST(NormalizationKernels, AffineReluEqualsAffineThenReluBitForBit) {
   }
 }
 
+TEST(NormalizationKernels, SumTermsAreChannelSumsOfOneSampleAndAddUpToChannelBackwardSums) {
+  Rng rng(kSeed);
+  const Eigen::Index C = 5, S = 37, B = 4;  // segments at every alignment
+  const Mat x = random_matrix(C * S, B, rng), dy = random_matrix(C * S, B, rng);
+  const VecF center = random_vector(C, rng);
+  Mat terms_dy(C, B), terms_dyxc(C, B);
+  for (Eigen::Index j = 0; j < B; ++j) {
+    for (Eigen::Index c = 0; c < C; ++c) {
+      channel_sum_terms(dy.col(j).data() + c * S, x.col(j).data() + c * S, S, center(c), terms_dy(c, j),
+                        terms_dyxc(c, j));
+      // Sums of S values in float: close to the double ones (the bits are the kernels' business).
+      const Eigen::ArrayXd g = dy.col(j).segment(c * S, S).cast<double>().array();
+      const Eigen::ArrayXd xc = x.col(j).segment(c * S, S).cast<double>().array() - center(c);
+      EXPECT_NEAR(terms_dy(c, j), g.sum(), 1e-4);
+      EXPECT_NEAR(terms_dyxc(c, j), (g * xc).sum(), 1e-4);
+    }
+  }
+  VecD sum_dy(C), sum_dyxc(C), ref_dy(C), ref_dyxc(C);
+  channel_sums_of_terms(terms_dy, terms_dyxc, sum_dy, sum_dyxc);
+  channel_backward_sums(x, dy, S, center, ref_dy, ref_dyxc);
+  EXPECT_TRUE(same_bits(sum_dy, ref_dy));
+  EXPECT_TRUE(same_bits(sum_dyxc, ref_dyxc));
+}
+
 TEST(NormalizationKernels, TwoThreadsGiveTheOneThreadBits) {
   Rng rng(kSeed);
   for (const Eigen::Index S : {Eigen::Index{576}, Eigen::Index{1}}) {

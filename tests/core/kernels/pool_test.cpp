@@ -106,6 +106,16 @@ void check_against_separate_kernels(const Shape& sh, int threads) {
   EXPECT_TRUE(same_bits(y, y_ref));
   EXPECT_TRUE(same_bits(arg, arg_ref));
   EXPECT_TRUE(same_bits(dx, dx_ref));
+
+  // With batch norm's sum terms: the same dx, and the sums channel_backward_sums gives.
+  Mat dx2(g.in_features(), B), terms_dy(sh.c, B), terms_dyxc(sh.c, B);
+  maxpool2d_relu_backward(g, arg, y, dy, dx2, x, center, terms_dy, terms_dyxc, threads);
+  EXPECT_TRUE(same_bits(dx2, dx_ref));
+  VecD sum_dy(sh.c), sum_dyxc(sh.c), ref_dy(sh.c), ref_dyxc(sh.c);
+  channel_sums_of_terms(terms_dy, terms_dyxc, sum_dy, sum_dyxc);
+  channel_backward_sums(x, dx_ref, S, center, ref_dy, ref_dyxc);
+  EXPECT_TRUE(same_bits(sum_dy, ref_dy));
+  EXPECT_TRUE(same_bits(sum_dyxc, ref_dyxc));
 }
 
 TEST(FusedPool, EqualsTheSeparateKernelsBitForBitOnRandomShapes) {

@@ -182,8 +182,8 @@ TEST(MaxPool2d, FusedBatchNormReluGradientMatchesCentralDifferences) {
   Mat x = distinct_values(bn.in_features(), 2, rng);
   Mat y(p.out_features(), 2), d_bn(bn.in_features(), 2), dx(bn.in_features(), 2);
   p.forward_bn_relu(bn, x, y);
-  p.backward_relu(y, y, d_bn);  // loss = 0.5 ||y||^2
-  bn.backward(x, x, d_bn, dx, true);
+  p.backward_relu_bn(y, y, bn, x, d_bn);  // loss = 0.5 ||y||^2
+  bn.backward_from_terms(x, d_bn, dx, true);
   auto loss = [&] {
     Mat out(p.out_features(), 2);
     p.forward_bn_relu(bn, x, out);

@@ -38,6 +38,20 @@ std::pair<Eigen::Index, Eigen::Index> share(Eigen::Index count, int t, int n) {
   return {count * t / n, count * (t + 1) / n};
 }
 
+}  // namespace
+
+void channel_affine_span(const float* x, Eigen::Index n, float center, float scale, float shift, bool relu, float* y) {
+  const Eigen::Map<const Eigen::ArrayXf> in(x, n);
+  Eigen::Map<Eigen::ArrayXf> out(y, n);
+  if (relu) {
+    out = ((in - center) * scale + shift).cwiseMax(0.0f);
+  } else {
+    out = (in - center) * scale + shift;
+  }
+}
+
+namespace {
+
 // y = scale_c * (x - center_c) + shift_c, then max(y, 0) when Relu: the one expression of
 // BatchNorm's forward (and ReLU's after it), so the fused and the separate layers agree to the bit.
 template <bool Relu>
@@ -60,13 +74,7 @@ void affine_columns(const char* what, const Eigen::Ref<const Mat>& x, Eigen::Ind
       continue;
     }
     for (Eigen::Index c = 0; c < C; ++c) {
-      auto out = y.col(j).segment(c * S, S);
-      const auto in = x.col(j).segment(c * S, S).array();
-      if constexpr (Relu) {
-        out = ((in - center(c)) * scale(c) + shift(c)).cwiseMax(0.0f).matrix();
-      } else {
-        out = ((in - center(c)) * scale(c) + shift(c)).matrix();
-      }
+      channel_affine_span(x.col(j).data() + c * S, S, center(c), scale(c), shift(c), Relu, y.col(j).data() + c * S);
     }
   }
 }
@@ -151,10 +159,33 @@ void channel_backward_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<cons
     const auto [c0, c1] = share(C, omp_get_thread_num(), omp_get_num_threads());
     for (Eigen::Index j = 0; j < x.cols(); ++j) {
       for (Eigen::Index c = c0; c < c1; ++c) {
-        const auto g = dy.col(j).segment(c * S, S).array();
-        sum_dy(c) += static_cast<double>(g.sum());
-        sum_dyxc(c) += static_cast<double>((g * (x.col(j).segment(c * S, S).array() - center(c))).sum());
+        float t_dy = 0.0f, t_dyxc = 0.0f;
+        channel_sum_terms(dy.col(j).data() + c * S, x.col(j).data() + c * S, S, center(c), t_dy, t_dyxc);
+        sum_dy(c) += static_cast<double>(t_dy);
+        sum_dyxc(c) += static_cast<double>(t_dyxc);
       }
+    }
+  }
+}
+
+void channel_sum_terms(const float* g, const float* x, Eigen::Index S, float center, float& sum_g, float& sum_gxc) {
+  const Eigen::Map<const Eigen::ArrayXf> gs(g, S), xs(x, S);
+  sum_g = gs.sum();
+  sum_gxc = (gs * (xs - center)).sum();
+}
+
+void channel_sums_of_terms(const Eigen::Ref<const Mat>& terms_dy, const Eigen::Ref<const Mat>& terms_dyxc,
+                           Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc) {
+  const Eigen::Index C = sum_dy.size();
+  TB_CHECK(terms_dy.rows() == C && terms_dyxc.rows() == C && terms_dyxc.cols() == terms_dy.cols() &&
+               sum_dyxc.size() == C,
+           "channel_sums_of_terms: shape mismatch");
+  sum_dy.setZero();
+  sum_dyxc.setZero();
+  for (Eigen::Index j = 0; j < terms_dy.cols(); ++j) {
+    for (Eigen::Index c = 0; c < C; ++c) {
+      sum_dy(c) += static_cast<double>(terms_dy(c, j));
+      sum_dyxc(c) += static_cast<double>(terms_dyxc(c, j));
     }
   }
 }

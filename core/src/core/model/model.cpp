@@ -130,10 +130,20 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
     const bool want_dx = i > 0;
     const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
     if (i >= 2 && run_[i - 2] == 3) {
-      // The pool of a fused run: its backward and the ReLU's in one pass, into the BatchNorm's dy.
-      if (grads_[i - 2].cols() < B) grads_[i - 2].resize(layers_[i - 2]->out_features(), B);
-      static_cast<MaxPool2d&>(*layers_[i]).backward_relu(acts_[i].leftCols(B), dy, grads_[i - 2].leftCols(B));
-      --i;  // the ReLU is done
+      // The pool of a fused run: its backward, the ReLU's and the BatchNorm's sums in one pass
+      // into the BatchNorm's dy, then the rest of the BatchNorm's backward.
+      const std::size_t n = i - 2;
+      if (grads_[n].cols() < B) grads_[n].resize(layers_[n]->out_features(), B);
+      if (n > 0 && grads_[n - 1].cols() < B) grads_[n - 1].resize(layers_[n - 1]->out_features(), B);
+      auto& bn = static_cast<BatchNorm&>(*layers_[n]);
+      const Eigen::Ref<const Mat> in = n == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[n - 1].leftCols(B));
+      static_cast<MaxPool2d&>(*layers_[i]).backward_relu_bn(acts_[i].leftCols(B), dy, bn, in, grads_[n].leftCols(B));
+      if (n > 0) {
+        bn.backward_from_terms(in, grads_[n].leftCols(B), grads_[n - 1].leftCols(B), true);
+      } else {
+        bn.backward_from_terms(in, grads_[n].leftCols(B), no_dx_, false);
+      }
+      i = n;  // the ReLU and the BatchNorm are done
       continue;
     }
     if (want_dx && grads_[i - 1].cols() < B) grads_[i - 1].resize(layers_[i - 1]->out_features(), B);

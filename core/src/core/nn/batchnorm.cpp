@@ -72,6 +72,27 @@ void BatchNorm::prepare(const Eigen::Ref<const Mat>& x) {
 void BatchNorm::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
   kernels::channel_backward_sums(x, dy, spatial_, center_, sum_dy_, sum_dyxc_, threads_);
+  backward_from_sums(x, dy, dx, want_dx);
+}
+
+std::pair<Eigen::Ref<Mat>, Eigen::Ref<Mat>> BatchNorm::sum_terms(Eigen::Index batch) {
+  if (terms_dy_.cols() < batch) {
+    terms_dy_.resize(channels_, batch);
+    terms_dyxc_.resize(channels_, batch);
+  }
+  return {terms_dy_.leftCols(batch), terms_dyxc_.leftCols(batch)};
+}
+
+void BatchNorm::backward_from_terms(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,
+                                    Eigen::Ref<Mat> dx, bool want_dx) {
+  const Eigen::Index B = dy.cols();
+  TB_CHECK(terms_dy_.cols() >= B, "BatchNorm " + name_ + ": backward_from_terms without sum_terms");
+  kernels::channel_sums_of_terms(terms_dy_.leftCols(B), terms_dyxc_.leftCols(B), sum_dy_, sum_dyxc_);
+  backward_from_sums(x, dy, dx, want_dx);
+}
+
+void BatchNorm::backward_from_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,
+                                   Eigen::Ref<Mat> dx, bool want_dx) {
   const double m = static_cast<double>(x.cols()) * static_cast<double>(spatial_);
   for (Eigen::Index c = 0; c < channels_; ++c) {
     const double inv_std = inv_std_(c);

@@ -44,6 +44,15 @@ void MaxPool2d::backward_relu(const Eigen::Ref<const Mat>& y, const Eigen::Ref<c
   kernels::maxpool2d_relu_backward(g_, argmax_.leftCols(batch_), y, dy, dx, threads_);
 }
 
+void MaxPool2d::backward_relu_bn(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, BatchNorm& bn,
+                                 const Eigen::Ref<const Mat>& bn_x, Eigen::Ref<Mat> dx) {
+  TB_CHECK(dy.cols() == batch_, "MaxPool2d " + name_ + ": backward without a matching forward");
+  TB_CHECK(fuses(bn), "MaxPool2d " + name_ + ": batch norm " + bn.name() + " does not match its channels");
+  auto [terms_dy, terms_dyxc] = bn.sum_terms(batch_);
+  kernels::maxpool2d_relu_backward(g_, argmax_.leftCols(batch_), y, dy, dx, bn_x, bn.center(), terms_dy, terms_dyxc,
+                                   threads_);
+}
+
 void MaxPool2d::backward(const Eigen::Ref<const Mat>& /*x*/, const Eigen::Ref<const Mat>& /*y*/,
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
   if (!want_dx) return;

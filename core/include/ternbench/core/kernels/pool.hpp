@@ -50,6 +50,14 @@ void bn_relu_maxpool2d_forward(const PoolGeometry& g, const Eigen::Ref<const Mat
 void maxpool2d_relu_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>& argmax,
                              const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx,
                              int threads);
+// The same, when dx is the dy of a batch norm whose input is x: also the terms of its
+// channel_backward_sums, computed from each plane of dx while it is in cache
+// (channel_sum_terms), for channel_sums_of_terms.
+//   x: (channels*h*w, B)  center: (channels)  terms_dy, terms_dyxc: (channels, B)
+void maxpool2d_relu_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>& argmax,
+                             const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx,
+                             const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Eigen::VectorXf>& center,
+                             Eigen::Ref<Mat> terms_dy, Eigen::Ref<Mat> terms_dyxc, int threads);
 
 // Direct-loop reference of maxpool2d_forward's y (tests compare against it).
 //   x: (channels*h*w, B)  y: (channels*oh*ow, B)

@@ -7,6 +7,7 @@
 //               the variance unbiased (times M / (M - 1), M = B * spatial values per channel).
 //   evaluation: the same with running_mean and running_var.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ternbench/core/kernels/normalization.hpp"
@@ -42,6 +43,12 @@ class BatchNorm final : public Layer {
   // mean and variance depend on x; constants in evaluation mode). dy and dx may be one buffer.
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
                 Eigen::Ref<Mat> dx, bool want_dx) override;
+  // Fused backward (MaxPool2d::backward_relu): a kernel that writes dy fills
+  // sum_terms(B) with the per-sample terms of channel_backward_sums (channel_sum_terms);
+  // backward_from_terms then gives what backward gives.
+  std::pair<Eigen::Ref<Mat>, Eigen::Ref<Mat>> sum_terms(Eigen::Index batch);
+  void backward_from_terms(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx,
+                           bool want_dx);
   std::vector<Param*> params() override { return {&gamma_, &beta_}; }
   std::vector<Param*> buffers() override { return {&running_mean_, &running_var_}; }
   void set_training(bool training) override { training_ = training; }
@@ -56,6 +63,9 @@ class BatchNorm final : public Layer {
   Param& running_var() { return running_var_; }
 
  private:
+  void backward_from_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx,
+                          bool want_dx);
+
   std::string name_;
   Eigen::Index channels_, spatial_;
   bool training_ = true;
@@ -65,6 +75,7 @@ class BatchNorm final : public Layer {
   // Per-channel work vectors, sized once here so that a step allocates nothing.
   kernels::VecD mean_, var_, sum_dy_, sum_dyxc_;
   kernels::VecF center_, inv_std_, scale_, a_, b_, k_;
+  Mat terms_dy_, terms_dyxc_;  // (channels, capacity): sum_terms, grown once
 };
 
 }  // namespace ternbench::core

@@ -29,6 +29,10 @@ class MaxPool2d final : public Layer {
   bool fuses(const BatchNorm& bn) const;
   void forward_bn_relu(BatchNorm& bn, const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y);
   void backward_relu(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx);
+  // backward_relu that also hands bn (whose input was bn_x) the terms of its sums, for
+  // bn.backward_from_terms(bn_x, dx, ...).
+  void backward_relu_bn(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, BatchNorm& bn,
+                        const Eigen::Ref<const Mat>& bn_x, Eigen::Ref<Mat> dx);
   void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
 
   int channels() const { return g_.channels; }
