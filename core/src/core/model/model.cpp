@@ -126,24 +126,26 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
   TB_CHECK(batch_ == B && x.rows() == input_size(), "Model::backward: x is not the input of the last forward");
   TB_CHECK(dlogits.rows() == output_size() && dlogits.cols() == B, "Model::backward: dlogits shape mismatch");
   const std::size_t last = layers_.size() - 1;
+  bool dy_in_next = false;  // layer i's dy is in grads_[i + 1] (a fused run's BatchNorm wrote it in place)
   for (std::size_t i = last + 1; i-- > 0;) {
     const bool want_dx = i > 0;
-    const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
+    const Eigen::Ref<const Mat> dy = i == last     ? dlogits
+                                     : dy_in_next ? Eigen::Ref<const Mat>(grads_[i + 1].leftCols(B))
+                                                  : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
+    dy_in_next = false;
     if (i >= 2 && run_[i - 2] == 3) {
       // The pool of a fused run: its backward, the ReLU's and the BatchNorm's sums in one pass
       // into the BatchNorm's dy, then the rest of the BatchNorm's backward.
       const std::size_t n = i - 2;
       if (grads_[n].cols() < B) grads_[n].resize(layers_[n]->out_features(), B);
-      if (n > 0 && grads_[n - 1].cols() < B) grads_[n - 1].resize(layers_[n - 1]->out_features(), B);
       auto& bn = static_cast<BatchNorm&>(*layers_[n]);
       const Eigen::Ref<const Mat> in = n == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[n - 1].leftCols(B));
       static_cast<MaxPool2d&>(*layers_[i]).backward_relu_bn(acts_[i].leftCols(B), dy, bn, in, grads_[n].leftCols(B));
-      if (n > 0) {
-        bn.backward_from_terms(in, grads_[n].leftCols(B), grads_[n - 1].leftCols(B), true);
-      } else {
-        bn.backward_from_terms(in, grads_[n].leftCols(B), no_dx_, false);
-      }
+      // The BatchNorm's dx overwrites its dy (element-wise, so allowed), which is then in cache
+      // instead of a second buffer; layer n - 1 reads it from there.
+      bn.backward_from_terms(in, grads_[n].leftCols(B), grads_[n].leftCols(B), n > 0);
       i = n;  // the ReLU and the BatchNorm are done
+      dy_in_next = true;
       continue;
     }
     if (want_dx && grads_[i - 1].cols() < B) grads_[i - 1].resize(layers_[i - 1]->out_features(), B);
