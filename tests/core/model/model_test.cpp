@@ -1,6 +1,7 @@
 // Model: registry, parameter count, layer policy, buffer reuse, end-to-end gradient.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "ternbench/core/nn/conv2d.hpp"
 #include "ternbench/core/nn/dense.hpp"
 #include "ternbench/core/nn/dropout.hpp"
+#include "ternbench/core/nn/flatten.hpp"
+#include "ternbench/core/nn/maxpool2d.hpp"
 #include "ternbench/core/kernels/loss.hpp"
 #include "ternbench/core/train/metrics.hpp"
 #include "ternbench/core/model/model.hpp"
@@ -281,6 +284,96 @@ TEST(Model, GradientsMatchCentralDifferencesThroughBatchNorm) {
       continue;
     }
     EXPECT_LT(testing::relative_gradient_error(loss, p->value, analytic), kGradTol) << p->name;
+  }
+}
+
+// conv0 (1x12x12 -> 8x10x10), bn0, relu0, pool0 (-> 8x5x5), flatten0, dense0 (200 -> 16), bn1,
+// relu1, dense1 (16 -> 3): a BatchNorm -> ReLU -> MaxPool2d run and a BatchNorm -> ReLU run.
+Model fused_runs_model(Rng& rng) {
+  Model m("fused");
+  m.add(std::make_unique<Conv2d>("conv0", 1, 12, 12, 8, 3, 1, 0, rng));
+  m.add(std::make_unique<BatchNorm>("bn0", 8, 100));
+  m.add(std::make_unique<Relu>("relu0", 800));
+  m.add(std::make_unique<MaxPool2d>("pool0", 8, 10, 10, 2));
+  m.add(std::make_unique<Flatten>("flatten0", 200));
+  m.add(std::make_unique<Dense>("dense0", 200, 16, rng));
+  m.add(std::make_unique<BatchNorm>("bn1", 16, 1));
+  m.add(std::make_unique<Relu>("relu1", 16));
+  m.add(std::make_unique<Dense>("dense1", 16, 3, rng));
+  return m;
+}
+
+bool same_bits(const Mat& a, const Mat& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+// The model's layers run one by one into buffers of their own, as Model did before fusing.
+Mat layer_by_layer_step(Model& m, const Mat& x, const std::vector<std::uint8_t>& labels, bool backward) {
+  const auto& layers = m.layers();
+  std::vector<Mat> acts(layers.size()), grads(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    acts[i].resize(layers[i]->out_features(), x.cols());
+    layers[i]->forward(i == 0 ? x : acts[i - 1], acts[i]);
+  }
+  if (!backward) return acts.back();
+  Mat dy(acts.back().rows(), x.cols()), no_dx;
+  kernels::softmax_cross_entropy(acts.back(), labels, dy);
+  for (std::size_t i = layers.size(); i-- > 0;) {
+    const Mat& g = i + 1 == layers.size() ? dy : grads[i];
+    if (i == 0) {
+      layers[i]->backward(x, acts[i], g, no_dx, false);
+    } else {
+      grads[i - 1].resize(layers[i - 1]->out_features(), x.cols());
+      layers[i]->backward(acts[i - 1], acts[i], g, grads[i - 1], true);
+    }
+  }
+  return acts.back();
+}
+
+TEST(Model, FusedRunsGiveTheLayerByLayerBitsOnOneAndTwoThreads) {
+  for (const int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    Rng rng_a(kSeed), rng_b(kSeed), rng_x(kSeed + 1);
+    Model fused = fused_runs_model(rng_a), reference = fused_runs_model(rng_b);
+    fused.set_threads(threads);
+    // 400 images: bn0's 320000 values are enough for the kernels to use both threads.
+    const Mat x = random_matrix(144, 400, rng_x);
+    std::vector<std::uint8_t> labels(400);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 3);
+    for (int step = 0; step < 2; ++step) {
+      const Mat logits = fused.forward(x);
+      Mat dlogits(3, 400);
+      kernels::softmax_cross_entropy(logits, labels, dlogits);
+      fused.backward(x, dlogits);
+      EXPECT_TRUE(same_bits(logits, layer_by_layer_step(reference, x, labels, true)));
+      const std::vector<Param*> pf = fused.params(), pr = reference.params();
+      ASSERT_EQ(pf.size(), pr.size());
+      for (std::size_t i = 0; i < pf.size(); ++i) EXPECT_TRUE(same_bits(pf[i]->grad, pr[i]->grad)) << pf[i]->name;
+      const std::vector<Param*> bf = fused.buffers(), br = reference.buffers();
+      for (std::size_t i = 0; i < bf.size(); ++i) EXPECT_TRUE(same_bits(bf[i]->value, br[i]->value)) << bf[i]->name;
+    }
+    fused.set_training(false);
+    reference.set_training(false);
+    EXPECT_TRUE(same_bits(Mat(fused.forward(x)), layer_by_layer_step(reference, x, labels, false)));
+  }
+}
+
+TEST(Model, GradientsMatchCentralDifferencesThroughFusedRuns) {
+  Rng rng(kSeed);
+  Model m = fused_runs_model(rng);
+  const Mat x = random_matrix(144, 4, rng);
+  const std::vector<std::uint8_t> labels = {0, 2, 1, 1};
+  auto loss = [&] { return kernels::softmax_cross_entropy_eval(m.forward(x), labels).loss; };
+  Mat dlogits(3, 4);
+  kernels::softmax_cross_entropy(m.forward(x), labels, dlogits);
+  m.backward(x, dlogits);
+  for (const char* name : {"bn0/gamma", "bn0/beta", "bn1/gamma", "dense0/W"}) {
+    for (Param* p : m.params()) {
+      if (p->name != name) continue;
+      const Mat analytic = p->grad;
+      EXPECT_LT(testing::relative_gradient_error(loss, p->value, analytic), kGradTol) << p->name;
+    }
   }
 }
 

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "support/gradient_check.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/pool.hpp"
+#include "ternbench/core/nn/batchnorm.hpp"
 #include "ternbench/core/nn/maxpool2d.hpp"
 
 namespace ternbench::core {
@@ -143,6 +145,51 @@ TEST(MaxPool2d, FastForwardMatchesNaiveLoopsOnRandomShapesAndShrinkingBatches) {
       }
     }
   }
+}
+
+TEST(MaxPool2d, FusedBatchNormReluForwardMatchesHandComputedValues) {
+  // One channel, two samples: batch mean 2.5, biased variance 1.25 over the eight values.
+  BatchNorm bn("bn", 1, 4);
+  MaxPool2d p("p", 1, 2, 2, 2);
+  ASSERT_TRUE(p.fuses(bn));
+  Mat x(4, 2);
+  x << 1, 4,  //
+      2, 3,   //
+      3, 2,   //
+      4, 1;
+  Mat y(1, 2);
+  p.forward_bn_relu(bn, x, y);
+  const float inv_std = static_cast<float>(1.0 / std::sqrt(1.25 + BatchNorm::kEps));
+  EXPECT_FLOAT_EQ(y(0, 0), 1.5f * inv_std);  // max of relu((x - 2.5) * inv_std): x = 4 (input 3)
+  EXPECT_FLOAT_EQ(y(0, 1), 1.5f * inv_std);  // x = 4 is input 0 of the second sample
+  EXPECT_FLOAT_EQ(bn.running_mean().value(0, 0), 0.25f);
+  Mat dy(1, 2), d_bn(4, 2);
+  dy << 2.0f, -1.0f;
+  p.backward_relu(y, dy, d_bn);
+  Mat want = Mat::Zero(4, 2);
+  want(3, 0) = 2.0f;
+  want(0, 1) = -1.0f;
+  EXPECT_EQ(d_bn, want);
+  EXPECT_FALSE(p.fuses(BatchNorm("other", 2, 2)));
+}
+
+TEST(MaxPool2d, FusedBatchNormReluGradientMatchesCentralDifferences) {
+  Rng rng(kSeed);
+  BatchNorm bn("bn", 2, 36);
+  MaxPool2d p("p", 2, 6, 6, 2);
+  bn.gamma().value << 1.5f, -0.8f;
+  bn.beta().value << 0.05f, 0.2f;
+  Mat x = distinct_values(bn.in_features(), 2, rng);
+  Mat y(p.out_features(), 2), d_bn(bn.in_features(), 2), dx(bn.in_features(), 2);
+  p.forward_bn_relu(bn, x, y);
+  p.backward_relu_bn(y, y, bn, x, d_bn);  // loss = 0.5 ||y||^2
+  bn.backward_from_terms(x, d_bn, dx, true);
+  auto loss = [&] {
+    Mat out(p.out_features(), 2);
+    p.forward_bn_relu(bn, x, out);
+    return 0.5 * out.cast<double>().squaredNorm();
+  };
+  EXPECT_LT(relative_gradient_error(loss, x, dx), 1e-2);
 }
 
 TEST(MaxPool2d, WithoutInputGradientLeavesDxUntouched) {

@@ -2,6 +2,8 @@
 // state buffers a checkpoint saves.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <string>
 
 #include "ternbench/base/error.hpp"
@@ -39,6 +41,33 @@ TEST(Sgd, MomentumAndWeightDecayStepsMatchHandComputation) {
   EXPECT_FLOAT_EQ(w.value(0, 0), 0.852151f);
   EXPECT_FLOAT_EQ(w.value(1, 0), -2.139152f);
   EXPECT_FLOAT_EQ(b.value(0, 0), 0.855f);
+}
+
+TEST(Sgd, LargeParametersSplitAcrossThreadsStepToTheOneThreadBits) {
+  // 70001 values: above the size that is split, and not a whole number of vectors.
+  for (const bool nesterov : {false, true}) {
+    Param w[2];
+    for (Param& p : w) {
+      p.decay = true;
+      p.value.resize(70001, 1);
+      p.grad.resize(70001, 1);
+      for (Eigen::Index i = 0; i < p.value.size(); ++i) {
+        p.value(i) = std::sin(0.37f * static_cast<float>(i));
+        p.grad(i) = std::cos(0.11f * static_cast<float>(i));
+      }
+    }
+    Sgd one({&w[0]}, 0.05, 0.9, 1e-4, nesterov), two({&w[1]}, 0.05, 0.9, 1e-4, nesterov);
+    const int saved = Eigen::nbThreads();
+    for (int step = 0; step < 3; ++step) {
+      Eigen::setNbThreads(1);
+      one.step();
+      Eigen::setNbThreads(2);
+      two.step();
+    }
+    Eigen::setNbThreads(saved);
+    EXPECT_EQ(std::memcmp(w[0].value.data(), w[1].value.data(), sizeof(float) * 70001), 0) << "nesterov " << nesterov;
+    EXPECT_EQ(std::memcmp(one.state()[0].second->data(), two.state()[0].second->data(), sizeof(float) * 70001), 0);
+  }
 }
 
 TEST(Sgd, WithoutMomentumIsPlainGradientDescent) {

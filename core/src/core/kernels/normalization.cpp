@@ -7,7 +7,11 @@
 
 #include "ternbench/core/kernels/normalization.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "ternbench/base/error.hpp"
 
@@ -21,9 +25,64 @@ void check_channels(const char* what, Eigen::Index rows, Eigen::Index S, Eigen::
   TB_CHECK(S > 0 && rows == C * S, std::string(what) + ": rows must be channels * positions");
 }
 
+// A parallel region costs microseconds (milliseconds when the cores are shared): worth it
+// only for large activations. Results do not depend on the choice.
+int useful_threads(int threads, Eigen::Index elements, Eigen::Index items) {
+  constexpr Eigen::Index kMinElements = Eigen::Index{1} << 18;
+  if (elements < kMinElements) return 1;
+  return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(std::max(threads, 1), items)));
+}
+
+// Items [begin, end) of `count` for thread t of n (contiguous, in order).
+std::pair<Eigen::Index, Eigen::Index> share(Eigen::Index count, int t, int n) {
+  return {count * t / n, count * (t + 1) / n};
+}
+
 }  // namespace
 
-void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<VecD> mean, Eigen::Ref<VecD> var) {
+void channel_affine_span(const float* x, Eigen::Index n, float center, float scale, float shift, bool relu, float* y) {
+  const Eigen::Map<const Eigen::ArrayXf> in(x, n);
+  Eigen::Map<Eigen::ArrayXf> out(y, n);
+  if (relu) {
+    out = ((in - center) * scale + shift).cwiseMax(0.0f);
+  } else {
+    out = (in - center) * scale + shift;
+  }
+}
+
+namespace {
+
+// y = scale_c * (x - center_c) + shift_c, then max(y, 0) when Relu: the one expression of
+// BatchNorm's forward (and ReLU's after it), so the fused and the separate layers agree to the bit.
+template <bool Relu>
+void affine_columns(const char* what, const Eigen::Ref<const Mat>& x, Eigen::Index S, const Eigen::Ref<const VecF>& center,
+                    const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y,
+                    int threads) {
+  const Eigen::Index C = center.size();
+  check_channels(what, x.rows(), S, C);
+  TB_CHECK(scale.size() == C && shift.size() == C && y.rows() == x.rows() && y.cols() == x.cols(),
+           std::string(what) + ": shape mismatch");
+  threads = useful_threads(threads, x.size(), x.cols());
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    if (S == 1) {
+      if constexpr (Relu) {
+        y.col(j) = ((x.col(j) - center).array() * scale.array() + shift.array()).cwiseMax(0.0f).matrix();
+      } else {
+        y.col(j) = ((x.col(j) - center).array() * scale.array() + shift.array()).matrix();
+      }
+      continue;
+    }
+    for (Eigen::Index c = 0; c < C; ++c) {
+      channel_affine_span(x.col(j).data() + c * S, S, center(c), scale(c), shift(c), Relu, y.col(j).data() + c * S);
+    }
+  }
+}
+
+}  // namespace
+
+void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref<VecD> mean, Eigen::Ref<VecD> var,
+                      int threads) {
   const Eigen::Index C = mean.size();
   check_channels("channel_mean_var", x.rows(), S, C);
   TB_CHECK(var.size() == C && x.cols() > 0, "channel_mean_var: shape mismatch or empty batch");
@@ -40,68 +99,108 @@ void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref
   // Images: one pass over memory. Sums of (x - shift) and of its square, shift being the
   // channel's first value, so the variance does not cancel catastrophically when
   // |mean| >> std. Float sums over one sample's S positions (still in L1 for the second
-  // reduction), double over the batch.
-  for (Eigen::Index c = 0; c < C; ++c) {
-    const float shift = x(c * S, 0);
-    double s1 = 0, s2 = 0;
-    for (Eigen::Index j = 0; j < x.cols(); ++j) {
-      const auto d = x.col(j).segment(c * S, S).array() - shift;
-      s1 += static_cast<double>(d.sum());
-      s2 += static_cast<double>(d.square().sum());
+  // reduction), double over the batch, samples in order. Each thread owns a range of
+  // channels, so every channel's sums run in that order whatever the thread count.
+  threads = useful_threads(threads, x.size(), C);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const auto [c0, c1] = share(C, omp_get_thread_num(), omp_get_num_threads());
+    for (Eigen::Index c = c0; c < c1; ++c) {
+      mean(c) = 0.0;  // s1 until the end
+      var(c) = 0.0;   // s2 until the end
     }
-    const double m1 = s1 / count;
-    mean(c) = static_cast<double>(shift) + m1;
-    var(c) = std::max(0.0, s2 / count - m1 * m1);
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      for (Eigen::Index c = c0; c < c1; ++c) {
+        const auto d = x.col(j).segment(c * S, S).array() - x(c * S, 0);
+        mean(c) += static_cast<double>(d.sum());
+        var(c) += static_cast<double>(d.square().sum());
+      }
+    }
+    for (Eigen::Index c = c0; c < c1; ++c) {
+      const double m1 = mean(c) / count;
+      var(c) = std::max(0.0, var(c) / count - m1 * m1);
+      mean(c) = static_cast<double>(x(c * S, 0)) + m1;
+    }
   }
 }
 
 void channel_affine(const Eigen::Ref<const Mat>& x, Eigen::Index S, const Eigen::Ref<const VecF>& center,
-                    const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y) {
-  const Eigen::Index C = center.size();
-  check_channels("channel_affine", x.rows(), S, C);
-  TB_CHECK(scale.size() == C && shift.size() == C && y.rows() == x.rows() && y.cols() == x.cols(),
-           "channel_affine: shape mismatch");
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    if (S == 1) {
-      y.col(j) = ((x.col(j) - center).array() * scale.array() + shift.array()).matrix();
-      continue;
-    }
-    for (Eigen::Index c = 0; c < C; ++c) {
-      y.col(j).segment(c * S, S) = ((x.col(j).segment(c * S, S).array() - center(c)) * scale(c) + shift(c)).matrix();
-    }
-  }
+                    const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y,
+                    int threads) {
+  affine_columns<false>("channel_affine", x, S, center, scale, shift, y, threads);
+}
+
+void channel_affine_relu(const Eigen::Ref<const Mat>& x, Eigen::Index S, const Eigen::Ref<const VecF>& center,
+                         const Eigen::Ref<const VecF>& scale, const Eigen::Ref<const VecF>& shift, Eigen::Ref<Mat> y,
+                         int threads) {
+  affine_columns<true>("channel_affine_relu", x, S, center, scale, shift, y, threads);
 }
 
 void channel_backward_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
-                           const Eigen::Ref<const VecF>& center, Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc) {
+                           const Eigen::Ref<const VecF>& center, Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc,
+                           int threads) {
   const Eigen::Index C = center.size();
   check_channels("channel_backward_sums", x.rows(), S, C);
   TB_CHECK(dy.rows() == x.rows() && dy.cols() == x.cols() && sum_dy.size() == C && sum_dyxc.size() == C,
            "channel_backward_sums: shape mismatch");
   sum_dy.setZero();
   sum_dyxc.setZero();
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    if (S == 1) {
+  if (S == 1) {
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
       sum_dy += dy.col(j).cast<double>();
       sum_dyxc += (dy.col(j).array() * (x.col(j) - center).array()).cast<double>().matrix();
-      continue;
     }
+    return;
+  }
+  // Each thread owns a range of channels and adds the samples in order, as one thread does.
+  threads = useful_threads(threads, x.size(), C);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const auto [c0, c1] = share(C, omp_get_thread_num(), omp_get_num_threads());
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      for (Eigen::Index c = c0; c < c1; ++c) {
+        float t_dy = 0.0f, t_dyxc = 0.0f;
+        channel_sum_terms(dy.col(j).data() + c * S, x.col(j).data() + c * S, S, center(c), t_dy, t_dyxc);
+        sum_dy(c) += static_cast<double>(t_dy);
+        sum_dyxc(c) += static_cast<double>(t_dyxc);
+      }
+    }
+  }
+}
+
+void channel_sum_terms(const float* g, const float* x, Eigen::Index S, float center, float& sum_g, float& sum_gxc) {
+  const Eigen::Map<const Eigen::ArrayXf> gs(g, S), xs(x, S);
+  sum_g = gs.sum();
+  sum_gxc = (gs * (xs - center)).sum();
+}
+
+void channel_sums_of_terms(const Eigen::Ref<const Mat>& terms_dy, const Eigen::Ref<const Mat>& terms_dyxc,
+                           Eigen::Ref<VecD> sum_dy, Eigen::Ref<VecD> sum_dyxc) {
+  const Eigen::Index C = sum_dy.size();
+  TB_CHECK(terms_dy.rows() == C && terms_dyxc.rows() == C && terms_dyxc.cols() == terms_dy.cols() &&
+               sum_dyxc.size() == C,
+           "channel_sums_of_terms: shape mismatch");
+  sum_dy.setZero();
+  sum_dyxc.setZero();
+  for (Eigen::Index j = 0; j < terms_dy.cols(); ++j) {
     for (Eigen::Index c = 0; c < C; ++c) {
-      const auto g = dy.col(j).segment(c * S, S).array();
-      sum_dy(c) += static_cast<double>(g.sum());
-      sum_dyxc(c) += static_cast<double>((g * (x.col(j).segment(c * S, S).array() - center(c))).sum());
+      sum_dy(c) += static_cast<double>(terms_dy(c, j));
+      sum_dyxc(c) += static_cast<double>(terms_dyxc(c, j));
     }
   }
 }
 
 void channel_backward_input(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy, Eigen::Index S,
                             const Eigen::Ref<const VecF>& center, const Eigen::Ref<const VecF>& a,
-                            const Eigen::Ref<const VecF>& b, const Eigen::Ref<const VecF>& k, Eigen::Ref<Mat> dx) {
+                            const Eigen::Ref<const VecF>& b, const Eigen::Ref<const VecF>& k, Eigen::Ref<Mat> dx,
+                            int threads) {
   const Eigen::Index C = center.size();
   check_channels("channel_backward_input", x.rows(), S, C);
   TB_CHECK(dy.rows() == x.rows() && dy.cols() == x.cols() && dx.rows() == x.rows() && dx.cols() == x.cols() &&
                a.size() == C && b.size() == C && k.size() == C,
            "channel_backward_input: shape mismatch");
+  threads = useful_threads(threads, x.size(), x.cols());
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     if (S == 1) {
       dx.col(j) = (a.array() * dy.col(j).array() + b.array() * (x.col(j) - center).array() + k.array()).matrix();

@@ -2,6 +2,9 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/methods/method.hpp"
+#include "ternbench/core/nn/batchnorm.hpp"
+#include "ternbench/core/nn/maxpool2d.hpp"
+#include "ternbench/core/nn/relu.hpp"
 
 namespace ternbench::core {
 
@@ -16,6 +19,24 @@ void Model::add(std::unique_ptr<Layer> layer) {
   acts_.emplace_back();
   grads_.emplace_back();
   batch_ = 0;
+  plan_fusion();
+}
+
+void Model::plan_fusion() {
+  // BatchNorm -> ReLU [-> MaxPool2d] runs, left to right. Only the exact layer types: their
+  // fused paths are defined to give what their separate forwards and backwards give.
+  const std::size_t n = layers_.size();
+  run_.assign(n, 1);
+  for (std::size_t i = 0; i + 1 < n;) {
+    auto* bn = dynamic_cast<BatchNorm*>(layers_[i].get());
+    if (bn == nullptr || dynamic_cast<Relu*>(layers_[i + 1].get()) == nullptr) {
+      ++i;
+      continue;
+    }
+    auto* pool = i + 2 < n ? dynamic_cast<MaxPool2d*>(layers_[i + 2].get()) : nullptr;
+    run_[i] = pool != nullptr && pool->fuses(*bn) ? 3 : 2;
+    i += static_cast<std::size_t>(run_[i]);
+  }
 }
 
 Eigen::Index Model::input_size() const { return layers_.empty() ? 0 : layers_.front()->in_features(); }
@@ -81,10 +102,19 @@ Eigen::Ref<const Mat> Model::forward(const Eigen::Ref<const Mat>& x) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     Mat& y = acts_[i];
     if (y.cols() < B) y.resize(layers_[i]->out_features(), B);  // grows once to the largest batch
-    if (i == 0) {
-      layers_[i]->forward(x, y.leftCols(B));
+  }
+  for (std::size_t i = 0; i < layers_.size(); i += static_cast<std::size_t>(run_[i])) {
+    const Eigen::Ref<const Mat> in = i == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[i - 1].leftCols(B));
+    // A fused run writes only its last layer's output: the earlier ones are not read again
+    // (BatchNorm's backward needs its input, ReLU's its output, which is then stored or
+    // implied by the pooled values).
+    if (run_[i] == 3) {
+      static_cast<MaxPool2d&>(*layers_[i + 2])
+          .forward_bn_relu(static_cast<BatchNorm&>(*layers_[i]), in, acts_[i + 2].leftCols(B));
+    } else if (run_[i] == 2) {
+      static_cast<BatchNorm&>(*layers_[i]).forward_relu(in, acts_[i + 1].leftCols(B));
     } else {
-      layers_[i]->forward(acts_[i - 1].leftCols(B), y.leftCols(B));
+      layers_[i]->forward(in, acts_[i].leftCols(B));
     }
   }
   batch_ = B;
@@ -96,11 +126,30 @@ void Model::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>
   TB_CHECK(batch_ == B && x.rows() == input_size(), "Model::backward: x is not the input of the last forward");
   TB_CHECK(dlogits.rows() == output_size() && dlogits.cols() == B, "Model::backward: dlogits shape mismatch");
   const std::size_t last = layers_.size() - 1;
+  bool dy_in_next = false;  // layer i's dy is in grads_[i + 1] (a fused run's BatchNorm wrote it in place)
   for (std::size_t i = last + 1; i-- > 0;) {
     const bool want_dx = i > 0;
+    const Eigen::Ref<const Mat> dy = i == last     ? dlogits
+                                     : dy_in_next ? Eigen::Ref<const Mat>(grads_[i + 1].leftCols(B))
+                                                  : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
+    dy_in_next = false;
+    if (i >= 2 && run_[i - 2] == 3) {
+      // The pool of a fused run: its backward, the ReLU's and the BatchNorm's sums in one pass
+      // into the BatchNorm's dy, then the rest of the BatchNorm's backward.
+      const std::size_t n = i - 2;
+      if (grads_[n].cols() < B) grads_[n].resize(layers_[n]->out_features(), B);
+      auto& bn = static_cast<BatchNorm&>(*layers_[n]);
+      const Eigen::Ref<const Mat> in = n == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[n - 1].leftCols(B));
+      static_cast<MaxPool2d&>(*layers_[i]).backward_relu_bn(acts_[i].leftCols(B), dy, bn, in, grads_[n].leftCols(B));
+      // The BatchNorm's dx overwrites its dy (element-wise, so allowed), which is then in cache
+      // instead of a second buffer; layer n - 1 reads it from there.
+      bn.backward_from_terms(in, grads_[n].leftCols(B), grads_[n].leftCols(B), n > 0);
+      i = n;  // the ReLU and the BatchNorm are done
+      dy_in_next = true;
+      continue;
+    }
     if (want_dx && grads_[i - 1].cols() < B) grads_[i - 1].resize(layers_[i - 1]->out_features(), B);
     const Eigen::Ref<const Mat> in = i == 0 ? Eigen::Ref<const Mat>(x) : Eigen::Ref<const Mat>(acts_[i - 1].leftCols(B));
-    const Eigen::Ref<const Mat> dy = i == last ? dlogits : Eigen::Ref<const Mat>(grads_[i].leftCols(B));
     if (want_dx) {
       layers_[i]->backward(in, acts_[i].leftCols(B), dy, grads_[i - 1].leftCols(B), true);
     } else {

@@ -1,6 +1,7 @@
 #include "ternbench/core/nn/batchnorm.hpp"
 
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "ternbench/base/error.hpp"
@@ -32,9 +33,21 @@ BatchNorm::BatchNorm(std::string name, int channels, int spatial)
 }
 
 void BatchNorm::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
+  prepare(x);
+  kernels::channel_affine(x, spatial_, center_, scale_, beta_.value.col(0), y, threads_);
+}
+
+void BatchNorm::forward_relu(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
+  prepare(x);
+  kernels::channel_affine_relu(x, spatial_, center_, scale_, beta_.value.col(0), y, threads_);
+}
+
+void BatchNorm::prepare(const Eigen::Ref<const Mat>& x) {
+  TB_CHECK(x.rows() == in_features(), "BatchNorm " + name_ + ": input has " + std::to_string(x.rows()) +
+                                          " features, expected " + std::to_string(in_features()));
   batch_stats_ = training_;
   if (training_) {
-    kernels::channel_mean_var(x, spatial_, mean_, var_);
+    kernels::channel_mean_var(x, spatial_, mean_, var_, threads_);
     const double m = static_cast<double>(x.cols()) * static_cast<double>(spatial_);
     // PyTorch raises for a single value per channel; a last batch of one sample must not end a
     // run, so the running variance then takes the (zero) biased value.
@@ -54,12 +67,32 @@ void BatchNorm::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
     }
   }
   scale_ = gamma_.value.col(0).cwiseProduct(inv_std_);
-  kernels::channel_affine(x, spatial_, center_, scale_, beta_.value.col(0), y);
 }
 
 void BatchNorm::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& /*y*/,
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
-  kernels::channel_backward_sums(x, dy, spatial_, center_, sum_dy_, sum_dyxc_);
+  kernels::channel_backward_sums(x, dy, spatial_, center_, sum_dy_, sum_dyxc_, threads_);
+  backward_from_sums(x, dy, dx, want_dx);
+}
+
+std::pair<Eigen::Ref<Mat>, Eigen::Ref<Mat>> BatchNorm::sum_terms(Eigen::Index batch) {
+  if (terms_dy_.cols() < batch) {
+    terms_dy_.resize(channels_, batch);
+    terms_dyxc_.resize(channels_, batch);
+  }
+  return {terms_dy_.leftCols(batch), terms_dyxc_.leftCols(batch)};
+}
+
+void BatchNorm::backward_from_terms(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,
+                                    Eigen::Ref<Mat> dx, bool want_dx) {
+  const Eigen::Index B = dy.cols();
+  TB_CHECK(terms_dy_.cols() >= B, "BatchNorm " + name_ + ": backward_from_terms without sum_terms");
+  kernels::channel_sums_of_terms(terms_dy_.leftCols(B), terms_dyxc_.leftCols(B), sum_dy_, sum_dyxc_);
+  backward_from_sums(x, dy, dx, want_dx);
+}
+
+void BatchNorm::backward_from_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dy,
+                                   Eigen::Ref<Mat> dx, bool want_dx) {
   const double m = static_cast<double>(x.cols()) * static_cast<double>(spatial_);
   for (Eigen::Index c = 0; c < channels_; ++c) {
     const double inv_std = inv_std_(c);
@@ -73,7 +106,7 @@ void BatchNorm::backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const 
     b_(c) = batch_stats_ ? static_cast<float>(-a * inv_std * dgamma / m) : 0.0f;
     k_(c) = batch_stats_ ? static_cast<float>(-a * sum_dy_(c) / m) : 0.0f;
   }
-  if (want_dx) kernels::channel_backward_input(x, dy, spatial_, center_, a_, b_, k_, dx);
+  if (want_dx) kernels::channel_backward_input(x, dy, spatial_, center_, a_, b_, k_, dx, threads_);
 }
 
 }  // namespace ternbench::core

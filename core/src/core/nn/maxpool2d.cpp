@@ -23,6 +23,36 @@ void MaxPool2d::forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
   batch_ = B;
 }
 
+bool MaxPool2d::fuses(const BatchNorm& bn) const {
+  return bn.channels() == g_.channels && bn.spatial() == Eigen::Index{g_.in_h} * g_.in_w;
+}
+
+void MaxPool2d::forward_bn_relu(BatchNorm& bn, const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) {
+  TB_CHECK(fuses(bn), "MaxPool2d " + name_ + ": batch norm " + bn.name() + " does not match its channels");
+  const Eigen::Index B = x.cols();
+  if (argmax_.cols() < B) argmax_.resize(g_.out_features(), B);
+  const Eigen::Index need = kernels::bn_relu_maxpool2d_workspace_size(g_, threads_);
+  if (work_.size() < need) work_.resize(need);
+  bn.prepare(x);
+  kernels::bn_relu_maxpool2d_forward(g_, x, bn.center(), bn.scale(), bn.shift(), y, argmax_.leftCols(B), work_,
+                                     threads_);
+  batch_ = B;
+}
+
+void MaxPool2d::backward_relu(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx) {
+  TB_CHECK(dy.cols() == batch_, "MaxPool2d " + name_ + ": backward without a matching forward");
+  kernels::maxpool2d_relu_backward(g_, argmax_.leftCols(batch_), y, dy, dx, threads_);
+}
+
+void MaxPool2d::backward_relu_bn(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, BatchNorm& bn,
+                                 const Eigen::Ref<const Mat>& bn_x, Eigen::Ref<Mat> dx) {
+  TB_CHECK(dy.cols() == batch_, "MaxPool2d " + name_ + ": backward without a matching forward");
+  TB_CHECK(fuses(bn), "MaxPool2d " + name_ + ": batch norm " + bn.name() + " does not match its channels");
+  auto [terms_dy, terms_dyxc] = bn.sum_terms(batch_);
+  kernels::maxpool2d_relu_backward(g_, argmax_.leftCols(batch_), y, dy, dx, bn_x, bn.center(), terms_dy, terms_dyxc,
+                                   threads_);
+}
+
 void MaxPool2d::backward(const Eigen::Ref<const Mat>& /*x*/, const Eigen::Ref<const Mat>& /*y*/,
                          const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, bool want_dx) {
   if (!want_dx) return;

@@ -1,5 +1,8 @@
 #include "ternbench/core/train/optimizer.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -30,20 +33,58 @@ Sgd::Sgd(std::vector<Param*> params, double lr, double momentum, double weight_d
       weight_decay_(static_cast<float>(weight_decay)),
       nesterov_(nesterov) {}
 
+namespace {
+
+// One SGD update of n values: Sgd::step's element-wise expressions, on a span so a large
+// parameter can be split across threads. Eigen fuses each expression into one pass, with no
+// temporaries (a step allocates nothing); the decayed gradient is recomputed for Nesterov
+// rather than stored, for the same reason.
+// Blocks of kBlock values (whole vectors) take both expressions while they are in L1, so
+// the second does not read value and velocity from memory again.
+void sgd_span(float* value, const float* grad, float* velocity, Eigen::Index n, float lr, float wd, float momentum,
+              bool nesterov) {
+  constexpr Eigen::Index kBlock = 2048;
+  for (Eigen::Index b = 0; b < n; b += kBlock) {
+    const Eigen::Index m = std::min(kBlock, n - b);
+    Eigen::Map<Eigen::ArrayXf> p(value + b, m), v(velocity + b, m);
+    const Eigen::Map<const Eigen::ArrayXf> g(grad + b, m);
+    v = momentum * v + (g + wd * p);
+    if (nesterov) {
+      p -= lr * ((g + wd * p) + momentum * v);
+    } else {
+      p -= lr * v;
+    }
+  }
+}
+
+}  // namespace
+
 void Sgd::step() {
+  // Parameters this large (a wide dense layer's weights) are split across Eigen's threads in
+  // spans of whole 16-float vectors: each value goes through the same operations as in one
+  // span, so the result does not depend on the thread count.
+  constexpr Eigen::Index kMinParallel = Eigen::Index{1} << 16, kAlign = 16;
+  const int threads = std::max(1, Eigen::nbThreads());
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Param& p = *params_[i];
     // x * 1.0f == x exactly, so a parameter at the default scale steps as before.
     const float lr = static_cast<float>(lr_) * p.lr_scale;
     Mat& v = velocity_[i];
     const float wd = p.decay ? weight_decay_ : 0.0f;
-    // Element-wise expressions fused by Eigen: no temporaries, so a step allocates nothing.
-    // The decayed gradient is recomputed for Nesterov rather than stored, for the same reason.
-    v = momentum_ * v + (p.grad + wd * p.value);
-    if (nesterov_) {
-      p.value -= lr * ((p.grad + wd * p.value) + momentum_ * v);
-    } else {
-      p.value -= lr * v;
+    const Eigen::Index n = p.value.size();
+    if (threads == 1 || n < kMinParallel) {
+      sgd_span(p.value.data(), p.grad.data(), v.data(), n, lr, wd, momentum_, nesterov_);
+      continue;
+    }
+    const Eigen::Index vectors = (n + kAlign - 1) / kAlign;
+#pragma omp parallel num_threads(threads)
+    {
+      const Eigen::Index t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const Eigen::Index begin = std::min(n, vectors * t / nt * kAlign), end = std::min(n, vectors * (t + 1) / nt * kAlign);
+      if (end > begin) {
+        sgd_span(p.value.data() + begin, p.grad.data() + begin, v.data() + begin, end - begin, lr, wd, momentum_,
+                 nesterov_);
+      }
     }
   }
   ++steps_;

@@ -53,17 +53,24 @@ class Model {
   void refresh();
 
   // logits = f(x)                x: (input_size, B)  ->  (output_size, B); valid until the next forward
+  // BatchNorm -> ReLU (-> MaxPool2d) runs are computed in one pass each, with the same bits as
+  // layer by layer; the outputs inside a run are then not stored.
   Eigen::Ref<const Mat> forward(const Eigen::Ref<const Mat>& x);
   // Sets every Param::grad from dlogits = dL/dlogits. x must be the input of the last forward.
   //                               x: (input_size, B)  dlogits: (output_size, B)
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& dlogits);
 
  private:
+  void plan_fusion();
+
   std::string name_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Mat> acts_;   // acts_[i]: output of layer i, (out_i, capacity)
   std::vector<Mat> grads_;  // grads_[i]: dL/d acts_[i], for i < last
   Mat no_dx_;               // stands in for the first layer's unused dx
+  // run_[i]: layers [i, i + run_[i]) run fused from layer i (3: BatchNorm -> ReLU ->
+  // MaxPool2d, 2: BatchNorm -> ReLU), 1 alone; entries inside a run are not read.
+  std::vector<int> run_;
   Eigen::Index batch_ = 0;  // columns of the last forward
   bool training_ = true;
   int threads_ = 1;

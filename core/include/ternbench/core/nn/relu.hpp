@@ -17,10 +17,12 @@ class Relu final : public Layer {
   void forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y) override;
   void backward(const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy,
                 Eigen::Ref<Mat> dx, bool want_dx) override;
+  void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
 
  private:
   std::string name_;
   Eigen::Index features_;
+  int threads_ = 1;
 };
 
 }  // namespace ternbench::core
