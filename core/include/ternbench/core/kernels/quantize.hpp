@@ -96,12 +96,12 @@ struct ScaleGrads {
 // dw = wp dq (w > delta), dq (|w| <= delta), wn dq (w < -delta). Returns the sums of dq over
 // the positive and negative regions (dWp = pos, dWn = -neg).
 // w, dq, dw: same shape (dw may alias dq)
-// One pass over w and dq on one thread; with more, ttq_backward_unfused's passes, its two
-// sums side by side.
+// One pass over w and dq, on one thread (ttq_backward_unfused when dw's layout differs).
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
-// The same in three passes (each region sum, then dw): the reference ttq_backward must
-// equal bit for bit, and its path with threads or when dw's layout differs from w's and dq's.
+// The same in three passes (each region sum, then dw; the sums side by side with threads):
+// the reference ttq_backward must equal bit for bit, and its path when dw's layout differs
+// from w's and dq's.
 ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                                 const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
 
