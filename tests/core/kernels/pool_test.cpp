@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/same_bits.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/activation.hpp"
 #include "ternbench/core/kernels/normalization.hpp"
@@ -17,11 +18,7 @@ namespace {
 
 constexpr std::uint64_t kSeed = 11;
 
-template <class M>
-bool same_bits(const M& a, const M& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(typename M::Scalar) * static_cast<std::size_t>(a.size())) == 0;
-}
+using ternbench::testing::same_bits;
 
 // Values on a coarse grid around zero, so windows hold ties and ReLU makes many exact zeros.
 Mat grid_values(Eigen::Index rows, Eigen::Index cols, Rng& rng) {

@@ -13,6 +13,7 @@
 
 #include "support/gradient_check.hpp"
 #include "support/quantizer_inputs.hpp"
+#include "support/same_bits.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/quantize.hpp"
 
@@ -22,13 +23,7 @@ namespace {
 using namespace quantizer_tests;
 using testing::relative_gradient_error;
 
-// Same bits (EXPECT_EQ on floats would let -0 == +0 and fail on equal NaNs).
-bool same_bits(const Mat& a, const Mat& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
-}
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+using ternbench::testing::same_bits;
 
 // Runs f with Eigen's (and so the kernels') thread count set to n, then restores it.
 void with_threads(int n, const std::function<void()>& f) {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "support/quantizer_inputs.hpp"
+#include "support/same_bits.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/methods/quantizer.hpp"
 #include "ternbench/core/methods/regularizer.hpp"
@@ -17,10 +18,7 @@ namespace {
 
 using namespace quantizer_tests;
 
-bool same_bits(const Mat& a, const Mat& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
-}
+using ternbench::testing::same_bits;
 
 // backward_given_output then add_gradient, in place, as the trainer ran them.
 Mat two_steps(Quantizer& q, const Mat& w, const Mat& dq, const Regularizer& reg) {

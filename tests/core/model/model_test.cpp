@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/gradient_check.hpp"
+#include "support/same_bits.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/nn/batchnorm.hpp"
@@ -303,10 +304,7 @@ Model fused_runs_model(Rng& rng) {
   return m;
 }
 
-bool same_bits(const Mat& a, const Mat& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
-}
+using ternbench::testing::same_bits;
 
 // The model's layers run one by one into buffers of their own, as Model did before fusing.
 Mat layer_by_layer_step(Model& m, const Mat& x, const std::vector<std::uint8_t>& labels, bool backward) {
