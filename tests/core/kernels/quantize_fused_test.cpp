@@ -161,8 +161,9 @@ TEST(QuantizeFused, TanhBackwardAddWdrMatchesCentralDifferences) {
 
 TEST(QuantizeFused, TanhBackwardAddWdrEqualsTheTwoPassesBitForBit) {
   Rng rng(23);
-  const Mat theta_all = random_matrix(300, 520, rng, -3, 3);
-  const Mat dq_all = random_matrix(300, 520, rng, -2, 2);
+  // One column more than the largest case: the blocks start at column 1.
+  const Mat theta_all = random_matrix(300, 521, rng, -3, 3);
+  const Mat dq_all = random_matrix(300, 521, rng, -2, 2);
   for (const double coeff : {1e-4, 0.5, 3.0}) {
     for (const auto& [rows, cols] : {std::pair<Eigen::Index, Eigen::Index>{300, 520}, {299, 17}, {5, 3}}) {
       const Eigen::Ref<const Mat> theta = theta_all.block(0, 1, rows, cols);

@@ -607,24 +607,12 @@ double wdr_sum(const Eigen::Ref<const Mat>& theta, double alpha) {
   return lane_total(acc);
 }
 
-void wdr_add_gradient(const Eigen::Ref<const Mat>& theta, double alpha, double coeff, Eigen::Ref<Mat> grad) {
-  check_same_shape(grad, theta.rows(), theta.cols(), "wdr_add_gradient");
-  const float a = static_cast<float>(alpha);
-  const float c2 = static_cast<float>(2.0 * coeff);
-  for_each_tanh_chunk(theta, [&](Eigen::Index j, Eigen::Index i0, Eigen::Index n, const float* t) {
-    float* g = grad.col(j).data() + i0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const float w = t[i];
-      const float w2 = w * w;
-      g[i] += c2 * w * (1.0f - w2) * (a - 2.0f * w2);
-    }
-  });
-}
-
 namespace {
 
-// The WDR gradient term of w = tanh(theta), in float as wdr_add_gradient has always
-// computed it: c2 w (1 - w^2)(a - 2 w^2) with c2 = 2 coeff.
+// The WDR gradient term of w = tanh(theta), in float: c2 w (1 - w^2)(a - 2 w^2) with
+// c2 = 2 coeff. wdr_add_gradient and the fused tanh_backward_add_wdr both add it as
+// `g + term(w)`, so a compiler that contracts only within one expression (clang) rounds
+// the two alike, as GCC, which contracts across them, does.
 struct WdrTerm {
   float a, c2;
   WdrTerm(double alpha, double coeff) : a(static_cast<float>(alpha)), c2(static_cast<float>(2.0 * coeff)) {}
@@ -635,6 +623,16 @@ struct WdrTerm {
 };
 
 }  // namespace
+
+void wdr_add_gradient(const Eigen::Ref<const Mat>& theta, double alpha, double coeff, Eigen::Ref<Mat> grad) {
+  check_same_shape(grad, theta.rows(), theta.cols(), "wdr_add_gradient");
+  const WdrTerm term(alpha, coeff);
+  for_each_tanh_chunk(theta, [&](Eigen::Index j, Eigen::Index i0, Eigen::Index n, const float* t) {
+    float* g = grad.col(j).data() + i0;
+    for (Eigen::Index i = 0; i < n; ++i) g[i] = g[i] + term(t[i]);
+  });
+}
+
 
 void tanh_backward_add_wdr(const Eigen::Ref<const Mat>& t, const Eigen::Ref<const Mat>& dq, double alpha,
                            double coeff, Eigen::Ref<Mat> dtheta) {
