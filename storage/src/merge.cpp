@@ -405,10 +405,16 @@ void write_output(const std::string& output, const Layout& layout, const std::ve
 // the order they were superseded; rows superseded at the same time keep the inputs' order.
 std::vector<SupersededRow> superseded_history(const Layout& layout, const std::vector<Loaded>& loaded) {
   std::vector<SupersededRow> out;
+  std::set<std::string> seen;
   for (const Loaded& in : loaded) {
     for (const SupersededRow& s : in.superseded) {
-      const auto same = [&s](const SupersededRow& o) { return o.row == s.row; };
-      if (std::none_of(out.begin(), out.end(), same)) out.push_back(s);
+      std::string key;  // each value's type and exact text
+      for (const SqlValue& v : s.row) {
+        key += static_cast<char>('0' + static_cast<int>(v.type));
+        key += v.type == SqlValue::Type::kBlob ? v.bytes : text_of(v);
+        key += '\x1f';
+      }
+      if (seen.insert(key).second) out.push_back(s);
     }
   }
   const std::size_t at = index_of(layout.superseded_columns, "superseded_at");

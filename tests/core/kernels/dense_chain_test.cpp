@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "support/quantizer_inputs.hpp"
 #include "support/same_bits.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/dense.hpp"
@@ -12,11 +13,7 @@
 namespace ternbench::kernels {
 namespace {
 
-Mat random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = 2.0f * rng.uniform_float() - 1.0f;
-  return m;
-}
+using core::quantizer_tests::random_matrix;  // U(-1, 1)
 
 // The documented order, one output at a time.
 Mat scalar_chain(const Mat& W, const Mat& b, const Mat& x) {

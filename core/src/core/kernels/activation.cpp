@@ -13,23 +13,14 @@
 #include <algorithm>
 
 #include "ternbench/base/error.hpp"
+#include "threads.hpp"
 
 namespace ternbench::kernels {
-namespace {
-
-// A parallel region costs microseconds (milliseconds when the cores are shared): worth it
-// only for large activations. Results do not depend on the choice.
-int useful_threads(int threads, Eigen::Index elements, Eigen::Index columns) {
-  constexpr Eigen::Index kMinElements = Eigen::Index{1} << 18;
-  if (elements < kMinElements) return 1;
-  return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(std::max(threads, 1), columns)));
-}
-
-}  // namespace
+using detail::elementwise_threads;
 
 void relu_forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y, int threads) {
   TB_CHECK(x.rows() == y.rows() && x.cols() == y.cols(), "relu_forward: shape mismatch");
-  threads = useful_threads(threads, x.size(), x.cols());
+  threads = elementwise_threads(threads, x.size(), x.cols());
   if (threads == 1) {
     y = x.cwiseMax(0.0f);
     return;
@@ -41,7 +32,7 @@ void relu_forward(const Eigen::Ref<const Mat>& x, Eigen::Ref<Mat> y, int threads
 void relu_backward(const Eigen::Ref<const Mat>& y, const Eigen::Ref<const Mat>& dy, Eigen::Ref<Mat> dx, int threads) {
   TB_CHECK(y.rows() == dy.rows() && y.cols() == dy.cols() && dx.rows() == dy.rows() && dx.cols() == dy.cols(),
            "relu_backward: shape mismatch");
-  threads = useful_threads(threads, dy.size(), dy.cols());
+  threads = elementwise_threads(threads, dy.size(), dy.cols());
   // A select on a comparison is not vectorised by Eigen 3.4; this form is (and has no branch).
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index j = 0; j < dy.cols(); ++j) {

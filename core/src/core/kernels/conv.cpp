@@ -38,6 +38,7 @@
 #endif
 
 #include "conv_check.hpp"
+#include "threads.hpp"
 #include "ternbench/base/error.hpp"
 
 namespace ternbench::kernels {

@@ -242,5 +242,4 @@ int useful_threads(int threads, double flops, Index items) {
                                                               static_cast<Index>(by_work)})));
 }
 
-// Items [begin, end) of `count` for thread t of n (contiguous, in order).
-std::pair<Index, Index> share(Index count, int t, int n) { return {count * t / n, count * (t + 1) / n}; }
+using detail::share;

@@ -21,6 +21,7 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/kernels/dense.hpp"
+#include "threads.hpp"
 
 namespace ternbench::kernels {
 namespace {
@@ -157,8 +158,8 @@ void dense_forward_chain(const Eigen::Ref<const Mat>& W, const Eigen::Ref<const 
   const float* bias = b.data();
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    const Index t = omp_get_thread_num(), n = omp_get_num_threads();
-    const Index n0 = std::min(B, tiles * t / n * kRows), n1 = std::min(B, tiles * (t + 1) / n * kRows);
+    const auto [t0, t1] = detail::share(tiles, omp_get_thread_num(), omp_get_num_threads());
+    const Index n0 = std::min(B, t0 * kRows), n1 = std::min(B, t1 * kRows);
     if (n0 < n1) forward_columns(W, bias, x, y, n0, n1);
   }
 }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "ternbench/base/error.hpp"
+#include "threads.hpp"
 
 namespace ternbench::kernels {
 namespace {
@@ -25,18 +26,8 @@ void check_channels(const char* what, Eigen::Index rows, Eigen::Index S, Eigen::
   TB_CHECK(S > 0 && rows == C * S, std::string(what) + ": rows must be channels * positions");
 }
 
-// A parallel region costs microseconds (milliseconds when the cores are shared): worth it
-// only for large activations. Results do not depend on the choice.
-int useful_threads(int threads, Eigen::Index elements, Eigen::Index items) {
-  constexpr Eigen::Index kMinElements = Eigen::Index{1} << 18;
-  if (elements < kMinElements) return 1;
-  return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(std::max(threads, 1), items)));
-}
-
-// Items [begin, end) of `count` for thread t of n (contiguous, in order).
-std::pair<Eigen::Index, Eigen::Index> share(Eigen::Index count, int t, int n) {
-  return {count * t / n, count * (t + 1) / n};
-}
+using detail::elementwise_threads;
+using detail::share;
 
 }  // namespace
 
@@ -62,7 +53,7 @@ void affine_columns(const char* what, const Eigen::Ref<const Mat>& x, Eigen::Ind
   check_channels(what, x.rows(), S, C);
   TB_CHECK(scale.size() == C && shift.size() == C && y.rows() == x.rows() && y.cols() == x.cols(),
            std::string(what) + ": shape mismatch");
-  threads = useful_threads(threads, x.size(), x.cols());
+  threads = elementwise_threads(threads, x.size(), x.cols());
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     if (S == 1) {
@@ -101,7 +92,7 @@ void channel_mean_var(const Eigen::Ref<const Mat>& x, Eigen::Index S, Eigen::Ref
   // |mean| >> std. Float sums over one sample's S positions (still in L1 for the second
   // reduction), double over the batch, samples in order. Each thread owns a range of
   // channels, so every channel's sums run in that order whatever the thread count.
-  threads = useful_threads(threads, x.size(), C);
+  threads = elementwise_threads(threads, x.size(), C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const auto [c0, c1] = share(C, omp_get_thread_num(), omp_get_num_threads());
@@ -153,7 +144,7 @@ void channel_backward_sums(const Eigen::Ref<const Mat>& x, const Eigen::Ref<cons
     return;
   }
   // Each thread owns a range of channels and adds the samples in order, as one thread does.
-  threads = useful_threads(threads, x.size(), C);
+  threads = elementwise_threads(threads, x.size(), C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const auto [c0, c1] = share(C, omp_get_thread_num(), omp_get_num_threads());
@@ -199,7 +190,7 @@ void channel_backward_input(const Eigen::Ref<const Mat>& x, const Eigen::Ref<con
   TB_CHECK(dy.rows() == x.rows() && dy.cols() == x.cols() && dx.rows() == x.rows() && dx.cols() == x.cols() &&
                a.size() == C && b.size() == C && k.size() == C,
            "channel_backward_input: shape mismatch");
-  threads = useful_threads(threads, x.size(), x.cols());
+  threads = elementwise_threads(threads, x.size(), x.cols());
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     if (S == 1) {

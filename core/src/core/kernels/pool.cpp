@@ -21,18 +21,14 @@
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/kernels/normalization.hpp"
+#include "threads.hpp"
 
 namespace ternbench::kernels {
 namespace {
 
 using Index = Eigen::Index;
 
-// A parallel region costs microseconds (milliseconds when the cores are shared): worth it
-// only for large batches of images. Results do not depend on the choice.
-int useful_threads(int threads, Index elements) {
-  constexpr Index kMinElements = Index{1} << 18;
-  return elements < kMinElements ? 1 : std::max(threads, 1);
-}
+using detail::elementwise_threads;
 
 void check_geometry(const PoolGeometry& g, const char* who) {
   TB_CHECK(g.channels >= 1 && g.kernel >= 1 && g.stride >= 1 && g.in_h >= g.kernel && g.in_w >= g.kernel,
@@ -223,7 +219,7 @@ void maxpool2d_forward(const PoolGeometry& g, const Eigen::Ref<const Mat>& x, Ei
            "maxpool2d_forward: shape mismatch");
   TB_CHECK(g.in_features() <= Index{INT32_MAX}, "maxpool2d_forward: image too large for 32-bit indices");
   const bool two = g.kernel == 2 && g.stride == 2;
-  threads = useful_threads(threads, x.size());
+  threads = elementwise_threads(threads, x.size(), B);
   const std::ptrdiff_t ldx = x.outerStride(), ldy = y.outerStride(), lda = argmax.outerStride();
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Index img = 0; img < B; ++img) {
@@ -242,7 +238,7 @@ void maxpool2d_backward(const PoolGeometry& g, const Eigen::Ref<const IndexMat>&
   TB_CHECK(argmax.rows() == out_n && argmax.cols() == B && dy.rows() == out_n && dx.rows() == g.in_features() &&
                dx.cols() == B,
            "maxpool2d_backward: shape mismatch");
-  threads = useful_threads(threads, dx.size());
+  threads = elementwise_threads(threads, dx.size(), B);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Index img = 0; img < B; ++img) {
     auto dxs = dx.col(img);
@@ -270,7 +266,7 @@ void bn_relu_maxpool2d_forward(const PoolGeometry& g, const Eigen::Ref<const Mat
                scale.size() == C && shift.size() == C,
            "bn_relu_maxpool2d_forward: shape mismatch");
   TB_CHECK(g.in_features() <= Index{INT32_MAX}, "bn_relu_maxpool2d_forward: image too large for 32-bit indices");
-  threads = useful_threads(threads, x.size());
+  threads = elementwise_threads(threads, x.size(), B);
   TB_CHECK(work.size() >= bn_relu_maxpool2d_workspace_size(g, threads), "bn_relu_maxpool2d_forward: workspace too small");
   const bool two = g.kernel == 2 && g.stride == 2;
   PoolGeometry plane_g = g;
@@ -322,7 +318,7 @@ void unpool_relu(const PoolGeometry& g, const Eigen::Ref<const IndexMat>& argmax
              "maxpool2d_relu_backward: batch-norm terms shape mismatch");
   }
   [[maybe_unused]] const bool two = g.kernel == 2 && g.stride == 2;
-  threads = useful_threads(threads, dx.size());
+  threads = elementwise_threads(threads, dx.size(), B);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (Index img = 0; img < B; ++img) {
     float* dxs = dx.data() + img * dx.outerStride();
