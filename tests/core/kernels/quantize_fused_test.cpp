@@ -49,7 +49,7 @@ TEST(QuantizeFused, TtqBackwardByHand) {
   EXPECT_EQ(g.neg, 2.0 + 4.0);
 }
 
-// On one thread (with more, ttq_backward runs the three passes itself).
+// Views of several shapes and offsets (block_sums_test.cpp adds thread counts and the order).
 TEST(QuantizeFused, TtqBackwardEqualsTheThreePassesBitForBit) {
   const int saved = Eigen::nbThreads();
   Eigen::setNbThreads(1);

@@ -1,10 +1,14 @@
 #include "ternbench/core/kernels/quantize.hpp"
 
 #include <omp.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
 
+#include "block_sums.hpp"
 #include "ternbench/base/error.hpp"
 
 namespace ternbench::kernels {
@@ -180,28 +184,50 @@ void check_row_vector(const Eigen::Ref<const Mat>& v, Eigen::Index rows, const c
 }  // namespace
 
 double abs_sum(const Eigen::Ref<const Mat>& w) {
-  return lane_sum(w, w, [](float a, float) { return static_cast<double>(std::fabs(a)); });
+  const bool contiguous = w.outerStride() == w.rows();
+  const auto block = [&w, contiguous](Eigen::Index e0, Eigen::Index e1) {
+    double acc[kLanes] = {};
+    alignas(64) float buf[kChunk];
+    detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
+      const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
+      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+        const Eigen::Index m = std::min(kChunk, n - i0);
+        for (Eigen::Index i = 0; i < m; ++i) buf[i] = std::fabs(p[i0 + i]);
+        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+      }
+    });
+    return detail::lanes_total(acc);
+  };
+  return detail::blocked_sum<double>(w.size(), map_threads(w.size()), block, [](double& t, double v) { t += v; });
 }
+
+namespace {
+
+// max(m, max_i |p[i]|) for m >= 0. NaN never wins: std::max(m, NaN) is m, and AVX-512's
+// max returns its second operand (the running maximum) when the first is NaN. GCC left the
+// plain loop scalar, which made this pass cost more than TTQ's forward that also writes.
+float run_abs_max(const float* p, Eigen::Index n, float m) {
+  Eigen::Index i = 0;
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_set1_ps(m);
+  for (; i + kLanes <= n; i += kLanes) acc = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(p + i)), acc);
+  m = _mm512_reduce_max_ps(acc);
+#endif
+  for (; i < n; ++i) m = std::max(m, std::fabs(p[i]));
+  return m;
+}
+
+}  // namespace
 
 float abs_max(const Eigen::Ref<const Mat>& w) {
   // A maximum does not depend on the order it is taken in: the columns split across threads.
-  // NaN never wins std::max(m, NaN), in any split.
   const int threads = map_threads(w.size());
   float m = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    float lanes[kLanes] = {};
-#pragma omp for schedule(static) nowait
-    for (Eigen::Index j = 0; j < w.cols(); ++j) {
-      const float* p = w.col(j).data();
-      Eigen::Index i = 0;
-      for (; i + kLanes <= w.rows(); i += kLanes) {
-        for (int k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::fabs(p[i + k]));
-      }
-      for (; i < w.rows(); ++i) lanes[0] = std::max(lanes[0], std::fabs(p[i]));
-    }
     float mine = 0;
-    for (float v : lanes) mine = std::max(mine, v);
+#pragma omp for schedule(static) nowait
+    for (Eigen::Index j = 0; j < w.cols(); ++j) mine = run_abs_max(w.col(j).data(), w.rows(), mine);
 #pragma omp critical(tb_abs_max)
     m = std::max(m, mine);
   }
@@ -230,26 +256,32 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
 }
 
 KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
-  double acc[kLanes] = {};
-  std::int64_t count = 0;
-  alignas(64) float buf[kChunk];
-  const float* p = w.data();
-  // Chunks are multiples of kLanes, so element i lands in lane i % kLanes and the tail in
-  // lane 0, as in lane_sum: the sum is the one dot(w, codes) gave.
-  for_each_run(w, w, [&](Eigen::Index o, Eigen::Index, Eigen::Index n) {
-    for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
-      const Eigen::Index m = std::min(kChunk, n - i0);
-      std::int32_t kept = 0;
-      for (Eigen::Index i = 0; i < m; ++i) {
-        const float a = std::fabs(p[o + i0 + i]);
-        buf[i] = a > delta ? a : 0.0f;
-        kept += a > delta ? 1 : 0;
+  const bool contiguous = w.outerStride() == w.rows();
+  const auto block = [&w, contiguous, delta](Eigen::Index e0, Eigen::Index e1) {
+    const float d = delta;
+    double acc[kLanes] = {};
+    std::int64_t count = 0;
+    alignas(64) float buf[kChunk];
+    detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
+      const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
+      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+        const Eigen::Index m = std::min(kChunk, n - i0);
+        std::int32_t kept = 0;
+        for (Eigen::Index i = 0; i < m; ++i) {
+          const float a = std::fabs(p[i0 + i]);
+          buf[i] = a > d ? a : 0.0f;
+          kept += a > d ? 1 : 0;
+        }
+        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+        count += kept;
       }
-      accumulate(buf, m, acc);
-      count += kept;
-    }
+    });
+    return KeptAbs{count, detail::lanes_total(acc)};
+  };
+  return detail::blocked_sum<KeptAbs>(w.size(), map_threads(w.size()), block, [](KeptAbs& t, const KeptAbs& v) {
+    t.count += v.count;
+    t.abs_sum += v.abs_sum;
   });
-  return {count, lane_total(acc)};
 }
 
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q) {
@@ -442,45 +474,80 @@ void ttq_forward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn
   map2(w, w, q, [=](float x, float) { return x > delta ? wp : (x < -delta ? -wn : 0.0f); });
 }
 
+namespace {
+
+// One contiguous run of ttq_backward's fused pass, whose first element is in lane `lane`.
+// Per chunk: the two region selections into float buffers and dw, then the buffers into
+// their lanes; a chunk's selections are read before its dw is written, as dw may alias dq.
+// Scalars arrive by value, so GCC can tell the dw stores do not change them.
+void ttq_backward_run(const float* x, const float* d, float* o, Eigen::Index n, int lane, float delta, float wp,
+                      float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
+  alignas(64) float bp[kChunk];
+  alignas(64) float bn[kChunk];
+  for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+    const Eigen::Index m = std::min(kChunk, n - i0);
+    const float* xc = x + i0;
+    const float* dc = d + i0;
+    float* oc = o + i0;
+    for (Eigen::Index i = 0; i < m; ++i) {
+      bp[i] = xc[i] > delta ? dc[i] : 0.0f;
+      bn[i] = xc[i] < -delta ? dc[i] : 0.0f;
+    }
+    for (Eigen::Index i = 0; i < m; ++i) oc[i] = dc[i] * (xc[i] > delta ? wp : (xc[i] < -delta ? wn : 1.0f));
+    detail::add_lanes(bp, m, lane, pos);  // chunks are whole vectors: the lane is the run's
+    detail::add_lanes(bn, m, lane, neg);
+  }
+}
+
+void add_scale_grads(ScaleGrads& t, const ScaleGrads& v) {
+  t.pos += v.pos;
+  t.neg += v.neg;
+}
+
+// The blocked sum of term(a_e, b_e) for a float-valued term (see block_sums.hpp).
+template <class F>
+double blocked_select_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F term) {
+  const bool contiguous = a.outerStride() == a.rows() && b.outerStride() == b.rows();
+  const auto block = [&a, &b, contiguous, term](Eigen::Index e0, Eigen::Index e1) {
+    const F f = term;
+    double acc[kLanes] = {};
+    alignas(64) float buf[kChunk];
+    detail::for_each_run_in(a.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
+      const float* pa = detail::element(a.data(), a.rows(), a.outerStride(), e);
+      const float* pb = detail::element(b.data(), b.rows(), b.outerStride(), e);
+      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+        const Eigen::Index m = std::min(kChunk, n - i0);
+        for (Eigen::Index i = 0; i < m; ++i) buf[i] = f(pa[i0 + i], pb[i0 + i]);
+        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+      }
+    });
+    return detail::lanes_total(acc);
+  };
+  return detail::blocked_sum<double>(a.size(), map_threads(a.size()), block, [](double& t, double v) { t += v; });
+}
+
+}  // namespace
+
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
   check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
   check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
   const bool contiguous = w.outerStride() == w.rows() && dq.outerStride() == dq.rows();
-  // One pass on one thread, also when the run has more. The three passes with the two sums
-  // side by side read w and dq three times, and on the mlp at 2 threads made TTQ's step
-  // 0.72x-0.79x of fp's in four comparisons, against 0.86x before the fusion.
-  if (contiguous != (dw.outerStride() == dw.rows())) return ttq_backward_unfused(w, delta, wp, wn, dq, dw);
-  // One pass: per chunk, the two region selections into float buffers and dw, then the
-  // buffers into their own lanes. The runs and chunks are select_sum's (for_each_run over w
-  // and dq, whose layout dw shares), so each sum adds the same terms in the same order. The
-  // selections of a chunk are read before its dw is written, as dw may alias dq.
-  double pos[kLanes] = {}, neg[kLanes] = {};
-  alignas(64) float bp[kChunk];
-  alignas(64) float bn[kChunk];
-  // for_each_run's runs, written out: no closure holds delta, wp, wn or the buffers by
-  // reference, which would keep GCC from proving the dw stores cannot change them.
-  const Eigen::Index runs = contiguous ? 1 : w.cols();
-  const Eigen::Index len = contiguous ? w.size() : w.rows();
-  for (Eigen::Index r = 0; r < runs; ++r) {
-    const float* xr = w.data() + r * w.outerStride();
-    const float* dr = dq.data() + r * dq.outerStride();
-    float* orun = dw.data() + r * dw.outerStride();
-    for (Eigen::Index i0 = 0; i0 < len; i0 += kChunk) {
-      const Eigen::Index m = std::min(kChunk, len - i0);
-      const float* x = xr + i0;
-      const float* d = dr + i0;
-      float* o = orun + i0;
-      for (Eigen::Index i = 0; i < m; ++i) {
-        bp[i] = x[i] > delta ? d[i] : 0.0f;
-        bn[i] = x[i] < -delta ? d[i] : 0.0f;
-      }
-      for (Eigen::Index i = 0; i < m; ++i) o[i] = d[i] * (x[i] > delta ? wp : (x[i] < -delta ? wn : 1.0f));
-      accumulate(bp, m, pos);
-      accumulate(bn, m, neg);
-    }
-  }
-  return {lane_total(pos), lane_total(neg)};
+  const bool dw_contiguous = dw.outerStride() == dw.rows();
+  // Runs are contiguous in all three, so a strided view of any of them cuts them at column
+  // ends; the sums do not depend on where runs are cut.
+  const bool all = contiguous && dw_contiguous;
+  const auto block = [&, all](Eigen::Index e0, Eigen::Index e1) {
+    double pos[kLanes] = {}, neg[kLanes] = {};
+    detail::for_each_run_in(w.rows(), all, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
+      ttq_backward_run(detail::element(w.data(), w.rows(), w.outerStride(), e),
+                       detail::element(dq.data(), dq.rows(), dq.outerStride(), e),
+                       detail::element(dw.data(), dw.rows(), dw.outerStride(), e), n, static_cast<int>(e % kLanes),
+                       delta, wp, wn, pos, neg);
+    });
+    return ScaleGrads{detail::lanes_total(pos), detail::lanes_total(neg)};
+  };
+  return detail::blocked_sum<ScaleGrads>(w.size(), map_threads(w.size()), block, add_scale_grads);
 }
 
 ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
@@ -489,14 +556,8 @@ ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, flo
   check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
   ScaleGrads g;
   // Both sums before dw is written, because dw may alias dq.
-  const int threads = std::min(2, map_threads(w.size()));
-#pragma omp parallel sections num_threads(threads) if (threads > 1)
-  {
-#pragma omp section
-    g.pos = select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
-#pragma omp section
-    g.neg = select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
-  }
+  g.pos = blocked_select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
+  g.neg = blocked_select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
   map2(w, dq, dw, [=](float x, float d) { return d * (x > delta ? wp : (x < -delta ? wn : 1.0f)); });
   return g;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Weight quantization maths. Pure functions, no allocation. Sums run in double over 16
 // independent lanes: a fixed order (bit-reproducible) that GCC vectorises without
-// -ffast-math; they stay on one thread, as any split would change that order. Element-wise
+// -ffast-math. The sums a training step takes (abs_sum, kept_abs, ttq_backward's) are
+// blocked: fixed blocks of lanes whose totals add in block order, so they split over the
+// threads and do not depend on the count; the others stay on one thread. Element-wise
 // passes and maxima, whose results do not depend on a split, run on Eigen::nbThreads()
 // OpenMP threads (the run's count) for large matrices. Loops stay free of data-dependent
 // branches; those defeat vectorisation and mispredict on weights. Element-wise outputs may
@@ -16,7 +18,7 @@ namespace ternbench::kernels {
 
 using Mat = Eigen::MatrixXf;
 
-// sum |w|                           w: any shape
+// sum |w|, blocked                  w: any shape
 double abs_sum(const Eigen::Ref<const Mat>& w);
 
 // max |w| (0 for an empty matrix)   w: any shape
@@ -28,8 +30,8 @@ double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b);
 // Number of entries != 0.           w: any shape
 std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w);
 
-// Entries with |w| > delta: how many, and the sum of their |w| (one pass; the sum in the
-// same lane order as dot(w, ternarize(w, delta, 1))).   w: any shape
+// Entries with |w| > delta: how many, and the sum of their |w| (one pass; the sum blocked,
+// so it equals abs_sum of w with the other entries zeroed).   w: any shape
 struct KeptAbs {
   std::int64_t count = 0;
   double abs_sum = 0;
@@ -96,12 +98,11 @@ struct ScaleGrads {
 // dw = wp dq (w > delta), dq (|w| <= delta), wn dq (w < -delta). Returns the sums of dq over
 // the positive and negative regions (dWp = pos, dWn = -neg).
 // w, dq, dw: same shape (dw may alias dq)
-// One pass over w and dq, on one thread (ttq_backward_unfused when dw's layout differs).
+// One pass over w and dq; the sums blocked, so the pass splits over the threads.
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
-// The same in three passes (each region sum, then dw; the sums side by side with threads):
-// the reference ttq_backward must equal bit for bit, and its path when dw's layout differs
-// from w's and dq's.
+// The same in three passes (each region sum, then dw): the reference ttq_backward must
+// equal bit for bit.
 ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                                 const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
 
