@@ -476,15 +476,50 @@ void ttq_forward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn
 
 namespace {
 
+#if defined(__AVX512F__)
+// ttq_backward_run's whole vectors when the run starts in lane 0, in registers: the scalar
+// code's operations value by value (the same compares, products and zeroed selections,
+// widened and added lane by lane). Returns how many values it took.
+Eigen::Index ttq_backward_vectors(const float* x, const float* d, float* o, Eigen::Index n, float delta, float wp,
+                                  float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
+  const __m512 hi_cut = _mm512_set1_ps(delta), lo_cut = _mm512_set1_ps(-delta);
+  const __m512 vwp = _mm512_set1_ps(wp), vwn = _mm512_set1_ps(wn), one = _mm512_set1_ps(1.0f);
+  __m512d p0 = _mm512_loadu_pd(pos), p1 = _mm512_loadu_pd(pos + 8);
+  __m512d n0 = _mm512_loadu_pd(neg), n1 = _mm512_loadu_pd(neg + 8);
+  Eigen::Index i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(d + i);
+    const __mmask16 up = _mm512_cmp_ps_mask(xv, hi_cut, _CMP_GT_OQ);
+    const __mmask16 down = _mm512_cmp_ps_mask(xv, lo_cut, _CMP_LT_OQ);
+    const __m512 factor = _mm512_mask_blend_ps(up, _mm512_mask_blend_ps(down, one, vwn), vwp);
+    _mm512_storeu_ps(o + i, _mm512_mul_ps(dv, factor));  // dv is read: o may alias d
+    const __m512 sp = _mm512_maskz_mov_ps(up, dv), sn = _mm512_maskz_mov_ps(down, dv);
+    p0 = _mm512_add_pd(p0, _mm512_cvtps_pd(_mm512_castps512_ps256(sp)));
+    p1 = _mm512_add_pd(p1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sp), 1))));
+    n0 = _mm512_add_pd(n0, _mm512_cvtps_pd(_mm512_castps512_ps256(sn)));
+    n1 = _mm512_add_pd(n1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sn), 1))));
+  }
+  _mm512_storeu_pd(pos, p0);
+  _mm512_storeu_pd(pos + 8, p1);
+  _mm512_storeu_pd(neg, n0);
+  _mm512_storeu_pd(neg + 8, n1);
+  return i;
+}
+#endif
+
 // One contiguous run of ttq_backward's fused pass, whose first element is in lane `lane`.
 // Per chunk: the two region selections into float buffers and dw, then the buffers into
 // their lanes; a chunk's selections are read before its dw is written, as dw may alias dq.
 // Scalars arrive by value, so GCC can tell the dw stores do not change them.
 void ttq_backward_run(const float* x, const float* d, float* o, Eigen::Index n, int lane, float delta, float wp,
                       float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
+  Eigen::Index start = 0;
+#if defined(__AVX512F__)
+  if (lane == 0) start = ttq_backward_vectors(x, d, o, n, delta, wp, wn, pos, neg);
+#endif
   alignas(64) float bp[kChunk];
   alignas(64) float bn[kChunk];
-  for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+  for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
     const Eigen::Index m = std::min(kChunk, n - i0);
     const float* xc = x + i0;
     const float* dc = d + i0;
@@ -494,7 +529,8 @@ void ttq_backward_run(const float* x, const float* d, float* o, Eigen::Index n, 
       bn[i] = xc[i] < -delta ? dc[i] : 0.0f;
     }
     for (Eigen::Index i = 0; i < m; ++i) oc[i] = dc[i] * (xc[i] > delta ? wp : (xc[i] < -delta ? wn : 1.0f));
-    detail::add_lanes(bp, m, lane, pos);  // chunks are whole vectors: the lane is the run's
+    // Chunks start on whole vectors after `start` (a multiple of the lanes): the run's lane.
+    detail::add_lanes(bp, m, lane, pos);
     detail::add_lanes(bn, m, lane, neg);
   }
 }
