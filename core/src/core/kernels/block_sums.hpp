@@ -32,18 +32,30 @@ inline Eigen::Index sum_block(Eigen::Index n) {
 // AVX-512 where the build has it: GCC vectorised the plain loop only partly (scalar
 // conversions and adds for half the lanes), which made TTQ's backward 6-9% of the mlp's
 // step. Either way each lane adds the same values in the same order.
+#if defined(__AVX512F__)
+// The 16 lanes in two registers: lo holds lanes 0-7, hi lanes 8-15.
+struct WideLanes {
+  __m512d lo, hi;
+  explicit WideLanes(const double (&acc)[kSumLanes]) : lo(_mm512_loadu_pd(acc)), hi(_mm512_loadu_pd(acc + 8)) {}
+  // Lane k += v[k], widened to double.
+  void add(__m512 v) {
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  }
+  void store(double (&acc)[kSumLanes]) const {
+    _mm512_storeu_pd(acc, lo);
+    _mm512_storeu_pd(acc + 8, hi);
+  }
+};
+#endif
+
 inline void add_lanes(const float* v, Eigen::Index n, int lane, double (&acc)[kSumLanes]) {
   Eigen::Index i = 0;
   for (; i < n && lane != 0; ++i, lane = (lane + 1) % kSumLanes) acc[lane] += v[i];
 #if defined(__AVX512F__)
-  __m512d lo = _mm512_loadu_pd(acc);
-  __m512d hi = _mm512_loadu_pd(acc + 8);
-  for (; i + kSumLanes <= n; i += kSumLanes) {
-    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm256_loadu_ps(v + i)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_loadu_ps(v + i + 8)));
-  }
-  _mm512_storeu_pd(acc, lo);
-  _mm512_storeu_pd(acc + 8, hi);
+  WideLanes lanes(acc);
+  for (; i + kSumLanes <= n; i += kSumLanes) lanes.add(_mm512_loadu_ps(v + i));
+  lanes.store(acc);
 #else
   for (; i + kSumLanes <= n; i += kSumLanes) {
     for (int k = 0; k < kSumLanes; ++k) acc[k] += v[i + k];

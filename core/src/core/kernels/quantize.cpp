@@ -190,10 +190,19 @@ double abs_sum(const Eigen::Ref<const Mat>& w) {
     alignas(64) float buf[kChunk];
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
-      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+      const int lane = static_cast<int>(e % kLanes);
+      Eigen::Index start = 0;
+#if defined(__AVX512F__)
+      if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
+        detail::WideLanes lanes(acc);
+        for (; start + kLanes <= n; start += kLanes) lanes.add(_mm512_abs_ps(_mm512_loadu_ps(p + start)));
+        lanes.store(acc);
+      }
+#endif
+      for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
         const Eigen::Index m = std::min(kChunk, n - i0);
         for (Eigen::Index i = 0; i < m; ++i) buf[i] = std::fabs(p[i0 + i]);
-        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+        detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
       }
     });
     return detail::lanes_total(acc);
@@ -264,7 +273,22 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
     alignas(64) float buf[kChunk];
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
-      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
+      const int lane = static_cast<int>(e % kLanes);
+      Eigen::Index start = 0;
+#if defined(__AVX512F__)
+      if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
+        const __m512 cut = _mm512_set1_ps(d);
+        detail::WideLanes lanes(acc);
+        for (; start + kLanes <= n; start += kLanes) {
+          const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + start));
+          const __mmask16 kept = _mm512_cmp_ps_mask(a, cut, _CMP_GT_OQ);
+          lanes.add(_mm512_maskz_mov_ps(kept, a));
+          count += __builtin_popcount(static_cast<unsigned>(kept));
+        }
+        lanes.store(acc);
+      }
+#endif
+      for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
         const Eigen::Index m = std::min(kChunk, n - i0);
         std::int32_t kept = 0;
         for (Eigen::Index i = 0; i < m; ++i) {
@@ -272,7 +296,7 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
           buf[i] = a > d ? a : 0.0f;
           kept += a > d ? 1 : 0;
         }
-        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+        detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
         count += kept;
       }
     });
@@ -484,8 +508,7 @@ Eigen::Index ttq_backward_vectors(const float* x, const float* d, float* o, Eige
                                   float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
   const __m512 hi_cut = _mm512_set1_ps(delta), lo_cut = _mm512_set1_ps(-delta);
   const __m512 vwp = _mm512_set1_ps(wp), vwn = _mm512_set1_ps(wn), one = _mm512_set1_ps(1.0f);
-  __m512d p0 = _mm512_loadu_pd(pos), p1 = _mm512_loadu_pd(pos + 8);
-  __m512d n0 = _mm512_loadu_pd(neg), n1 = _mm512_loadu_pd(neg + 8);
+  detail::WideLanes p(pos), q(neg);
   Eigen::Index i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     const __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(d + i);
@@ -493,16 +516,11 @@ Eigen::Index ttq_backward_vectors(const float* x, const float* d, float* o, Eige
     const __mmask16 down = _mm512_cmp_ps_mask(xv, lo_cut, _CMP_LT_OQ);
     const __m512 factor = _mm512_mask_blend_ps(up, _mm512_mask_blend_ps(down, one, vwn), vwp);
     _mm512_storeu_ps(o + i, _mm512_mul_ps(dv, factor));  // dv is read: o may alias d
-    const __m512 sp = _mm512_maskz_mov_ps(up, dv), sn = _mm512_maskz_mov_ps(down, dv);
-    p0 = _mm512_add_pd(p0, _mm512_cvtps_pd(_mm512_castps512_ps256(sp)));
-    p1 = _mm512_add_pd(p1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sp), 1))));
-    n0 = _mm512_add_pd(n0, _mm512_cvtps_pd(_mm512_castps512_ps256(sn)));
-    n1 = _mm512_add_pd(n1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sn), 1))));
+    p.add(_mm512_maskz_mov_ps(up, dv));
+    q.add(_mm512_maskz_mov_ps(down, dv));
   }
-  _mm512_storeu_pd(pos, p0);
-  _mm512_storeu_pd(pos + 8, p1);
-  _mm512_storeu_pd(neg, n0);
-  _mm512_storeu_pd(neg + 8, n1);
+  p.store(pos);
+  q.store(neg);
   return i;
 }
 #endif
