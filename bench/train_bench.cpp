@@ -106,10 +106,16 @@ struct Fixture {
   std::vector<tc::Weight*> quantized;
   tc::Mat x, dlogits;
   std::vector<std::uint8_t> labels;
+  bool stepped = false;
 
   // Exactly the body of the trainer's batch loop, minus copying the batch in.
   double train_step() {
-    model->refresh();
+    if (stepped) {
+      for (tc::Weight* w : quantized) w->refresh_after_update();
+    } else {
+      model->refresh();
+      stepped = true;
+    }
     const tk::LossResult r = tk::softmax_cross_entropy(model->forward(x), std::span<const std::uint8_t>(labels), dlogits);
     model->backward(x, dlogits);  // adds reg's gradient (set on the quantized weights)
     opt->step();

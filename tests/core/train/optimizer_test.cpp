@@ -2,9 +2,11 @@
 // state buffers a checkpoint saves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "ternbench/base/error.hpp"
 #include "ternbench/core/train/optimizer.hpp"
@@ -67,6 +69,64 @@ TEST(Sgd, LargeParametersSplitAcrossThreadsStepToTheOneThreadBits) {
     Eigen::setNbThreads(saved);
     EXPECT_EQ(std::memcmp(w[0].value.data(), w[1].value.data(), sizeof(float) * 70001), 0) << "nesterov " << nesterov;
     EXPECT_EQ(std::memcmp(one.state()[0].second->data(), two.state()[0].second->data(), sizeof(float) * 70001), 0);
+  }
+}
+
+// Records what the optimizer hands an UpdateHook: which values each block covered, and
+// that they were already updated (the hook runs after the update of its block).
+class RecordingHook final : public UpdateHook {
+ public:
+  explicit RecordingHook(const Mat* before) : before_(before) {}
+  Eigen::Index block_size(Eigen::Index) const override { return 4096; }
+  void begin(Eigen::Index blocks) override {
+    ++begins;
+    seen.assign(static_cast<std::size_t>(before_->size()), 0);
+    blocks_expected = blocks;
+  }
+  void block(Eigen::Index b, float* values, Eigen::Index e0, Eigen::Index e1) override {
+    if (e0 != b * 4096 || e1 > e0 + 4096) ++bad_blocks;
+    for (Eigen::Index e = e0; e < e1; ++e) {
+      seen[static_cast<std::size_t>(e)] += 1;
+      if (values[e] == (*before_)(e)) ++unchanged;
+    }
+  }
+  void end() override { ++ends; }
+  int begins = 0, ends = 0, bad_blocks = 0;
+  Eigen::Index blocks_expected = 0, unchanged = 0;
+  std::vector<int> seen;
+
+ private:
+  const Mat* before_;
+};
+
+TEST(Sgd, UpdateHookSeesEveryUpdatedValueOnceAndTheBitsDoNotMove) {
+  for (const int threads : {1, 2, 3}) {
+    Param plain, hooked;
+    for (Param* p : {&plain, &hooked}) {
+      p->decay = true;
+      p->value.resize(70001, 1);
+      p->grad.resize(70001, 1);
+      for (Eigen::Index i = 0; i < p->value.size(); ++i) {
+        p->value(i) = std::sin(0.37f * static_cast<float>(i)) + 2.0f;  // no value stays put
+        p->grad(i) = std::cos(0.11f * static_cast<float>(i)) + 2.0f;
+      }
+    }
+    const Mat before = hooked.value;
+    RecordingHook hook(&before);
+    hooked.after_update = &hook;
+    Sgd a({&plain}, 0.05, 0.9, 1e-4), b({&hooked}, 0.05, 0.9, 1e-4);
+    const int saved = Eigen::nbThreads();
+    Eigen::setNbThreads(threads);
+    a.step();
+    b.step();
+    Eigen::setNbThreads(saved);
+    EXPECT_EQ(std::memcmp(plain.value.data(), hooked.value.data(), sizeof(float) * 70001), 0) << threads;
+    EXPECT_EQ(hook.begins, 1);
+    EXPECT_EQ(hook.ends, 1);
+    EXPECT_EQ(hook.blocks_expected, (70001 + 4095) / 4096);
+    EXPECT_EQ(hook.bad_blocks, 0);
+    EXPECT_EQ(hook.unchanged, 0);
+    EXPECT_EQ(std::count(hook.seen.begin(), hook.seen.end(), 1), 70001) << threads;
   }
 }
 

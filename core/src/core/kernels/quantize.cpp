@@ -183,31 +183,46 @@ void check_row_vector(const Eigen::Ref<const Mat>& v, Eigen::Index rows, const c
 
 }  // namespace
 
+namespace {
+
+// acc's lanes += |p[i]| for a contiguous run of n values whose first is in lane `lane`.
+void abs_sum_run(const float* p, Eigen::Index n, int lane, double (&acc)[kLanes]) {
+  Eigen::Index start = 0;
+#if defined(__AVX512F__)
+  if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
+    detail::WideLanes lanes(acc);
+    for (; start + kLanes <= n; start += kLanes) lanes.add(_mm512_abs_ps(_mm512_loadu_ps(p + start)));
+    lanes.store(acc);
+  }
+#endif
+  alignas(64) float buf[kChunk];
+  for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
+    const Eigen::Index m = std::min(kChunk, n - i0);
+    for (Eigen::Index i = 0; i < m; ++i) buf[i] = std::fabs(p[i0 + i]);
+    detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
+  }
+}
+
+}  // namespace
+
 double abs_sum(const Eigen::Ref<const Mat>& w) {
   const bool contiguous = w.outerStride() == w.rows();
   const auto block = [&w, contiguous](Eigen::Index e0, Eigen::Index e1) {
     double acc[kLanes] = {};
-    alignas(64) float buf[kChunk];
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
-      const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
-      const int lane = static_cast<int>(e % kLanes);
-      Eigen::Index start = 0;
-#if defined(__AVX512F__)
-      if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
-        detail::WideLanes lanes(acc);
-        for (; start + kLanes <= n; start += kLanes) lanes.add(_mm512_abs_ps(_mm512_loadu_ps(p + start)));
-        lanes.store(acc);
-      }
-#endif
-      for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
-        const Eigen::Index m = std::min(kChunk, n - i0);
-        for (Eigen::Index i = 0; i < m; ++i) buf[i] = std::fabs(p[i0 + i]);
-        detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
-      }
+      abs_sum_run(detail::element(w.data(), w.rows(), w.outerStride(), e), n, static_cast<int>(e % kLanes), acc);
     });
     return detail::lanes_total(acc);
   };
   return detail::blocked_sum<double>(w.size(), map_threads(w.size()), block, [](double& t, double v) { t += v; });
+}
+
+Eigen::Index sum_block_size(Eigen::Index n) { return detail::sum_block(n); }
+
+double abs_sum_block(const float* p, Eigen::Index n) {
+  double acc[kLanes] = {};
+  abs_sum_run(p, n, 0, acc);
+  return detail::lanes_total(acc);
 }
 
 namespace {
@@ -220,7 +235,10 @@ float run_abs_max(const float* p, Eigen::Index n, float m) {
 #if defined(__AVX512F__)
   __m512 acc = _mm512_set1_ps(m);
   for (; i + kLanes <= n; i += kLanes) acc = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(p + i)), acc);
-  m = _mm512_reduce_max_ps(acc);
+  // Not _mm512_reduce_max_ps: GCC 12 warns inside it (an undefined register it reads).
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, acc);
+  for (const float v : lanes) m = std::max(m, v);
 #endif
   for (; i < n; ++i) m = std::max(m, std::fabs(p[i]));
   return m;
@@ -242,6 +260,8 @@ float abs_max(const Eigen::Ref<const Mat>& w) {
   }
   return m;
 }
+
+float abs_max_span(const float* p, Eigen::Index n) { return run_abs_max(p, n, 0.0f); }
 
 double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b) {
   TB_CHECK(a.rows() == b.rows() && a.cols() == b.cols(), "dot: shape mismatch");
@@ -354,13 +374,12 @@ void binarize_stochastic(const Eigen::Ref<const Mat>& w, float h, Rng& rng, Eige
   }
 }
 
+void clip_span(float* p, Eigen::Index n, float lo, float hi) {
+  for (Eigen::Index i = 0; i < n; ++i) p[i] = std::min(std::max(p[i], lo), hi);
+}
+
 void clip(Eigen::Ref<Mat> w, float lo, float hi) {
-  for_each_column(w.rows(), w.cols(), [&w, lo_ = lo, hi_ = hi](Eigen::Index j) {
-    const float low = lo_, high = hi_;
-    const Eigen::Index n = w.rows();
-    float* p = w.col(j).data();
-    for (Eigen::Index i = 0; i < n; ++i) p[i] = std::min(std::max(p[i], low), high);
-  });
+  for_each_column(w.rows(), w.cols(), [&w, lo, hi](Eigen::Index j) { clip_span(w.col(j).data(), w.rows(), lo, hi); });
 }
 
 // ---- per-row -----------------------------------------------------------------------------

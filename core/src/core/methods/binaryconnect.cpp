@@ -13,7 +13,7 @@ namespace ternbench::core {
 using namespace quantizer_util;
 
 BinaryConnectQuantizer::BinaryConnectQuantizer(double h, bool stochastic, std::uint64_t seed)
-    : h_(static_cast<float>(h)), stochastic_(stochastic), rng_(seed) {
+    : h_(static_cast<float>(h)), stochastic_(stochastic), rng_(seed), clip_(-h_, h_) {
   TB_CHECK(h > 0 && std::isfinite(h), "BinaryConnectQuantizer: H must be a finite number > 0");
 }
 
@@ -36,7 +36,10 @@ void BinaryConnectQuantizer::backward(const Eigen::Ref<const Mat>& /*w*/, const 
   pass_through(dq, dw);
 }
 
-void BinaryConnectQuantizer::after_step(Eigen::Ref<Mat> w) { kernels::clip(w, -h_, h_); }
+void BinaryConnectQuantizer::after_step(Eigen::Ref<Mat> w) {
+  if (clip_.take_clipped()) return;  // the optimizer's update clipped (update_hook)
+  kernels::clip(w, -h_, h_);
+}
 
 std::vector<float> BinaryConnectQuantizer::scales() const {
   if (h_ == 1.0f) return {};

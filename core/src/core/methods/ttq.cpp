@@ -18,8 +18,18 @@ TtqQuantizer::TtqQuantizer(const std::string& layer, double threshold)
 }
 
 void TtqQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
+  abs_max_.discard();
+  quantize_at(w, kernels::abs_max(w), q);
+}
+
+void TtqQuantizer::quantize_after_update(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
+  if (!abs_max_.fresh()) return quantize(w, q);
+  quantize_at(w, abs_max_.take(), q);
+}
+
+void TtqQuantizer::quantize_at(const Eigen::Ref<const Mat>& w, float abs_max, Eigen::Ref<Mat> q) {
   check_shape(w, q, "TtqQuantizer");
-  delta_ = static_cast<float>(threshold_ * static_cast<double>(kernels::abs_max(w)));
+  delta_ = static_cast<float>(threshold_ * static_cast<double>(abs_max));
   kernels::ttq_forward(w, delta_, wp_.value(0, 0), wn_.value(0, 0), q);
 }
 

@@ -18,6 +18,7 @@ TwnQuantizer::TwnQuantizer(double delta_factor, bool per_channel)
 }
 
 void TwnQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
+  abs_sum_.discard();
   check_shape(w, q, "TwnQuantizer");
   if (w.size() == 0) return;
   if (per_channel_) {
@@ -26,10 +27,21 @@ void TwnQuantizer::quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
     kernels::ternarize_rows(w, static_cast<float>(delta_factor_), row_delta_, row_scale_, q);
     return;
   }
-  const double mean_abs = kernels::abs_sum(w) / static_cast<double>(w.size());
+  ternarize_layer(w, kernels::abs_sum(w), q);
+}
+
+void TwnQuantizer::quantize_after_update(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) {
+  if (!abs_sum_.fresh()) return quantize(w, q);
+  check_shape(w, q, "TwnQuantizer");
+  ternarize_layer(w, abs_sum_.take(), q);
+}
+
+void TwnQuantizer::ternarize_layer(const Eigen::Ref<const Mat>& w, double abs_sum, Eigen::Ref<Mat> q) {
+  if (w.size() == 0) return;
+  const double mean_abs = abs_sum / static_cast<double>(w.size());
   delta_ = static_cast<float>(delta_factor_ * mean_abs);
-  // Three passes over w (|w| sum, kept statistics, codes): the step is bound by memory
-  // traffic here, and each pass over a large layer costs as much as a small GEMM.
+  // Two passes over w here (kept statistics, codes) after the |w| sum: the step is bound by
+  // memory traffic, and each pass over a large layer costs as much as a small GEMM.
   const kernels::KeptAbs kept = kernels::kept_abs(w, delta_);
   scale_ = kept.count > 0 ? static_cast<float>(kept.abs_sum / static_cast<double>(kept.count)) : 0.0f;
   kernels::ternarize(w, delta_, scale_, q);

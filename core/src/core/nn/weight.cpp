@@ -15,6 +15,7 @@ Weight::Weight(std::string name, Eigen::Index rows, Eigen::Index cols) {
 
 void Weight::set_quantizer(std::unique_ptr<Quantizer> q) {
   quantizer_ = std::move(q);
+  latent_.after_update = quantizer_ ? quantizer_->update_hook() : nullptr;
   if (quantizer_) {
     training_.resize(latent_.value.rows(), latent_.value.cols());
   } else {
@@ -35,6 +36,11 @@ std::vector<Param*> Weight::quantizer_params() {
 
 void Weight::refresh() {
   if (quantizer_) quantizer_->quantize(latent_.value, training_);
+  deployed_fresh_ = false;
+}
+
+void Weight::refresh_after_update() {
+  if (quantizer_) quantizer_->quantize_after_update(latent_.value, training_);
   deployed_fresh_ = false;
 }
 

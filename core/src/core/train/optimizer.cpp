@@ -57,6 +57,26 @@ void sgd_span(float* value, const float* grad, float* velocity, Eigen::Index n, 
   }
 }
 
+// The update of a parameter with an UpdateHook: its blocks split over the threads, each
+// updated and then handed to the hook while it is in cache. Each value goes through the
+// same operations as in one span: blocks are whole 16-float vectors from the data's start.
+void sgd_hooked(Param& p, float* velocity, float lr, float wd, float momentum, bool nesterov, int threads,
+                Eigen::Index min_parallel) {
+  UpdateHook& hook = *p.after_update;
+  const Eigen::Index n = p.value.size();
+  const Eigen::Index size = std::max<Eigen::Index>(1, hook.block_size(n));
+  const Eigen::Index blocks = (n + size - 1) / size;
+  hook.begin(blocks);
+  const int t = n < min_parallel ? 1 : static_cast<int>(std::min<Eigen::Index>(threads, blocks));
+#pragma omp parallel for num_threads(t) if (t > 1) schedule(static)
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    const Eigen::Index e0 = b * size, e1 = std::min(n, e0 + size);
+    sgd_span(p.value.data() + e0, p.grad.data() + e0, velocity + e0, e1 - e0, lr, wd, momentum, nesterov);
+    hook.block(b, p.value.data(), e0, e1);
+  }
+  hook.end();
+}
+
 }  // namespace
 
 void Sgd::step() {
@@ -72,6 +92,10 @@ void Sgd::step() {
     Mat& v = velocity_[i];
     const float wd = p.decay ? weight_decay_ : 0.0f;
     const Eigen::Index n = p.value.size();
+    if (p.after_update != nullptr) {
+      sgd_hooked(p, v.data(), lr, wd, momentum_, nesterov_, threads, kMinParallel);
+      continue;
+    }
     if (threads == 1 || n < kMinParallel) {
       sgd_span(p.value.data(), p.grad.data(), v.data(), n, lr, wd, momentum_, nesterov_);
       continue;

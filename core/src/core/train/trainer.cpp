@@ -150,7 +150,13 @@ void train_stage(Run& run, int phase, const StageSpec& stage) {
       const double progress =
           static_cast<double>(e - 1) + static_cast<double>(step) / static_cast<double>(run.steps_per_epoch);
       opt.set_lr(lr_at(cfg, progress));
-      model.refresh();
+      // After the first step, the quantizers reuse what the optimizer's update took of the
+      // latent values (TWN's sum |W|, TTQ's max |W|): the same bits, one pass fewer.
+      if (step == 0) {
+        model.refresh();
+      } else {
+        for (Weight* w : quantized) w->refresh_after_update();
+      }
       const kernels::LossResult r = kernels::softmax_cross_entropy(
           model.forward(x), std::span<const std::uint8_t>(run.yb.data(), static_cast<std::size_t>(b)), dl);
       if (!std::isfinite(r.loss)) {

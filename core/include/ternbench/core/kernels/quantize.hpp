@@ -24,6 +24,14 @@ double abs_sum(const Eigen::Ref<const Mat>& w);
 // max |w| (0 for an empty matrix)   w: any shape
 float abs_max(const Eigen::Ref<const Mat>& w);
 
+// The pieces of abs_sum and abs_max an optimizer's update pass takes block by block
+// (core::UpdateHook): values per block of the blocked sums for n values; abs_sum's total of
+// one block (n contiguous values from a block's start), so that the block totals added in
+// block order are abs_sum of the whole; max |p| of n values (0 for none, NaN never wins).
+Eigen::Index sum_block_size(Eigen::Index n);
+double abs_sum_block(const float* p, Eigen::Index n);
+float abs_max_span(const float* p, Eigen::Index n);
+
 // sum a .* b                        a, b: same shape
 double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b);
 
@@ -59,6 +67,8 @@ void binarize_stochastic(const Eigen::Ref<const Mat>& w, float h, Rng& rng, Eige
 
 // w = min(max(w, lo), hi)                                  w: any shape
 void clip(Eigen::Ref<Mat> w, float lo, float hi);
+// The same on n contiguous values, on the calling thread.
+void clip_span(float* p, Eigen::Index n, float lo, float hi);
 
 // ---- per-row (per output channel) statistics and codes -----------------------------------
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ternbench/base/rng.hpp"
+#include "ternbench/core/methods/update_hooks.hpp"
 #include "ternbench/core/nn/layer.hpp"
 #include "ternbench/core/train/train_config.hpp"
 
@@ -52,6 +53,13 @@ class Quantizer {
   // Called on the latent weights after each optimizer step (BinaryConnect clips to [-H, H];
   // Faraone stage 3 keeps pruned weights at exactly 0).
   virtual void after_step(Eigen::Ref<Mat> /*w*/) {}
+  // Work the optimizer does for this quantizer in its update of the latent weights
+  // (Param::after_update): a statistic quantize_after_update() then needs, or after_step()'s
+  // constraint. nullptr: none.
+  virtual UpdateHook* update_hook() { return nullptr; }
+  // quantize(w, q), bit for bit, for the w of the step just taken (its update and after_step,
+  // nothing else since), using what update_hook() took in that update where it ran.
+  virtual void quantize_after_update(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) { quantize(w, q); }
   // Called once on freshly initialised latent weights, never on restored ones: maps the
   // usual init to the method's parameterisation (SCA's theta).
   virtual void init_latent(Eigen::Ref<Mat> /*w*/) {}
@@ -101,6 +109,7 @@ class BinaryConnectQuantizer final : public Quantizer {
   bool deploy_differs() const override { return stochastic_; }
   void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
   void after_step(Eigen::Ref<Mat> w) override;
+  UpdateHook* update_hook() override { return &clip_; }  // the clip, in the update
   double scale() const override { return h_; }
   std::vector<float> scales() const override;
   // The stochastic stream (its four state words belong in a checkpoint).
@@ -110,6 +119,7 @@ class BinaryConnectQuantizer final : public Quantizer {
   float h_;
   bool stochastic_;
   Rng rng_;
+  ClipHook clip_;
 };
 
 // Method `bwn` (XNOR-Net's binary-weight network): q = a_r sign(W), a_r = mean|W| of row r,
@@ -136,6 +146,9 @@ class TwnQuantizer final : public Quantizer {
   const char* precision() const override { return "ternary"; }
   void quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) override;
   void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
+  // Per layer, sum |W| is taken in the update.
+  UpdateHook* update_hook() override { return per_channel_ ? nullptr : &abs_sum_; }
+  void quantize_after_update(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) override;
   double scale() const override;
   double delta() const override;
   std::vector<float> scales() const override;
@@ -144,10 +157,13 @@ class TwnQuantizer final : public Quantizer {
   const Mat& row_deltas() const { return row_delta_; }  // (out, 1) when per_channel
 
  private:
+  void ternarize_layer(const Eigen::Ref<const Mat>& w, double abs_sum, Eigen::Ref<Mat> q);
+
   double delta_factor_;
   bool per_channel_;
   float scale_ = 0, delta_ = 0;
   Mat row_scale_, row_delta_;
+  AbsSumHook abs_sum_;
 };
 
 // Method `ttq` (Zhu et al.): D = threshold * max|W|; q = +Wp where W > D, -Wn where W < -D,
@@ -160,6 +176,8 @@ class TtqQuantizer final : public Quantizer {
   const char* precision() const override { return "ternary"; }
   void quantize(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) override;
   void backward(const Eigen::Ref<const Mat>& w, const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) override;
+  UpdateHook* update_hook() override { return &abs_max_; }  // max |W|, in the update
+  void quantize_after_update(const Eigen::Ref<const Mat>& w, Eigen::Ref<Mat> q) override;
   std::vector<Param*> params() override { return {&wp_, &wn_}; }
   double scale() const override;
   double delta() const override { return delta_; }
@@ -169,9 +187,12 @@ class TtqQuantizer final : public Quantizer {
   Param& wn() { return wn_; }
 
  private:
+  void quantize_at(const Eigen::Ref<const Mat>& w, float abs_max, Eigen::Ref<Mat> q);
+
   double threshold_;
   float delta_ = 0;
   Param wp_, wn_;
+  AbsMaxHook abs_max_;
 };
 
 // Method `sca` (Deng & Zhang): the latent matrix is theta. Training forward q = tanh(theta)

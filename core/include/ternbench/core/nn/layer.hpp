@@ -11,6 +11,24 @@ namespace ternbench::core {
 
 using Mat = Eigen::MatrixXf;
 
+// Work on a parameter's new values that the optimizer does in its own update pass, block by
+// block while the block is in cache, instead of in a pass of its own afterwards: a
+// quantizer's statistic of the new latent values (TTQ's max |W|, TWN's sum |W|) or its
+// constraint on them (BinaryConnect's clip).
+class UpdateHook {
+ public:
+  virtual ~UpdateHook() = default;
+  // Values per block for a parameter of n values (whole 16-float vectors, or n).
+  virtual Eigen::Index block_size(Eigen::Index n) const = 0;
+  // Before the update: it has `blocks` blocks.
+  virtual void begin(Eigen::Index blocks) = 0;
+  // After the update of block b, values[e0, e1) of the parameter's contiguous data. Blocks
+  // run on the optimizer's threads, several at once; each block once.
+  virtual void block(Eigen::Index b, float* values, Eigen::Index e0, Eigen::Index e1) = 0;
+  // After every block.
+  virtual void end() = 0;
+};
+
 struct Param {
   std::string name;     // HDF5 path, e.g. "dense0/W"
   Mat value;
@@ -20,6 +38,8 @@ struct Param {
   // Shape as stored in HDF5 (row-major over value's row-major data); empty = {rows, cols},
   // or {rows} for a column vector. Conv weights are {out_c, in_c, k, k}.
   std::vector<std::int64_t> shape;
+  // Run by optimizers that support it (SGD) in their update of value; nullptr: none.
+  UpdateHook* after_update = nullptr;
 };
 
 class Weight;

@@ -34,6 +34,10 @@ class Weight {
   // Re-quantizes the training-forward matrix from the latent values and marks the deployed
   // matrix stale; once per step, before forward (a stochastic quantizer draws anew).
   void refresh();
+  // The same, bit for bit, right after an optimizer step (and after_step()) with nothing
+  // else written to the latent values since: uses what the quantizer's update hook took in
+  // that step's update. The trainer's step loop calls it from its second step on.
+  void refresh_after_update();
   // The training-forward matrix (as of the last refresh()); what backward differentiates.
   const Mat& training() const { return quantizer_ ? training_ : latent_.value; }
   // Recomputes the deployed matrix now (deployed() also does it on first use).
