@@ -1,6 +1,6 @@
 // The blocked sums of a training step (abs_sum, kept_abs, ttq_backward's region sums)
 // against the order block_sums.hpp documents, written out plainly here: element e adds into
-// lane e % 16 of its block, a block's lanes add in lane order, the block totals in block
+// lane e % 64 of its block, a block's lanes add in lane order, the block totals in block
 // order. Bit for bit on 1, 2 and 3 threads, contiguous and strided, across block, chunk and
 // lane edges, and past the size where blocks grow.
 #include <gtest/gtest.h>
@@ -24,11 +24,11 @@ using ternbench::testing::same_bits;
 // sum_e term(e) over n values in the documented blocked order.
 double blocked_reference(Eigen::Index n, const std::function<float(Eigen::Index)>& term) {
   const Eigen::Index spread = (n + 255) / 256;
-  const Eigen::Index block = std::max<Eigen::Index>(Eigen::Index{1} << 14, (spread + 15) / 16 * 16);
+  const Eigen::Index block = std::max<Eigen::Index>(Eigen::Index{1} << 14, (spread + 63) / 64 * 64);
   double total = 0;
   for (Eigen::Index b0 = 0; b0 < n; b0 += block) {
-    double lanes[16] = {};
-    for (Eigen::Index e = b0; e < std::min(n, b0 + block); ++e) lanes[e % 16] += term(e);
+    double lanes[64] = {};
+    for (Eigen::Index e = b0; e < std::min(n, b0 + block); ++e) lanes[e % 64] += term(e);
     double t = 0;
     for (const double l : lanes) t += l;
     total += t;

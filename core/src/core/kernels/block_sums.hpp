@@ -1,7 +1,7 @@
 #pragma once
 // Sums in double that split over threads and still do not depend on the thread count.
 // The values, in column-major order, are cut into blocks whose size depends on their number
-// alone; element e of a block adds into lane e % 16 of that block's 16 lanes, a block's
+// alone; element e of a block adds into lane e % 64 of that block's 64 lanes, a block's
 // total is its lanes added in lane order, and the sum is the block totals added in block
 // order. Threads take whole blocks, so every addition happens in the same order on any
 // count, and a strided view sums as its contiguous copy does.
@@ -15,11 +15,16 @@
 
 namespace ternbench::kernels::detail {
 
-constexpr int kSumLanes = 16;
+// 64 lanes: eight registers of doubles, so that the adds of a pass do not wait on each
+// other (with 16 lanes in two registers a sum ran at the add's latency, 2% of the mlp's step).
+constexpr int kSumLanes = 64;
+constexpr int kVector = 16;  // floats per AVX-512 register
 // 64 KB of floats: large enough that a block's fork and bookkeeping vanish, small enough
 // that a 400k-weight layer gives each of two threads a dozen blocks.
 constexpr Eigen::Index kSumBlock = Eigen::Index{1} << 14;
 constexpr Eigen::Index kMaxSumBlocks = 256;
+
+using Lanes = double[kSumLanes];
 
 // Elements per block for n values: kSumBlock, or more (a multiple of the lanes) so that
 // there are at most kMaxSumBlocks blocks, whose totals then fit on the stack.
@@ -28,33 +33,36 @@ inline Eigen::Index sum_block(Eigen::Index n) {
   return std::max(kSumBlock, (spread + kSumLanes - 1) / kSumLanes * kSumLanes);
 }
 
-// acc[(lane + i) % 16] += v[i] for i < n, widened to double. The main loop is written in
-// AVX-512 where the build has it: GCC vectorised the plain loop only partly (scalar
-// conversions and adds for half the lanes), which made TTQ's backward 6-9% of the mlp's
-// step. Either way each lane adds the same values in the same order.
 #if defined(__AVX512F__)
-// The 16 lanes in two registers: lo holds lanes 0-7, hi lanes 8-15.
+// The 64 lanes in eight registers: r[2q] holds lanes 16q..16q+7, r[2q+1] lanes 16q+8..16q+15.
+// GCC left the plain loops partly scalar (one conversion and add per value).
 struct WideLanes {
-  __m512d lo, hi;
-  explicit WideLanes(const double (&acc)[kSumLanes]) : lo(_mm512_loadu_pd(acc)), hi(_mm512_loadu_pd(acc + 8)) {}
-  // Lane k += v[k], widened to double.
-  void add(__m512 v) {
-    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  __m512d r[8];
+  explicit WideLanes(const Lanes& acc) {
+    for (int k = 0; k < 8; ++k) r[k] = _mm512_loadu_pd(acc + 8 * k);
   }
-  void store(double (&acc)[kSumLanes]) const {
-    _mm512_storeu_pd(acc, lo);
-    _mm512_storeu_pd(acc + 8, hi);
+  // Lanes 16q + k += v[k], widened to double.
+  void add(int q, __m512 v) {
+    r[2 * q] = _mm512_add_pd(r[2 * q], _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    r[2 * q + 1] = _mm512_add_pd(r[2 * q + 1],
+                                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  }
+  void store(Lanes& acc) const {
+    for (int k = 0; k < 8; ++k) _mm512_storeu_pd(acc + 8 * k, r[k]);
   }
 };
 #endif
 
-inline void add_lanes(const float* v, Eigen::Index n, int lane, double (&acc)[kSumLanes]) {
+// acc[(lane + i) % 64] += v[i] for i < n, widened to double; each lane adds its values in order.
+inline void add_lanes(const float* v, Eigen::Index n, int lane, Lanes& acc) {
   Eigen::Index i = 0;
   for (; i < n && lane != 0; ++i, lane = (lane + 1) % kSumLanes) acc[lane] += v[i];
 #if defined(__AVX512F__)
   WideLanes lanes(acc);
-  for (; i + kSumLanes <= n; i += kSumLanes) lanes.add(_mm512_loadu_ps(v + i));
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) lanes.add(q, _mm512_loadu_ps(v + i + kVector * q));
+  }
   lanes.store(acc);
 #else
   for (; i + kSumLanes <= n; i += kSumLanes) {
@@ -64,7 +72,7 @@ inline void add_lanes(const float* v, Eigen::Index n, int lane, double (&acc)[kS
   for (int k = 0; i < n; ++i, ++k) acc[k] += v[i];
 }
 
-inline double lanes_total(const double (&acc)[kSumLanes]) {
+inline double lanes_total(const Lanes& acc) {
   double total = 0;
   for (double v : acc) total += v;
   return total;

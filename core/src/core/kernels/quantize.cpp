@@ -186,12 +186,15 @@ void check_row_vector(const Eigen::Ref<const Mat>& v, Eigen::Index rows, const c
 namespace {
 
 // acc's lanes += |p[i]| for a contiguous run of n values whose first is in lane `lane`.
-void abs_sum_run(const float* p, Eigen::Index n, int lane, double (&acc)[kLanes]) {
+void abs_sum_run(const float* p, Eigen::Index n, int lane, detail::Lanes& acc) {
   Eigen::Index start = 0;
 #if defined(__AVX512F__)
-  if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
+  if (lane == 0) {  // whole lane rows in registers (what the chunks below do, value by value)
     detail::WideLanes lanes(acc);
-    for (; start + kLanes <= n; start += kLanes) lanes.add(_mm512_abs_ps(_mm512_loadu_ps(p + start)));
+    for (; start + detail::kSumLanes <= n; start += detail::kSumLanes) {
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) lanes.add(q, _mm512_abs_ps(_mm512_loadu_ps(p + start + detail::kVector * q)));
+    }
     lanes.store(acc);
   }
 #endif
@@ -199,7 +202,7 @@ void abs_sum_run(const float* p, Eigen::Index n, int lane, double (&acc)[kLanes]
   for (Eigen::Index i0 = start; i0 < n; i0 += kChunk) {
     const Eigen::Index m = std::min(kChunk, n - i0);
     for (Eigen::Index i = 0; i < m; ++i) buf[i] = std::fabs(p[i0 + i]);
-    detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
+    detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole lane rows
   }
 }
 
@@ -208,9 +211,10 @@ void abs_sum_run(const float* p, Eigen::Index n, int lane, double (&acc)[kLanes]
 double abs_sum(const Eigen::Ref<const Mat>& w) {
   const bool contiguous = w.outerStride() == w.rows();
   const auto block = [&w, contiguous](Eigen::Index e0, Eigen::Index e1) {
-    double acc[kLanes] = {};
+    detail::Lanes acc = {};
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
-      abs_sum_run(detail::element(w.data(), w.rows(), w.outerStride(), e), n, static_cast<int>(e % kLanes), acc);
+      abs_sum_run(detail::element(w.data(), w.rows(), w.outerStride(), e), n,
+                  static_cast<int>(e % detail::kSumLanes), acc);
     });
     return detail::lanes_total(acc);
   };
@@ -220,7 +224,7 @@ double abs_sum(const Eigen::Ref<const Mat>& w) {
 Eigen::Index sum_block_size(Eigen::Index n) { return detail::sum_block(n); }
 
 double abs_sum_block(const float* p, Eigen::Index n) {
-  double acc[kLanes] = {};
+  detail::Lanes acc = {};
   abs_sum_run(p, n, 0, acc);
   return detail::lanes_total(acc);
 }
@@ -233,12 +237,19 @@ namespace {
 float run_abs_max(const float* p, Eigen::Index n, float m) {
   Eigen::Index i = 0;
 #if defined(__AVX512F__)
-  __m512 acc = _mm512_set1_ps(m);
-  for (; i + kLanes <= n; i += kLanes) acc = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(p + i)), acc);
+  // Four running maxima, so that the max instructions do not wait on each other.
+  __m512 acc[4] = {_mm512_set1_ps(m), _mm512_set1_ps(m), _mm512_set1_ps(m), _mm512_set1_ps(m)};
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) acc[k] = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(p + i + kLanes * k)), acc[k]);
+  }
+  for (; i + kLanes <= n; i += kLanes) acc[0] = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(p + i)), acc[0]);
   // Not _mm512_reduce_max_ps: GCC 12 warns inside it (an undefined register it reads).
   alignas(64) float lanes[kLanes];
-  _mm512_store_ps(lanes, acc);
-  for (const float v : lanes) m = std::max(m, v);
+  for (const __m512 a : acc) {
+    _mm512_store_ps(lanes, a);
+    for (const float v : lanes) m = std::max(m, v);
+  }
 #endif
   for (; i < n; ++i) m = std::max(m, std::fabs(p[i]));
   return m;
@@ -288,22 +299,25 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
   const bool contiguous = w.outerStride() == w.rows();
   const auto block = [&w, contiguous, delta](Eigen::Index e0, Eigen::Index e1) {
     const float d = delta;
-    double acc[kLanes] = {};
+    detail::Lanes acc = {};
     std::int64_t count = 0;
     alignas(64) float buf[kChunk];
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
-      const int lane = static_cast<int>(e % kLanes);
+      const int lane = static_cast<int>(e % detail::kSumLanes);
       Eigen::Index start = 0;
 #if defined(__AVX512F__)
-      if (lane == 0) {  // whole vectors in registers (what the chunks below do, value by value)
+      if (lane == 0) {  // whole lane rows in registers (what the chunks below do, value by value)
         const __m512 cut = _mm512_set1_ps(d);
         detail::WideLanes lanes(acc);
-        for (; start + kLanes <= n; start += kLanes) {
-          const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + start));
-          const __mmask16 kept = _mm512_cmp_ps_mask(a, cut, _CMP_GT_OQ);
-          lanes.add(_mm512_maskz_mov_ps(kept, a));
-          count += __builtin_popcount(static_cast<unsigned>(kept));
+        for (; start + detail::kSumLanes <= n; start += detail::kSumLanes) {
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) {
+            const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + start + detail::kVector * q));
+            const __mmask16 kept = _mm512_cmp_ps_mask(a, cut, _CMP_GT_OQ);
+            lanes.add(q, _mm512_maskz_mov_ps(kept, a));
+            count += __builtin_popcount(static_cast<unsigned>(kept));
+          }
         }
         lanes.store(acc);
       }
@@ -316,7 +330,7 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
           buf[i] = a > d ? a : 0.0f;
           kept += a > d ? 1 : 0;
         }
-        detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole vectors
+        detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole lane rows
         count += kept;
       }
     });
@@ -524,19 +538,23 @@ namespace {
 // code's operations value by value (the same compares, products and zeroed selections,
 // widened and added lane by lane). Returns how many values it took.
 Eigen::Index ttq_backward_vectors(const float* x, const float* d, float* o, Eigen::Index n, float delta, float wp,
-                                  float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
+                                  float wn, detail::Lanes& pos, detail::Lanes& neg) {
   const __m512 hi_cut = _mm512_set1_ps(delta), lo_cut = _mm512_set1_ps(-delta);
   const __m512 vwp = _mm512_set1_ps(wp), vwn = _mm512_set1_ps(wn), one = _mm512_set1_ps(1.0f);
   detail::WideLanes p(pos), q(neg);
   Eigen::Index i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(d + i);
-    const __mmask16 up = _mm512_cmp_ps_mask(xv, hi_cut, _CMP_GT_OQ);
-    const __mmask16 down = _mm512_cmp_ps_mask(xv, lo_cut, _CMP_LT_OQ);
-    const __m512 factor = _mm512_mask_blend_ps(up, _mm512_mask_blend_ps(down, one, vwn), vwp);
-    _mm512_storeu_ps(o + i, _mm512_mul_ps(dv, factor));  // dv is read: o may alias d
-    p.add(_mm512_maskz_mov_ps(up, dv));
-    q.add(_mm512_maskz_mov_ps(down, dv));
+  for (; i + detail::kSumLanes <= n; i += detail::kSumLanes) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const Eigen::Index at = i + detail::kVector * k;
+      const __m512 xv = _mm512_loadu_ps(x + at), dv = _mm512_loadu_ps(d + at);
+      const __mmask16 up = _mm512_cmp_ps_mask(xv, hi_cut, _CMP_GT_OQ);
+      const __mmask16 down = _mm512_cmp_ps_mask(xv, lo_cut, _CMP_LT_OQ);
+      const __m512 factor = _mm512_mask_blend_ps(up, _mm512_mask_blend_ps(down, one, vwn), vwp);
+      _mm512_storeu_ps(o + at, _mm512_mul_ps(dv, factor));  // dv is read: o may alias d
+      p.add(k, _mm512_maskz_mov_ps(up, dv));
+      q.add(k, _mm512_maskz_mov_ps(down, dv));
+    }
   }
   p.store(pos);
   q.store(neg);
@@ -549,7 +567,7 @@ Eigen::Index ttq_backward_vectors(const float* x, const float* d, float* o, Eige
 // their lanes; a chunk's selections are read before its dw is written, as dw may alias dq.
 // Scalars arrive by value, so GCC can tell the dw stores do not change them.
 void ttq_backward_run(const float* x, const float* d, float* o, Eigen::Index n, int lane, float delta, float wp,
-                      float wn, double (&pos)[kLanes], double (&neg)[kLanes]) {
+                      float wn, detail::Lanes& pos, detail::Lanes& neg) {
   Eigen::Index start = 0;
 #if defined(__AVX512F__)
   if (lane == 0) start = ttq_backward_vectors(x, d, o, n, delta, wp, wn, pos, neg);
@@ -566,7 +584,7 @@ void ttq_backward_run(const float* x, const float* d, float* o, Eigen::Index n, 
       bn[i] = xc[i] < -delta ? dc[i] : 0.0f;
     }
     for (Eigen::Index i = 0; i < m; ++i) oc[i] = dc[i] * (xc[i] > delta ? wp : (xc[i] < -delta ? wn : 1.0f));
-    // Chunks start on whole vectors after `start` (a multiple of the lanes): the run's lane.
+    // Chunks start on whole lane rows after `start` (a multiple of the lanes): the run's lane.
     detail::add_lanes(bp, m, lane, pos);
     detail::add_lanes(bn, m, lane, neg);
   }
@@ -583,7 +601,7 @@ double blocked_select_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const
   const bool contiguous = a.outerStride() == a.rows() && b.outerStride() == b.rows();
   const auto block = [&a, &b, contiguous, term](Eigen::Index e0, Eigen::Index e1) {
     const F f = term;
-    double acc[kLanes] = {};
+    detail::Lanes acc = {};
     alignas(64) float buf[kChunk];
     detail::for_each_run_in(a.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* pa = detail::element(a.data(), a.rows(), a.outerStride(), e);
@@ -591,7 +609,7 @@ double blocked_select_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const
       for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
         const Eigen::Index m = std::min(kChunk, n - i0);
         for (Eigen::Index i = 0; i < m; ++i) buf[i] = f(pa[i0 + i], pb[i0 + i]);
-        detail::add_lanes(buf, m, static_cast<int>((e + i0) % kLanes), acc);
+        detail::add_lanes(buf, m, static_cast<int>((e + i0) % detail::kSumLanes), acc);
       }
     });
     return detail::lanes_total(acc);
@@ -611,11 +629,11 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
   // ends; the sums do not depend on where runs are cut.
   const bool all = contiguous && dw_contiguous;
   const auto block = [&, all](Eigen::Index e0, Eigen::Index e1) {
-    double pos[kLanes] = {}, neg[kLanes] = {};
+    detail::Lanes pos = {}, neg = {};
     detail::for_each_run_in(w.rows(), all, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       ttq_backward_run(detail::element(w.data(), w.rows(), w.outerStride(), e),
                        detail::element(dq.data(), dq.rows(), dq.outerStride(), e),
-                       detail::element(dw.data(), dw.rows(), dw.outerStride(), e), n, static_cast<int>(e % kLanes),
+                       detail::element(dw.data(), dw.rows(), dw.outerStride(), e), n, static_cast<int>(e % detail::kSumLanes),
                        delta, wp, wn, pos, neg);
     });
     return ScaleGrads{detail::lanes_total(pos), detail::lanes_total(neg)};
