@@ -219,7 +219,7 @@ void conv2d_backward_input(const ConvGeometry& g, const Eigen::Ref<const Mat>& W
             micro_kernel(M, W.data() + kb * ldw, ldw, 1, V, v_step,
                          Tile{tile_buf + (kb - r0) * kNr, kNr, m, kNr, nullptr, false});
           }
-          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc, acc + acc_n);
+          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc);
         }
       }
       if (g.padding > 0) unpad_image(g, pd, dxp, dxs);

@@ -106,61 +106,96 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
   }
 }
 
-// dxp(image) += col2im(rows k0..k0+kn of a column panel) over the segments   cols: (kn, ld) rows
-// With stride 1, k0 and kn multiples of the kernel width, the kw rows of one (c, kh) all land
-// in the same input row at shifts 0..k-1, so they are summed in registers and the input row is
-// read and written once: read-modify-writes of overlapping, shifted spans would otherwise stall
-// on store-to-load forwarding.
-void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, Index k0, Index kn,
-                const Segment* segs, int nseg, float* dxp, [[maybe_unused]] const float* dxp_end) {
-  const int s = g.stride, k = g.kernel;
-  PatchPos pos(k0, k);
 #if defined(__AVX512F__)
-  if (s == 1 && pos.kw == 0 && kn % k == 0) {
-    for (Index r = 0; r < kn; r += k, pos.kh += 1) {
-      if (pos.kh == k) {
-        pos.kh = 0;
-        ++pos.c;
+// col2im_add for stride 1 and whole (c, kh) groups of kernel-width rows. The kw rows of one
+// (c, kh) all land in the same input row at shifts 0..k-1, so they are summed in registers.
+// The input is then walked row by row: each row of a channel is loaded once, takes the sums
+// of all its (c, kh) groups in this call in kh order, and is stored once. Adding each group
+// into memory instead costs a read-modify-write per group whose load partly overlaps the
+// previous group's store (their rows are one input row apart), and those overlaps stall on
+// store-to-load forwarding. Every element still receives old + (sum0 + sum1) per kh in
+// ascending kh, whichever way the work is walked.   KC: the kernel width, 0 = g.kernel
+template <int KC>
+void col2im_add_rows(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, PatchPos pos,
+                     int groups, const Segment* segs, int nseg, float* dxp) {
+  const int k = KC > 0 ? KC : g.kernel;
+  // Segment i covers output row oh0 + i (cut_segments makes one per row, in order).
+  const int wp = pd.wp, oh0 = segs[0].src / wp, chunks = (wp + 15) / 16;
+  // Lane l of chunk x0 takes row kw's value at position q + l - kw of segment i (q = x0 minus
+  // the segment's first column) when that lies in [0, len). These masks are the same for
+  // every (c, kh) of the call, and computing them per term costs more than the adds.
+  auto term_mask = [&](int i, int x0, int kw) -> __mmask16 {
+    const int q = x0 - (segs[i].src - (oh0 + i) * wp), len = segs[i].len;
+    const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
+    return hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
+  };
+  constexpr int kMaxMasks = 1024;
+  __mmask16 masks[kMaxMasks];
+  const bool cached = nseg * chunks * k <= kMaxMasks;
+  if (cached) {
+    for (int i = 0; i < nseg; ++i) {
+      for (int ch = 0; ch < chunks; ++ch) {
+        for (int kw = 0; kw < k; ++kw) masks[(i * chunks + ch) * k + kw] = term_mask(i, 16 * ch, kw);
       }
-      float* base = dxp + pos.c * pd.plane + ptrdiff_t{pos.kh} * pd.wp;
-      const float* src = cols + r * ld;
-      // Even segments (output rows) first, then odd ones: the vectors written for one row
-      // overlap the start of the next row, and reading that right after the store would
-      // stall on store-to-load forwarding.
-      for (int e = 0; e < nseg; ++e) {
-        const int i = 2 * e < nseg ? 2 * e : 2 * (e - (nseg + 1) / 2) + 1;
-        const int len = segs[i].len, span = len + k - 1;
-        float* dst = base + segs[i].src;
-        for (int q = 0; q < span; q += 16) {
-          // A partial chunk still reads and writes back all 16 lanes (unchanged past the span)
-          // when they lie inside this image's buffer: masked stores cost twice as much.
-          const bool whole = dst + q + 16 <= dxp_end;
-          const __mmask16 m = lane_mask(span - q);
-          // Lanes j of this chunk with 0 <= q + j - kw < len take row kw's value q + j - kw.
+    }
+  }
+  for (int grp = 0; grp < groups;) {
+    // The run of this call's (c, kh) groups that belong to channel pos.c.
+    const int kh0 = pos.kh, nkh = std::min(groups - grp, k - kh0);
+    const float* rows_c = cols + ptrdiff_t{grp} * k * ld;  // row (c, kh0, kw = 0)
+    float* plane = dxp + pos.c * pd.plane;
+    for (int y = oh0 + kh0; y < oh0 + nseg + kh0 + nkh - 1; ++y) {
+      float* row = plane + ptrdiff_t{y} * wp;
+      for (int x0 = 0; x0 < wp; x0 += 16) {
+        const __mmask16 m = lane_mask(wp - x0);
+        __m512 acc = _mm512_maskz_loadu_ps(m, row + x0);
+        for (int j = 0; j < nkh; ++j) {
+          const int i = y - (kh0 + j) - oh0;  // the segment whose row kh0 + j lands in input row y
+          if (i < 0 || i >= nseg) continue;
+          const int q = x0 - (segs[i].src - (oh0 + i) * wp);
+          if (q >= segs[i].len + k - 1 || q + 16 <= 0) continue;
+          const float* row0 = rows_c + ptrdiff_t{j} * k * ld + segs[i].dst + q;
+          const __mmask16* mi = masks + (i * chunks + x0 / 16) * k;
+          auto term = [&](int kw) {
+            return _mm512_maskz_loadu_ps(cached ? mi[kw] : term_mask(i, x0, kw), row0 + kw * ld - kw);
+          };
           // Two partial sums in named registers halve the dependent add chain (an indexed
           // array of them would live on the stack).
-          const float* row0 = src + segs[i].dst + q;
-          auto term = [&](int kw) {
-            const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
-            const __mmask16 mk = hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
-            return _mm512_maskz_loadu_ps(mk, row0 + kw * ld - kw);
-          };
           __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
           int kw = 0;
+#pragma GCC unroll 8
           for (; kw + 1 < k; kw += 2) {
             sum0 = _mm512_add_ps(sum0, term(kw));
             sum1 = _mm512_add_ps(sum1, term(kw + 1));
           }
           if (kw < k) sum0 = _mm512_add_ps(sum0, term(kw));
-          const __m512 old = whole ? _mm512_loadu_ps(dst + q) : _mm512_maskz_loadu_ps(m, dst + q);
-          const __m512 acc = _mm512_add_ps(old, _mm512_add_ps(sum0, sum1));
-          if (whole) {
-            _mm512_storeu_ps(dst + q, acc);
-          } else {
-            _mm512_mask_storeu_ps(dst + q, m, acc);
-          }
+          acc = _mm512_add_ps(acc, _mm512_add_ps(sum0, sum1));
         }
+        _mm512_mask_storeu_ps(row + x0, m, acc);
       }
+    }
+    grp += nkh;
+    pos.kh = 0;
+    ++pos.c;
+  }
+}
+#endif
+
+// dxp(image) += col2im(rows k0..k0+kn of a column panel) over the segments   cols: (kn, ld) rows
+void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, Index k0, Index kn,
+                const Segment* segs, int nseg, float* dxp) {
+  const int s = g.stride, k = g.kernel;
+  PatchPos pos(k0, k);
+#if defined(__AVX512F__)
+  if (s == 1 && pos.kw == 0 && kn % k == 0) {
+    if (nseg == 0) return;
+    const int groups = static_cast<int>(kn / k);
+    if (k == 5) {
+      col2im_add_rows<5>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else if (k == 3) {
+      col2im_add_rows<3>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else {
+      col2im_add_rows<0>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
     }
     return;
   }
