@@ -244,8 +244,11 @@ void conv2d_backward_params(const ConvGeometry& g, const Eigen::Ref<const Mat>& 
     return;
   }
   const ptrdiff_t ldx = x.outerStride(), ldy = dy.outerStride(), ldw = dW.outerStride();
-  // Up to 32 output channels fill 32-lane tiles of 12 rows; more fill 64-lane tiles of 6 rows.
-  const bool narrow = M <= kNr / 2;
+  // Up to 64 output channels fill 32-lane tiles of 12 rows; more fill 64-lane tiles of 6 rows.
+  // With 33-64 channels the 32-lane tiles take two passes over the rows, but each pass's
+  // transposed dy (kDwChunk pixels x 32 lanes, 32 KiB) stays in L1 next to the im2col rows,
+  // where a 64-lane block (64 KiB) streams from L2 on every tile.
+  const bool narrow = M <= kNr;
   const int lanes = narrow ? kNr / 2 : kNr, tile_rows = narrow ? 2 * kMr : kMr;
   const Index k_blocks = ceil_div(K, tile_rows), o_blocks = ceil_div(M, lanes);
   const int ipb = images_per_dw_block(g), kk = g.kernel * g.kernel;
