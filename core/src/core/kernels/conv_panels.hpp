@@ -92,6 +92,46 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
     return;
   }
 #endif
+#if defined(__AVX512F__)
+  // Output rows of 16 pixels or more (LeNet's first conv, VGG's first stages): a 16-lane chunk
+  // of the panel then spans at most two output rows, so it is one masked load, a second one
+  // past the row's border for the lanes of the next row, and one store. The chunks are the
+  // same for every patch entry; copying segment by segment costs two copies per segment.
+  const int lanes_n = nseg > 0 ? segs[nseg - 1].dst + segs[nseg - 1].len : 0;
+  if (s == 1 && g.out_w() >= 16 && lanes_n <= kDwChunk) {
+    struct Chunk {
+      int a, b;         // lane l reads a + l (mask ma), or b + l (mask mb)
+      __mmask16 ma, mb;
+    };
+    Chunk chunks[(kDwChunk + 15) / 16];
+    int nch = 0;
+    for (int c0 = 0, i = 0; c0 < lanes_n; c0 += 16, ++nch) {
+      while (segs[i].dst + segs[i].len <= c0) ++i;
+      const int lanes = std::min(16, lanes_n - c0), brk = std::min(lanes, segs[i].dst + segs[i].len - c0);
+      Chunk& ch = chunks[nch];
+      ch.a = segs[i].src - segs[i].dst + c0;
+      ch.ma = lane_mask(brk);
+      ch.b = brk < lanes ? segs[i + 1].src - segs[i + 1].dst + c0 : ch.a;
+      ch.mb = static_cast<__mmask16>(lane_mask(lanes) & ~lane_mask(brk));
+    }
+    for (Index r = 0; r < kn; ++r, pos.next()) {
+      const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
+      float* o = out + r * ld;
+      for (int q = 0; q < nch; ++q) {
+        const Chunk& ch = chunks[q];
+        __m512 v = _mm512_maskz_loadu_ps(ch.ma, base + ch.a);
+        if (ch.mb != 0) v = _mm512_mask_loadu_ps(v, ch.mb, base + ch.b);
+        const __mmask16 m = ch.ma | ch.mb;
+        if (m == 0xFFFF) {
+          _mm512_storeu_ps(o + 16 * q, v);
+        } else {
+          _mm512_mask_storeu_ps(o + 16 * q, m, v);
+        }
+      }
+    }
+    return;
+  }
+#endif
   for (Index r = 0; r < kn; ++r, pos.next()) {
     const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
     float* o = out + r * ld;
