@@ -301,7 +301,7 @@ Layout layout(const ConvGeometry& g) {
   l.fwd_shared = round16(ceil_div(M, kMr) * kMr * K);
   l.fwd_thread = kGroup * (round16(Index{kKc} * kNr) + l.padded);
   l.dx_thread = round16(dx_row_group(g) * kNr) + round16(M * kNr) + l.padded;
-  l.dw_cols = round16(Index{2 * kMr} * kDwChunk);
+  l.dw_cols = round16(Index{kNarrowRows} * kDwChunk);
   l.dw_dyt = round16(ceil_div(M, kNr) * kNr * kDwChunk);
   l.dw_thread = l.dw_cols + l.dw_dyt + images_per_dw_block(g) * l.padded;
   return l;
