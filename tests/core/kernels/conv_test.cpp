@@ -251,12 +251,14 @@ struct Reference {
 // straddle rows 16+ wide; kernel widths 2, 3, 4, 5 and 7; 33, 40 and 64 output channels (32-lane
 // weight-gradient tiles) and 96 (64-lane tiles); patches of 25, 27 and 147 entries (13-row
 // tiles) and of more than one 128-entry chain; stride 2 (forward and weight gradient only: its
-// input gradient adds row by row). Batch 9 gives every LeNet-5 kernel its second thread.
+// input gradient adds row by row); a 30-wide kernel over one-pixel output rows (more lane
+// masks per panel than col2im caches). Batch 9 gives every LeNet-5 kernel its second thread.
 const std::vector<ConvGeometry>& exact_geometries() {
   static const std::vector<ConvGeometry> all = {
       {1, 28, 28, 32, 5, 1, 0}, {32, 12, 12, 64, 5, 1, 0}, {3, 32, 32, 16, 3, 1, 1}, {5, 9, 20, 33, 3, 1, 0},
       {7, 13, 11, 9, 5, 1, 2},  {3, 30, 30, 8, 7, 1, 3},   {2, 6, 40, 3, 2, 1, 0},   {4, 10, 10, 40, 4, 1, 1},
       {24, 8, 8, 96, 3, 1, 1},  {2, 11, 9, 5, 3, 2, 1},    {1, 9, 9, 40, 5, 1, 0},
+      {2, 80, 30, 2, 30, 1, 0},
   };
   return all;
 }

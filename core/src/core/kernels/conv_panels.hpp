@@ -155,26 +155,31 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
 // previous group's store (their rows are one input row apart), and those overlaps stall on
 // store-to-load forwarding. Every element still receives old + (sum0 + sum1) per kh in
 // ascending kh, whichever way the work is walked.   KC: the kernel width, 0 = g.kernel
-template <int KC>
+template <int KC, bool Cached>
 void col2im_add_rows(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, PatchPos pos,
                      int groups, const Segment* segs, int nseg, float* dxp) {
   const int k = KC > 0 ? KC : g.kernel;
   // Segment i covers output row oh0 + i (cut_segments makes one per row, in order).
   const int wp = pd.wp, oh0 = segs[0].src / wp, chunks = (wp + 15) / 16;
   // Lane l of chunk x0 takes row kw's value at position q + l - kw of segment i (q = x0 minus
-  // the segment's first column) when that lies in [0, len). These masks are the same for
-  // every (c, kh) of the call, and computing them per term costs more than the adds.
+  // the segment's first column) when that lies in [0, len).
+  auto first_col = [&](int i) { return segs[i].src - (oh0 + i) * wp; };
   auto term_mask = [&](int i, int x0, int kw) -> __mmask16 {
-    const int q = x0 - (segs[i].src - (oh0 + i) * wp), len = segs[i].len;
+    const int q = x0 - first_col(i), len = segs[i].len;
     const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
     return hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
   };
+  // Cached: the masks and row offsets of every (segment, chunk), the same for every (c, kh) of
+  // the call; working them out per term costs more instructions than the loads and adds. A
+  // chunk outside a segment's span then has all-zero masks and adds +0, which leaves any sum
+  // that did not start as -0 unchanged (dx starts as +0 and a sum from +0 is never -0).
   constexpr int kMaxMasks = 1024;
-  __mmask16 masks[kMaxMasks];
-  const bool cached = nseg * chunks * k <= kMaxMasks;
-  if (cached) {
+  __mmask16 masks[Cached ? kMaxMasks : 1];
+  int offsets[Cached ? kMaxMasks : 1];
+  if constexpr (Cached) {
     for (int i = 0; i < nseg; ++i) {
       for (int ch = 0; ch < chunks; ++ch) {
+        offsets[i * chunks + ch] = segs[i].dst + 16 * ch - first_col(i);
         for (int kw = 0; kw < k; ++kw) masks[(i * chunks + ch) * k + kw] = term_mask(i, 16 * ch, kw);
       }
     }
@@ -186,18 +191,26 @@ void col2im_add_rows(const ConvGeometry& g, const Padded& pd, const float* cols,
     float* plane = dxp + pos.c * pd.plane;
     for (int y = oh0 + kh0; y < oh0 + nseg + kh0 + nkh - 1; ++y) {
       float* row = plane + ptrdiff_t{y} * wp;
-      for (int x0 = 0; x0 < wp; x0 += 16) {
+      // Groups j whose segment i = y - kh0 - oh0 - j (the one landing in row y) exists.
+      const int i0 = y - kh0 - oh0, j_lo = std::max(0, i0 - nseg + 1), j_hi = std::min(nkh, i0 + 1);
+      for (int ch = 0; ch < chunks; ++ch) {
+        const int x0 = 16 * ch;
         const __mmask16 m = lane_mask(wp - x0);
         __m512 acc = _mm512_maskz_loadu_ps(m, row + x0);
-        for (int j = 0; j < nkh; ++j) {
-          const int i = y - (kh0 + j) - oh0;  // the segment whose row kh0 + j lands in input row y
-          if (i < 0 || i >= nseg) continue;
-          const int q = x0 - (segs[i].src - (oh0 + i) * wp);
-          if (q >= segs[i].len + k - 1 || q + 16 <= 0) continue;
-          const float* row0 = rows_c + ptrdiff_t{j} * k * ld + segs[i].dst + q;
-          const __mmask16* mi = masks + (i * chunks + x0 / 16) * k;
+        for (int j = j_lo; j < j_hi; ++j) {
+          const int i = i0 - j;
+          const float* row0;
+          const __mmask16* mi = nullptr;
+          if constexpr (Cached) {
+            row0 = rows_c + ptrdiff_t{j} * k * ld + offsets[i * chunks + ch];
+            mi = masks + (i * chunks + ch) * k;
+          } else {
+            const int q = x0 - first_col(i);
+            if (q >= segs[i].len + k - 1 || q + 16 <= 0) continue;
+            row0 = rows_c + ptrdiff_t{j} * k * ld + segs[i].dst + q;
+          }
           auto term = [&](int kw) {
-            return _mm512_maskz_loadu_ps(cached ? mi[kw] : term_mask(i, x0, kw), row0 + kw * ld - kw);
+            return _mm512_maskz_loadu_ps(Cached ? mi[kw] : term_mask(i, x0, kw), row0 + kw * (ld - 1));
           };
           // Two partial sums in named registers halve the dependent add chain (an indexed
           // array of them would live on the stack).
@@ -230,12 +243,15 @@ void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrd
   if (s == 1 && pos.kw == 0 && kn % k == 0) {
     if (nseg == 0) return;
     const int groups = static_cast<int>(kn / k);
-    if (k == 5) {
-      col2im_add_rows<5>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
-    } else if (k == 3) {
-      col2im_add_rows<3>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    const bool cached = nseg * ((pd.wp + 15) / 16) * k <= 1024;
+    if (k == 5 && cached) {
+      col2im_add_rows<5, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else if (k == 3 && cached) {
+      col2im_add_rows<3, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else if (cached) {
+      col2im_add_rows<0, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
     } else {
-      col2im_add_rows<0>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+      col2im_add_rows<0, false>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
     }
     return;
   }
