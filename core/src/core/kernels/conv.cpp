@@ -10,9 +10,9 @@
 //   dx       rows = patch entries (read straight from W's columns), lanes = pixels (dy's rows
 //            read in place), C = ~96 rows of a 64-pixel column panel, which col2im adds into
 //            dx while they are in L1;
-//   dW       rows = patch entries (6 im2col rows at a time), lanes = output channels (dy
-//            transposed, 256 pixels at a time), C = dW's columns, which hold the output
-//            channels contiguously.
+//   dW       rows = patch entries (6 im2col rows at a time; 12 or 13 with 32 lanes for up
+//            to 64 output channels), lanes = output channels (dy transposed, 256 pixels at
+//            a time), C = dW's columns, which hold the output channels contiguously.
 // 6 x 64 keeps 24 zmm accumulators busy with 4 loads and 6 broadcasts per 24 FMAs, enough
 // independent chains to cover the FMA latency on both pipes (~95% of peak with operands in
 // L1). Images are copied into a zero-bordered buffer first, so im2col and col2im are copies
