@@ -10,9 +10,9 @@
 //   dx       rows = patch entries (read straight from W's columns), lanes = pixels (dy's rows
 //            read in place), C = ~96 rows of a 64-pixel column panel, which col2im adds into
 //            dx while they are in L1;
-//   dW       rows = patch entries (6 im2col rows at a time), lanes = output channels (dy
-//            transposed, 256 pixels at a time), C = dW's columns, which hold the output
-//            channels contiguously.
+//   dW       rows = patch entries (6 im2col rows at a time; 12 or 13 with 32 lanes for up
+//            to 64 output channels), lanes = output channels (dy transposed, 256 pixels at
+//            a time), C = dW's columns, which hold the output channels contiguously.
 // 6 x 64 keeps 24 zmm accumulators busy with 4 loads and 6 broadcasts per 24 FMAs, enough
 // independent chains to cover the FMA latency on both pipes (~95% of peak with operands in
 // L1). Images are copied into a zero-bordered buffer first, so im2col and col2im are copies
@@ -51,6 +51,7 @@ using std::ptrdiff_t;
 
 constexpr int kMr = 6;    // rows of a micro-tile
 constexpr int kNr = 64;   // lanes of a micro-tile (four 16-float vectors)
+constexpr int kNarrowRows = 2 * kMr + 1;  // most rows of a 32-lane tile (26 accumulators)
 constexpr int kKc = 128;  // reduction steps per micro-kernel call: the B panel (kKc x kNr) stays in L1
 constexpr int kDxRows = 16 * kMr;  // rows of W^T dy computed before col2im adds them (24 KiB)
 constexpr int kDwChunk = 256;  // pixels per weight-gradient block (its reduction length)
@@ -61,7 +62,7 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 struct Tile {
   float* c;          // row 0, lane 0
   ptrdiff_t c_row;   // floats between rows
-  int m;             // rows: 1..kMr (1..2*kMr for micro_kernel_narrow)
+  int m;             // rows: 1..kMr (1..kNarrowRows for micro_kernel_narrow)
   int n;             // valid lanes (1..kNr)
   const float* bias; // per-row initial value, or nullptr for zero
   bool accumulate;   // C += result instead of C = result
@@ -219,7 +220,7 @@ void conv2d_backward_input(const ConvGeometry& g, const Eigen::Ref<const Mat>& W
             micro_kernel(M, W.data() + kb * ldw, ldw, 1, V, v_step,
                          Tile{tile_buf + (kb - r0) * kNr, kNr, m, kNr, nullptr, false});
           }
-          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc, acc + acc_n);
+          col2im_add(g, pd, tile_buf, kNr, r0, rows, segs, nseg, acc);
         }
       }
       if (g.padding > 0) unpad_image(g, pd, dxp, dxs);
@@ -244,9 +245,15 @@ void conv2d_backward_params(const ConvGeometry& g, const Eigen::Ref<const Mat>& 
     return;
   }
   const ptrdiff_t ldx = x.outerStride(), ldy = dy.outerStride(), ldw = dW.outerStride();
-  // Up to 32 output channels fill 32-lane tiles of 12 rows; more fill 64-lane tiles of 6 rows.
-  const bool narrow = M <= kNr / 2;
-  const int lanes = narrow ? kNr / 2 : kNr, tile_rows = narrow ? 2 * kMr : kMr;
+  // Up to 64 output channels fill 32-lane tiles of 12 rows; more fill 64-lane tiles of 6 rows.
+  // With 33-64 channels the 32-lane tiles take two passes over the rows, but each pass's
+  // transposed dy (kDwChunk pixels x 32 lanes, 32 KiB) stays in L1 next to the im2col rows,
+  // where a 64-lane block (64 KiB) streams from L2 on every tile. A last tile of 1-3 rows has
+  // too few accumulators to hide the FMA latency (and makes one thread's share a tile longer),
+  // so then the tiles take 13 rows instead (LeNet-5's first conv: 25 = 13 + 12, not 12 + 12 + 1).
+  const bool narrow = M <= kNr;
+  const int narrow_rows = K % (2 * kMr) != 0 && K % (2 * kMr) < 4 ? kNarrowRows : 2 * kMr;
+  const int lanes = narrow ? kNr / 2 : kNr, tile_rows = narrow ? narrow_rows : kMr;
   const Index k_blocks = ceil_div(K, tile_rows), o_blocks = ceil_div(M, lanes);
   const int ipb = images_per_dw_block(g), kk = g.kernel * g.kernel;
   threads = useful_threads(threads, 2.0 * static_cast<double>(K) * M * P * static_cast<double>(B), k_blocks);

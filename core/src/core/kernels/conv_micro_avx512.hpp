@@ -72,11 +72,11 @@ void micro_kernel(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, 
   dispatch_rows<4>(steps, a, a_row, a_step, b, b_step, t, std::make_integer_sequence<int, kMr>{});
 }
 
-// 12 rows x 32 lanes: the same 24 accumulators for products with at most 32 lanes (the weight
-// gradient of layers with <= 32 output channels).
+// Up to 13 rows x 32 lanes: 24 or 26 accumulators for products with at most 32 lanes (the
+// weight gradient of layers with <= 64 output channels, 32 at a time).
 void micro_kernel_narrow(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b,
                          ptrdiff_t b_step, const Tile& t) {
-  dispatch_rows<2>(steps, a, a_row, a_step, b, b_step, t, std::make_integer_sequence<int, 2 * kMr>{});
+  dispatch_rows<2>(steps, a, a_row, a_step, b, b_step, t, std::make_integer_sequence<int, kNarrowRows>{});
 }
 
 inline void zero_span(float* dst, int n) {

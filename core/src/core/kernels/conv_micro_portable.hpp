@@ -2,10 +2,10 @@
 // namespace): the same blocking with plain loops the compiler vectorises.
 #pragma once
 
-// Up to 2*kMr rows of `lanes` (64 or 32) lanes.
+// Up to kNarrowRows rows of `lanes` (64 or 32) lanes.
 void fallback_tile(int steps, const float* a, ptrdiff_t a_row, ptrdiff_t a_step, const float* b, ptrdiff_t b_step,
                    const Tile& t, int lanes) {
-  float acc[2 * kMr][kNr];
+  float acc[kNarrowRows][kNr];
   for (int i = 0; i < t.m; ++i) {
     const float init = t.bias != nullptr ? t.bias[i] : 0.0f;
     for (int j = 0; j < lanes; ++j) acc[i][j] = init;

@@ -92,6 +92,46 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
     return;
   }
 #endif
+#if defined(__AVX512F__)
+  // Output rows of 16 pixels or more (LeNet's first conv, VGG's first stages): a 16-lane chunk
+  // of the panel then spans at most two output rows, so it is one masked load, a second one
+  // past the row's border for the lanes of the next row, and one store. The chunks are the
+  // same for every patch entry; copying segment by segment costs two copies per segment.
+  const int lanes_n = nseg > 0 ? segs[nseg - 1].dst + segs[nseg - 1].len : 0;
+  if (s == 1 && g.out_w() >= 16 && lanes_n <= kDwChunk) {
+    struct Chunk {
+      int a, b;         // lane l reads a + l (mask ma), or b + l (mask mb)
+      __mmask16 ma, mb;
+    };
+    Chunk chunks[(kDwChunk + 15) / 16];
+    int nch = 0;
+    for (int c0 = 0, i = 0; c0 < lanes_n; c0 += 16, ++nch) {
+      while (segs[i].dst + segs[i].len <= c0) ++i;
+      const int lanes = std::min(16, lanes_n - c0), brk = std::min(lanes, segs[i].dst + segs[i].len - c0);
+      Chunk& ch = chunks[nch];
+      ch.a = segs[i].src - segs[i].dst + c0;
+      ch.ma = lane_mask(brk);
+      ch.b = brk < lanes ? segs[i + 1].src - segs[i + 1].dst + c0 : ch.a;
+      ch.mb = static_cast<__mmask16>(lane_mask(lanes) & ~lane_mask(brk));
+    }
+    for (Index r = 0; r < kn; ++r, pos.next()) {
+      const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
+      float* o = out + r * ld;
+      for (int q = 0; q < nch; ++q) {
+        const Chunk& ch = chunks[q];
+        __m512 v = _mm512_maskz_loadu_ps(ch.ma, base + ch.a);
+        if (ch.mb != 0) v = _mm512_mask_loadu_ps(v, ch.mb, base + ch.b);
+        const __mmask16 m = ch.ma | ch.mb;
+        if (m == 0xFFFF) {
+          _mm512_storeu_ps(o + 16 * q, v);
+        } else {
+          _mm512_mask_storeu_ps(o + 16 * q, m, v);
+        }
+      }
+    }
+    return;
+  }
+#endif
   for (Index r = 0; r < kn; ++r, pos.next()) {
     const float* base = xp + (pos.c - c_base) * pd.plane + ptrdiff_t{pos.kh} * pd.wp + pos.kw;
     float* o = out + r * ld;
@@ -106,61 +146,112 @@ void pack_cols(const ConvGeometry& g, const Padded& pd, const float* xp, int c_b
   }
 }
 
-// dxp(image) += col2im(rows k0..k0+kn of a column panel) over the segments   cols: (kn, ld) rows
-// With stride 1, k0 and kn multiples of the kernel width, the kw rows of one (c, kh) all land
-// in the same input row at shifts 0..k-1, so they are summed in registers and the input row is
-// read and written once: read-modify-writes of overlapping, shifted spans would otherwise stall
-// on store-to-load forwarding.
-void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, Index k0, Index kn,
-                const Segment* segs, int nseg, float* dxp, [[maybe_unused]] const float* dxp_end) {
-  const int s = g.stride, k = g.kernel;
-  PatchPos pos(k0, k);
 #if defined(__AVX512F__)
-  if (s == 1 && pos.kw == 0 && kn % k == 0) {
-    for (Index r = 0; r < kn; r += k, pos.kh += 1) {
-      if (pos.kh == k) {
-        pos.kh = 0;
-        ++pos.c;
+// col2im_add for stride 1 and whole (c, kh) groups of kernel-width rows. The kw rows of one
+// (c, kh) all land in the same input row at shifts 0..k-1, so they are summed in registers.
+// The input is then walked row by row: each row of a channel is loaded once, takes the sums
+// of all its (c, kh) groups in this call in kh order, and is stored once. Adding each group
+// into memory instead costs a read-modify-write per group whose load partly overlaps the
+// previous group's store (their rows are one input row apart), and those overlaps stall on
+// store-to-load forwarding. Every element still receives old + (sum0 + sum1) per kh in
+// ascending kh, whichever way the work is walked.   KC: the kernel width, 0 = g.kernel
+template <int KC, bool Cached>
+void col2im_add_rows(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, PatchPos pos,
+                     int groups, const Segment* segs, int nseg, float* dxp) {
+  const int k = KC > 0 ? KC : g.kernel;
+  // Segment i covers output row oh0 + i (cut_segments makes one per row, in order).
+  const int wp = pd.wp, oh0 = segs[0].src / wp, chunks = (wp + 15) / 16;
+  // Lane l of chunk x0 takes row kw's value at position q + l - kw of segment i (q = x0 minus
+  // the segment's first column) when that lies in [0, len).
+  auto first_col = [&](int i) { return segs[i].src - (oh0 + i) * wp; };
+  auto term_mask = [&](int i, int x0, int kw) -> __mmask16 {
+    const int q = x0 - first_col(i), len = segs[i].len;
+    const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
+    return hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
+  };
+  // Cached: the masks and row offsets of every (segment, chunk), the same for every (c, kh) of
+  // the call; working them out per term costs more instructions than the loads and adds. A
+  // chunk outside a segment's span then has all-zero masks and adds +0, which leaves any sum
+  // that did not start as -0 unchanged (dx starts as +0 and a sum from +0 is never -0).
+  constexpr int kMaxMasks = 1024;
+  __mmask16 masks[Cached ? kMaxMasks : 1];
+  int offsets[Cached ? kMaxMasks : 1];
+  if constexpr (Cached) {
+    for (int i = 0; i < nseg; ++i) {
+      for (int ch = 0; ch < chunks; ++ch) {
+        offsets[i * chunks + ch] = segs[i].dst + 16 * ch - first_col(i);
+        for (int kw = 0; kw < k; ++kw) masks[(i * chunks + ch) * k + kw] = term_mask(i, 16 * ch, kw);
       }
-      float* base = dxp + pos.c * pd.plane + ptrdiff_t{pos.kh} * pd.wp;
-      const float* src = cols + r * ld;
-      // Even segments (output rows) first, then odd ones: the vectors written for one row
-      // overlap the start of the next row, and reading that right after the store would
-      // stall on store-to-load forwarding.
-      for (int e = 0; e < nseg; ++e) {
-        const int i = 2 * e < nseg ? 2 * e : 2 * (e - (nseg + 1) / 2) + 1;
-        const int len = segs[i].len, span = len + k - 1;
-        float* dst = base + segs[i].src;
-        for (int q = 0; q < span; q += 16) {
-          // A partial chunk still reads and writes back all 16 lanes (unchanged past the span)
-          // when they lie inside this image's buffer: masked stores cost twice as much.
-          const bool whole = dst + q + 16 <= dxp_end;
-          const __mmask16 m = lane_mask(span - q);
-          // Lanes j of this chunk with 0 <= q + j - kw < len take row kw's value q + j - kw.
+    }
+  }
+  for (int grp = 0; grp < groups;) {
+    // The run of this call's (c, kh) groups that belong to channel pos.c.
+    const int kh0 = pos.kh, nkh = std::min(groups - grp, k - kh0);
+    const float* rows_c = cols + ptrdiff_t{grp} * k * ld;  // row (c, kh0, kw = 0)
+    float* plane = dxp + pos.c * pd.plane;
+    for (int y = oh0 + kh0; y < oh0 + nseg + kh0 + nkh - 1; ++y) {
+      float* row = plane + ptrdiff_t{y} * wp;
+      // Groups j whose segment i = y - kh0 - oh0 - j (the one landing in row y) exists.
+      const int i0 = y - kh0 - oh0, j_lo = std::max(0, i0 - nseg + 1), j_hi = std::min(nkh, i0 + 1);
+      for (int ch = 0; ch < chunks; ++ch) {
+        const int x0 = 16 * ch;
+        const __mmask16 m = lane_mask(wp - x0);
+        __m512 acc = _mm512_maskz_loadu_ps(m, row + x0);
+        for (int j = j_lo; j < j_hi; ++j) {
+          const int i = i0 - j;
+          const float* row0;
+          const __mmask16* mi = nullptr;
+          if constexpr (Cached) {
+            row0 = rows_c + ptrdiff_t{j} * k * ld + offsets[i * chunks + ch];
+            mi = masks + (i * chunks + ch) * k;
+          } else {
+            const int q = x0 - first_col(i);
+            if (q >= segs[i].len + k - 1 || q + 16 <= 0) continue;
+            row0 = rows_c + ptrdiff_t{j} * k * ld + segs[i].dst + q;
+          }
+          auto term = [&](int kw) {
+            return _mm512_maskz_loadu_ps(Cached ? mi[kw] : term_mask(i, x0, kw), row0 + kw * (ld - 1));
+          };
           // Two partial sums in named registers halve the dependent add chain (an indexed
           // array of them would live on the stack).
-          const float* row0 = src + segs[i].dst + q;
-          auto term = [&](int kw) {
-            const int lo = std::max(0, kw - q), hi = std::min(16, len + kw - q);
-            const __mmask16 mk = hi > lo ? static_cast<__mmask16>(lane_mask(hi) & ~lane_mask(lo)) : 0;
-            return _mm512_maskz_loadu_ps(mk, row0 + kw * ld - kw);
-          };
           __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
           int kw = 0;
+#pragma GCC unroll 8
           for (; kw + 1 < k; kw += 2) {
             sum0 = _mm512_add_ps(sum0, term(kw));
             sum1 = _mm512_add_ps(sum1, term(kw + 1));
           }
           if (kw < k) sum0 = _mm512_add_ps(sum0, term(kw));
-          const __m512 old = whole ? _mm512_loadu_ps(dst + q) : _mm512_maskz_loadu_ps(m, dst + q);
-          const __m512 acc = _mm512_add_ps(old, _mm512_add_ps(sum0, sum1));
-          if (whole) {
-            _mm512_storeu_ps(dst + q, acc);
-          } else {
-            _mm512_mask_storeu_ps(dst + q, m, acc);
-          }
+          acc = _mm512_add_ps(acc, _mm512_add_ps(sum0, sum1));
         }
+        _mm512_mask_storeu_ps(row + x0, m, acc);
       }
+    }
+    grp += nkh;
+    pos.kh = 0;
+    ++pos.c;
+  }
+}
+#endif
+
+// dxp(image) += col2im(rows k0..k0+kn of a column panel) over the segments   cols: (kn, ld) rows
+void col2im_add(const ConvGeometry& g, const Padded& pd, const float* cols, ptrdiff_t ld, Index k0, Index kn,
+                const Segment* segs, int nseg, float* dxp) {
+  const int s = g.stride, k = g.kernel;
+  PatchPos pos(k0, k);
+#if defined(__AVX512F__)
+  if (s == 1 && pos.kw == 0 && kn % k == 0) {
+    if (nseg == 0) return;
+    const int groups = static_cast<int>(kn / k);
+    const bool cached = nseg * ((pd.wp + 15) / 16) * k <= 1024;
+    if (k == 5 && cached) {
+      col2im_add_rows<5, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else if (k == 3 && cached) {
+      col2im_add_rows<3, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else if (cached) {
+      col2im_add_rows<0, true>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
+    } else {
+      col2im_add_rows<0, false>(g, pd, cols, ld, pos, groups, segs, nseg, dxp);
     }
     return;
   }
@@ -226,7 +317,7 @@ Layout layout(const ConvGeometry& g) {
   l.fwd_shared = round16(ceil_div(M, kMr) * kMr * K);
   l.fwd_thread = kGroup * (round16(Index{kKc} * kNr) + l.padded);
   l.dx_thread = round16(dx_row_group(g) * kNr) + round16(M * kNr) + l.padded;
-  l.dw_cols = round16(Index{2 * kMr} * kDwChunk);
+  l.dw_cols = round16(Index{kNarrowRows} * kDwChunk);
   l.dw_dyt = round16(ceil_div(M, kNr) * kNr * kDwChunk);
   l.dw_thread = l.dw_cols + l.dw_dyt + images_per_dw_block(g) * l.padded;
   return l;
