@@ -2,12 +2,12 @@
 // Weight quantization maths. Pure functions, no allocation. Sums run in double over 16
 // independent lanes: a fixed order (bit-reproducible) that GCC vectorises without
 // -ffast-math. The sums a training step takes (abs_sum, kept_abs, ttq_backward's) are
-// blocked: fixed blocks of lanes whose totals add in block order, so they split over the
-// threads and do not depend on the count; the others stay on one thread. Element-wise
-// passes and maxima, whose results do not depend on a split, run on Eigen::nbThreads()
-// OpenMP threads (the run's count) for large matrices. Loops stay free of data-dependent
-// branches; those defeat vectorisation and mispredict on weights. Element-wise outputs may
-// alias their inputs unless noted.
+// blocked instead (core/src/core/kernels/block_sums.hpp: blocks of 64 lanes whose totals
+// add in block order), so they split over the threads and do not depend on the count; the
+// others stay on one thread. Element-wise passes and maxima, whose results do not depend
+// on a split, run on Eigen::nbThreads() OpenMP threads (the run's count) for large
+// matrices. Loops stay free of data-dependent branches; those defeat vectorisation and
+// mispredict on weights. Element-wise outputs may alias their inputs unless noted.
 // "Per row" means per output channel: weight matrices are (out, in).
 #include <Eigen/Core>
 #include <cstdint>
