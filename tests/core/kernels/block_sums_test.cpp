@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 
+#include "support/blocked_sum_reference.hpp"
 #include "support/quantizer_inputs.hpp"
 #include "support/same_bits.hpp"
 #include "ternbench/base/rng.hpp"
@@ -19,22 +20,8 @@ namespace ternbench::core {
 namespace {
 
 using quantizer_tests::random_matrix;
+using ternbench::testing::blocked_reference;
 using ternbench::testing::same_bits;
-
-// sum_e term(e) over n values in the documented blocked order.
-double blocked_reference(Eigen::Index n, const std::function<float(Eigen::Index)>& term) {
-  const Eigen::Index spread = (n + 255) / 256;
-  const Eigen::Index block = std::max<Eigen::Index>(Eigen::Index{1} << 14, (spread + 63) / 64 * 64);
-  double total = 0;
-  for (Eigen::Index b0 = 0; b0 < n; b0 += block) {
-    double lanes[64] = {};
-    for (Eigen::Index e = b0; e < std::min(n, b0 + block); ++e) lanes[e % 64] += term(e);
-    double t = 0;
-    for (const double l : lanes) t += l;
-    total += t;
-  }
-  return total;
-}
 
 // Values over 2^61 of magnitudes, more than a double holds exactly, so that a different
 // order of additions gives different bits.
@@ -117,23 +104,19 @@ TEST(BlockSums, TtqRegionSumsAddInTheBlockOrderOnAnyThreadCount) {
   for (Eigen::Index e = 0; e < w.size(); ++e) expect_dw(e) = dq(e) * (w(e) > delta ? wp : (w(e) < -delta ? wn : 1.0f));
   Mat big = Mat::Zero(305, 520);
   for_threads([&] {
-    // Fused and contiguous; in place (dw aliases dq, as the Weight calls it); dw strided; the
-    // three-pass reference.
+    // Contiguous; in place (dw aliases dq, as the Weight calls it); dw strided.
     Mat dw(301, 517);
     const kernels::ScaleGrads g = kernels::ttq_backward(w, delta, wp, wn, dq, dw);
     Mat inplace = dq;
     const kernels::ScaleGrads gi = kernels::ttq_backward(w, delta, wp, wn, inplace, inplace);
     const kernels::ScaleGrads gs = kernels::ttq_backward(w, delta, wp, wn, dq, big.block(3, 2, 301, 517));
-    Mat unfused(301, 517);
-    const kernels::ScaleGrads gu = kernels::ttq_backward_unfused(w, delta, wp, wn, dq, unfused);
-    for (const kernels::ScaleGrads& r : {g, gi, gs, gu}) {
+    for (const kernels::ScaleGrads& r : {g, gi, gs}) {
       EXPECT_TRUE(same_bits(r.pos, pos)) << "t" << Eigen::nbThreads();
       EXPECT_TRUE(same_bits(r.neg, neg)) << "t" << Eigen::nbThreads();
     }
     EXPECT_TRUE(same_bits(dw, expect_dw));
     EXPECT_TRUE(same_bits(inplace, expect_dw));
     EXPECT_TRUE(same_bits(Mat(big.block(3, 2, 301, 517)), expect_dw));
-    EXPECT_TRUE(same_bits(unfused, expect_dw));
   });
 }
 

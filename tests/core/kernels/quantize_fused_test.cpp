@@ -1,6 +1,7 @@
 // The fused quantizer passes (TTQ backward, BWN row means + codes, SCA tanh backward + WDR)
 // by hand, against central differences where they compute a gradient, and bit for bit
-// against the separate passes they replace; and every kernel that splits its columns across
+// against the separate passes they replace (TTQ: against its value-by-value reference,
+// tests/support/blocked_sum_reference.hpp); and every kernel that splits its columns across
 // threads against its one-thread result, bit for bit.
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/blocked_sum_reference.hpp"
 #include "support/gradient_check.hpp"
 #include "support/quantizer_inputs.hpp"
 #include "support/same_bits.hpp"
@@ -49,8 +51,9 @@ TEST(QuantizeFused, TtqBackwardByHand) {
   EXPECT_EQ(g.neg, 2.0 + 4.0);
 }
 
-// Views of several shapes and offsets (block_sums_test.cpp adds thread counts and the order).
-TEST(QuantizeFused, TtqBackwardEqualsTheThreePassesBitForBit) {
+// Views of several shapes and offsets, against the value-by-value reference (block_sums_test.cpp
+// adds thread counts).
+TEST(QuantizeFused, TtqBackwardEqualsItsReferenceBitForBit) {
   const int saved = Eigen::nbThreads();
   Eigen::setNbThreads(1);
   Rng rng(21);
@@ -65,25 +68,25 @@ TEST(QuantizeFused, TtqBackwardEqualsTheThreePassesBitForBit) {
   for (const Case c : {Case{0, 0, 301, 517}, Case{3, 5, 250, 400}, Case{0, 0, 7, 3}, Case{0, 0, 301, 1}}) {
     const Eigen::Ref<const Mat> wv = w.block(c.r0, c.c0, c.rows, c.cols);
     const Eigen::Ref<const Mat> dv = dq.block(c.r0, c.c0, c.rows, c.cols);
-    Mat fused(c.rows, c.cols), unfused(c.rows, c.cols);
+    Mat fused(c.rows, c.cols), reference(c.rows, c.cols);
     const kernels::ScaleGrads gf = kernels::ttq_backward(wv, delta, wp, wn, dv, fused);
-    const kernels::ScaleGrads gu = kernels::ttq_backward_unfused(wv, delta, wp, wn, dv, unfused);
-    EXPECT_TRUE(same_bits(fused, unfused)) << c.rows << "x" << c.cols;
+    const kernels::ScaleGrads gu = testing::ttq_backward_reference(wv, delta, wp, wn, dv, reference);
+    EXPECT_TRUE(same_bits(fused, reference)) << c.rows << "x" << c.cols;
     EXPECT_TRUE(same_bits(gf.pos, gu.pos));
     EXPECT_TRUE(same_bits(gf.neg, gu.neg));
     // In place (dw aliases dq), as the Weight calls it.
     Mat inplace = dv;
     const kernels::ScaleGrads gi = kernels::ttq_backward(wv, delta, wp, wn, inplace, inplace);
-    EXPECT_TRUE(same_bits(inplace, unfused));
+    EXPECT_TRUE(same_bits(inplace, reference));
     EXPECT_TRUE(same_bits(gi.pos, gu.pos));
     EXPECT_TRUE(same_bits(gi.neg, gu.neg));
   }
   // dw strided while w and dq are contiguous: the layouts differ, still the same bits.
   Mat big_out = Mat::Zero(310, 520);
-  Mat wc = w.block(0, 0, 300, 500), dc = dq.block(0, 0, 300, 500), unfused(300, 500);
+  Mat wc = w.block(0, 0, 300, 500), dc = dq.block(0, 0, 300, 500), reference(300, 500);
   const kernels::ScaleGrads gs = kernels::ttq_backward(wc, delta, wp, wn, dc, big_out.block(2, 3, 300, 500));
-  const kernels::ScaleGrads gu = kernels::ttq_backward_unfused(wc, delta, wp, wn, dc, unfused);
-  EXPECT_TRUE(same_bits(Mat(big_out.block(2, 3, 300, 500)), unfused));
+  const kernels::ScaleGrads gu = testing::ttq_backward_reference(wc, delta, wp, wn, dc, reference);
+  EXPECT_TRUE(same_bits(Mat(big_out.block(2, 3, 300, 500)), reference));
   EXPECT_TRUE(same_bits(gs.pos, gu.pos));
   EXPECT_TRUE(same_bits(gs.neg, gu.neg));
   Eigen::setNbThreads(saved);

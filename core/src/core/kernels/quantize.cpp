@@ -297,8 +297,7 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
 
 KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
   const bool contiguous = w.outerStride() == w.rows();
-  const auto block = [&w, contiguous, delta](Eigen::Index e0, Eigen::Index e1) {
-    const float d = delta;
+  const auto block = [&w, contiguous, d = delta](Eigen::Index e0, Eigen::Index e1) {
     detail::Lanes acc = {};
     std::int64_t count = 0;
     alignas(64) float buf[kChunk];
@@ -595,28 +594,6 @@ void add_scale_grads(ScaleGrads& t, const ScaleGrads& v) {
   t.neg += v.neg;
 }
 
-// The blocked sum of term(a_e, b_e) for a float-valued term (see block_sums.hpp).
-template <class F>
-double blocked_select_sum(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b, F term) {
-  const bool contiguous = a.outerStride() == a.rows() && b.outerStride() == b.rows();
-  const auto block = [&a, &b, contiguous, term](Eigen::Index e0, Eigen::Index e1) {
-    const F f = term;
-    detail::Lanes acc = {};
-    alignas(64) float buf[kChunk];
-    detail::for_each_run_in(a.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
-      const float* pa = detail::element(a.data(), a.rows(), a.outerStride(), e);
-      const float* pb = detail::element(b.data(), b.rows(), b.outerStride(), e);
-      for (Eigen::Index i0 = 0; i0 < n; i0 += kChunk) {
-        const Eigen::Index m = std::min(kChunk, n - i0);
-        for (Eigen::Index i = 0; i < m; ++i) buf[i] = f(pa[i0 + i], pb[i0 + i]);
-        detail::add_lanes(buf, m, static_cast<int>((e + i0) % detail::kSumLanes), acc);
-      }
-    });
-    return detail::lanes_total(acc);
-  };
-  return detail::blocked_sum<double>(a.size(), map_threads(a.size()), block, [](double& t, double v) { t += v; });
-}
-
 }  // namespace
 
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
@@ -639,18 +616,6 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
     return ScaleGrads{detail::lanes_total(pos), detail::lanes_total(neg)};
   };
   return detail::blocked_sum<ScaleGrads>(w.size(), map_threads(w.size()), block, add_scale_grads);
-}
-
-ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
-                                const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
-  check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
-  check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
-  ScaleGrads g;
-  // Both sums before dw is written, because dw may alias dq.
-  g.pos = blocked_select_sum(w, dq, [=](float x, float d) { return x > delta ? d : 0.0f; });
-  g.neg = blocked_select_sum(w, dq, [=](float x, float d) { return x < -delta ? d : 0.0f; });
-  map2(w, dq, dw, [=](float x, float d) { return d * (x > delta ? wp : (x < -delta ? wn : 1.0f)); });
-  return g;
 }
 
 // ---- frozen mask -------------------------------------------------------------------------

@@ -111,10 +111,6 @@ struct ScaleGrads {
 // One pass over w and dq; the sums blocked, so the pass splits over the threads.
 ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
-// The same in three passes (each region sum, then dw): the reference ttq_backward must
-// equal bit for bit.
-ScaleGrads ttq_backward_unfused(const Eigen::Ref<const Mat>& w, float delta, float wp, float wn,
-                                const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw);
 
 // ---- frozen-mask ternary (Faraone stage 3) -----------------------------------------------
 

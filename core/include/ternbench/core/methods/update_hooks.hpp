@@ -26,55 +26,42 @@ class StatHook : public UpdateHook {
   bool fresh_ = false;
 };
 
+// A statistic made of one part per block (Part), the parts combined in block order
+// (Combine, starting from T{}).
+template <class T, T (*Part)(const float*, Eigen::Index), T (*Combine)(T, T)>
+class BlockStatHook final : public StatHook {
+ public:
+  void begin(Eigen::Index blocks) override {
+    fresh_ = false;
+    parts_.assign(static_cast<std::size_t>(blocks), T{});  // keeps its capacity: no allocation per step
+  }
+  void block(Eigen::Index b, float* values, Eigen::Index e0, Eigen::Index e1) override {
+    parts_[static_cast<std::size_t>(b)] = Part(values + e0, e1 - e0);
+  }
+  void end() override {
+    value_ = T{};
+    for (const T p : parts_) value_ = Combine(value_, p);
+    fresh_ = true;
+  }
+  T take() {
+    fresh_ = false;
+    return value_;
+  }
+
+ private:
+  std::vector<T> parts_;
+  T value_{};
+};
+
+namespace update_hooks_detail {
+inline double add(double a, double b) { return a + b; }
+inline float max(float a, float b) { return std::max(a, b); }
+}  // namespace update_hooks_detail
+
 // sum |W|, as kernels::abs_sum gives it bit for bit: the same blocks, totalled in block order.
-class AbsSumHook final : public StatHook {
- public:
-  void begin(Eigen::Index blocks) override {
-    fresh_ = false;
-    parts_.assign(static_cast<std::size_t>(blocks), 0.0);  // keeps its capacity: no allocation per step
-  }
-  void block(Eigen::Index b, float* values, Eigen::Index e0, Eigen::Index e1) override {
-    parts_[static_cast<std::size_t>(b)] = kernels::abs_sum_block(values + e0, e1 - e0);
-  }
-  void end() override {
-    total_ = 0;
-    for (const double p : parts_) total_ += p;
-    fresh_ = true;
-  }
-  double take() {
-    fresh_ = false;
-    return total_;
-  }
-
- private:
-  std::vector<double> parts_;
-  double total_ = 0;
-};
-
+using AbsSumHook = BlockStatHook<double, kernels::abs_sum_block, update_hooks_detail::add>;
 // max |W|, as kernels::abs_max gives it (a maximum does not depend on the blocks).
-class AbsMaxHook final : public StatHook {
- public:
-  void begin(Eigen::Index blocks) override {
-    fresh_ = false;
-    parts_.assign(static_cast<std::size_t>(blocks), 0.0f);
-  }
-  void block(Eigen::Index b, float* values, Eigen::Index e0, Eigen::Index e1) override {
-    parts_[static_cast<std::size_t>(b)] = kernels::abs_max_span(values + e0, e1 - e0);
-  }
-  void end() override {
-    max_ = 0;
-    for (const float p : parts_) max_ = std::max(max_, p);
-    fresh_ = true;
-  }
-  float take() {
-    fresh_ = false;
-    return max_;
-  }
-
- private:
-  std::vector<float> parts_;
-  float max_ = 0;
-};
+using AbsMaxHook = BlockStatHook<float, kernels::abs_max_span, update_hooks_detail::max>;
 
 // W = min(max(W, lo), hi) in the update pass, as kernels::clip would after it. clipped()
 // tells the quantizer's after_step, which the trainer calls right after the step, that the
