@@ -5,8 +5,10 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "support/gradient_check.hpp"
+#include "support/same_bits.hpp"
 #include "ternbench/base/error.hpp"
 #include "ternbench/base/rng.hpp"
 #include "ternbench/core/kernels/quantize.hpp"
@@ -79,6 +81,75 @@ TEST(QuantizeKernels, KeptAbsByHand) {
   EXPECT_EQ(k.count, 2);
   EXPECT_EQ(k.abs_sum, 2.5);
   EXPECT_EQ(kernels::kept_abs(w, 5.0f).count, 0);
+}
+
+TEST(QuantizeKernels, TernaryCodesByHand) {
+  Mat w(2, 3);
+  w << 0.5f, -0.1f, -2.0f,  //
+      0.25f, 0.3f, -0.3f;
+  std::vector<std::uint16_t> codes(static_cast<std::size_t>(kernels::ternary_code_words(w.size())), 0xffff);
+  ASSERT_EQ(codes.size(), 2u);
+  const kernels::KeptAbs k = kernels::kept_abs(w, 0.3f, codes.data());
+  EXPECT_EQ(k.count, 2);
+  EXPECT_EQ(k.abs_sum, 2.5);
+  // Column-major entries 0.5, 0.25, -0.1, 0.3, -2.0, -0.3: entries 0 and 4 are kept, 4 is negative.
+  EXPECT_EQ(codes[0], 0b10001);
+  EXPECT_EQ(codes[1], 0b10000);
+  Mat q(2, 3);
+  kernels::ternarize_codes(codes.data(), 1.25f, q);
+  Mat expect(2, 3);
+  expect << 1.25f, 0.0f, -1.25f,  //
+      0.0f, 0.0f, 0.0f;
+  EXPECT_EQ(q, expect);
+  EXPECT_EQ(kernels::ternary_code_words(0), 0);
+  EXPECT_EQ(kernels::ternary_code_words(16), 2);
+  EXPECT_EQ(kernels::ternary_code_words(17), 4);
+}
+
+// TWN's pass through codes gives what kept_abs and ternarize give, bit for bit: on every
+// tail and block edge, contiguous and strided (w and q), q over w, 1 to 3 threads, with the
+// values where a sign or comparison could go astray (signed zeros, NaN, infinities, delta).
+TEST(QuantizeKernels, TernarizeFromCodesEqualsTernarize) {
+  const float delta = 0.3f;
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float special[] = {0.0f, -0.0f, nan, -nan, inf, -inf, delta, -delta, std::nextafter(delta, 1.0f), -1e-30f};
+  Rng rng(41);
+  struct Shape {
+    Eigen::Index rows, cols;
+  };
+  for (const Shape s : {Shape{5, 3}, Shape{16, 1}, Shape{301, 17}, Shape{16384, 1}, Shape{301, 150}, Shape{4099, 1025}}) {
+    Mat big = random_matrix(s.rows + 3, s.cols + 2, rng);
+    for (Eigen::Index i = 0; i < big.size(); i += 7) big(i) = special[(i / 7) % std::size(special)];
+    const Mat w = big.block(1, 2, s.rows, s.cols);
+    const kernels::KeptAbs plain = kernels::kept_abs(w, delta);
+    const float scale = -0.75f;  // a negative scale: copysign takes only its magnitude
+    Mat expect(s.rows, s.cols);
+    kernels::ternarize(w, delta, scale, expect);
+    const int saved = Eigen::nbThreads();
+    for (const int t : {1, 2, 3}) {
+      Eigen::setNbThreads(t);
+      const std::string at = std::to_string(s.rows) + "x" + std::to_string(s.cols) + " t" + std::to_string(t);
+      for (const bool strided : {false, true}) {
+        std::vector<std::uint16_t> codes(static_cast<std::size_t>(kernels::ternary_code_words(w.size())), 0xffff);
+        const kernels::KeptAbs k = strided ? kernels::kept_abs(big.block(1, 2, s.rows, s.cols), delta, codes.data())
+                                           : kernels::kept_abs(w, delta, codes.data());
+        EXPECT_EQ(k.count, plain.count) << at;
+        EXPECT_TRUE(testing::same_bits(k.abs_sum, plain.abs_sum)) << at;
+        Mat q(s.rows, s.cols);
+        kernels::ternarize_codes(codes.data(), scale, q);
+        EXPECT_TRUE(testing::same_bits(q, expect)) << at << (strided ? " strided w" : "");
+        Mat into = Mat::Constant(s.rows + 1, s.cols + 1, 9.0f);
+        kernels::ternarize_codes(codes.data(), scale, into.block(1, 0, s.rows, s.cols));
+        EXPECT_TRUE(testing::same_bits(Mat(into.block(1, 0, s.rows, s.cols)), expect)) << at << " strided q";
+        EXPECT_TRUE((into.row(0).array() == 9.0f).all()) << at << " wrote outside q";
+        Mat over = w;
+        kernels::kept_abs(over, delta, codes.data());
+        kernels::ternarize_codes(codes.data(), scale, over);
+        EXPECT_TRUE(testing::same_bits(over, expect)) << at << " q over w";
+      }
+    }
+    Eigen::setNbThreads(saved);
+  }
 }
 
 TEST(QuantizeKernels, TanhBackwardFromTheOutputEqualsTheOneFromTheInput) {

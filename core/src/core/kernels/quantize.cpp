@@ -295,12 +295,19 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
   return total;
 }
 
-KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
+namespace {
+
+// kept_abs, and with kCodes each entry's code (ternary_code_words' layout). A template: a
+// run-time test in the vector loop cost a third of the pass.
+template <bool kCodes>
+KeptAbs kept_abs_impl(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes) {
   const bool contiguous = w.outerStride() == w.rows();
-  const auto block = [&w, contiguous, d = delta](Eigen::Index e0, Eigen::Index e1) {
+  const auto block = [&w, contiguous, d = delta, codes](Eigen::Index e0, Eigen::Index e1) {
     detail::Lanes acc = {};
     std::int64_t count = 0;
     alignas(64) float buf[kChunk];
+    // Blocks start on whole lane rows, so no two blocks share a code word.
+    if constexpr (kCodes) std::fill(codes + 2 * (e0 / kLanes), codes + 2 * ((e1 + kLanes - 1) / kLanes), 0);
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
       const int lane = static_cast<int>(e % detail::kSumLanes);
@@ -308,14 +315,21 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
 #if defined(__AVX512F__)
       if (lane == 0) {  // whole lane rows in registers (what the chunks below do, value by value)
         const __m512 cut = _mm512_set1_ps(d);
+        const __m512 zero = _mm512_setzero_ps();
         detail::WideLanes lanes(acc);
         for (; start + detail::kSumLanes <= n; start += detail::kSumLanes) {
 #pragma GCC unroll 4
           for (int q = 0; q < 4; ++q) {
-            const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + start + detail::kVector * q));
+            const __m512 x = _mm512_loadu_ps(p + start + detail::kVector * q);
+            const __m512 a = _mm512_abs_ps(x);
             const __mmask16 kept = _mm512_cmp_ps_mask(a, cut, _CMP_GT_OQ);
             lanes.add(q, _mm512_maskz_mov_ps(kept, a));
             count += __builtin_popcount(static_cast<unsigned>(kept));
+            if constexpr (kCodes) {
+              std::uint16_t* out = codes + 2 * ((e + start) / kLanes + q);
+              out[0] = kept;
+              out[1] = _mm512_mask_cmp_ps_mask(kept, x, zero, _CMP_LT_OQ);
+            }
           }
         }
         lanes.store(acc);
@@ -331,6 +345,13 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
         }
         detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole lane rows
         count += kept;
+        if constexpr (!kCodes) continue;
+        for (Eigen::Index i = 0; i < m; ++i) {
+          const Eigen::Index at = e + i0 + i;
+          const auto bit = static_cast<std::uint16_t>(1u << (at % kLanes));
+          if (std::fabs(p[i0 + i]) > d) codes[2 * (at / kLanes)] |= bit;
+          if (std::fabs(p[i0 + i]) > d && p[i0 + i] < 0.0f) codes[2 * (at / kLanes) + 1] |= bit;
+        }
       }
     });
     return KeptAbs{count, detail::lanes_total(acc)};
@@ -341,9 +362,52 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) {
   });
 }
 
+}  // namespace
+
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) { return kept_abs_impl<false>(w, delta, nullptr); }
+
+Eigen::Index ternary_code_words(Eigen::Index n) { return 2 * ((n + kLanes - 1) / kLanes); }
+
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes) {
+  TB_CHECK(codes != nullptr, "kept_abs: codes must not be null");
+  return kept_abs_impl<true>(w, delta, codes);
+}
+
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q) {
   TB_CHECK(w.rows() == q.rows() && w.cols() == q.cols(), "ternarize: shape mismatch");
   map2(w, w, q, [=](float x, float) { return std::fabs(x) > delta ? std::copysign(scale, x) : 0.0f; });
+}
+
+void ternarize_codes(const std::uint16_t* codes, float scale, Eigen::Ref<Mat> q) {
+  const float s = std::fabs(scale);  // what copysign(scale, w) gives for a kept w > 0
+  const auto one = [codes, s](Eigen::Index e) {
+    const unsigned bit = 1u << (e % kLanes);
+    const bool kept = (codes[2 * (e / kLanes)] & bit) != 0;
+    const bool neg = (codes[2 * (e / kLanes) + 1] & bit) != 0;
+    return kept ? (neg ? -s : s) : 0.0f;
+  };
+  if (q.outerStride() != q.rows()) {
+    for_each_column(q.rows(), q.cols(), [&q, one](Eigen::Index j) {
+      float* o = q.col(j).data();
+      for (Eigen::Index i = 0; i < q.rows(); ++i) o[i] = one(j * q.rows() + i);
+    });
+    return;
+  }
+  // Contiguous: groups of 16 entries, one pair of code words each, split over the threads.
+  float* o = q.data();
+  const Eigen::Index n = q.size();
+  const Eigen::Index groups = n / kLanes;
+  const int threads = map_threads(n);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (Eigen::Index g = 0; g < groups; ++g) {
+#if defined(__AVX512F__)
+    const __m512 v = _mm512_mask_blend_ps(codes[2 * g + 1], _mm512_set1_ps(s), _mm512_set1_ps(-s));
+    _mm512_storeu_ps(o + kLanes * g, _mm512_maskz_mov_ps(codes[2 * g], v));
+#else
+    for (Eigen::Index e = kLanes * g; e < kLanes * (g + 1); ++e) o[e] = one(e);
+#endif
+  }
+  for (Eigen::Index e = kLanes * groups; e < n; ++e) o[e] = one(e);
 }
 
 SignCounts sign_counts(const Eigen::Ref<const Mat>& w) {

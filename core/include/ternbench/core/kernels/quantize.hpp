@@ -49,6 +49,15 @@ KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta);
 // q = scale * sign(w) where |w| > delta, else 0.   w, q: same shape (q may alias w)
 void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q);
 
+// TWN's two passes with one read of w: kept_abs that also writes each entry's code, and
+// ternarize from the codes (bit for bit ternarize(w, delta, scale, q)), which read a
+// sixteenth of what w takes. Entry e in column-major order is kept when bit e % 16 of
+// codes[2 (e / 16)] is set, kept and negative when the same bit of codes[2 (e / 16) + 1] is.
+// codes: ternary_code_words(w.size()) words.   q: the shape of the w the codes came from
+Eigen::Index ternary_code_words(Eigen::Index n);
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes);
+void ternarize_codes(const std::uint16_t* codes, float scale, Eigen::Ref<Mat> q);
+
 struct SignCounts {
   std::int64_t neg = 0, zero = 0, pos = 0;
 };

@@ -164,6 +164,7 @@ class TwnQuantizer final : public Quantizer {
   float scale_ = 0, delta_ = 0;
   Mat row_scale_, row_delta_;
   AbsSumHook abs_sum_;
+  std::vector<std::uint16_t> codes_;  // per layer: kernels::kept_abs's codes of the last w
 };
 
 // Method `ttq` (Zhu et al.): D = threshold * max|W|; q = +Wp where W > D, -Wn where W < -D,
