@@ -166,6 +166,31 @@ TEST(QuantizeKernels, TanhBackwardFromTheOutputEqualsTheOneFromTheInput) {
   }
 }
 
+// tanh_forward runs a contiguous matrix as long spans, and a strided one column by column,
+// where Eigen evaluates each column's last rows % 16 values with its scalar tanh. The split
+// must not show: every value as Eigen's vector tanh gives it, across the range where tanh
+// is not yet +-1, with the spans cut at other places on 2 and 3 threads.
+TEST(QuantizeKernels, TanhForwardGivesTheVectorBitsOnEveryValueAndSplit) {
+  Rng rng(15);
+  const Mat theta = random_matrix(500, 301, rng, -9.5f, 9.5f);  // 150k values: split on 2 threads
+  Mat big = Mat::Zero(503, 302);
+  big.block(2, 1, 500, 301) = theta;
+  Mat expect(500, 301);
+  Eigen::Map<Eigen::ArrayXf>(expect.data(), expect.size()) =
+      Eigen::Map<const Eigen::ArrayXf>(theta.data(), theta.size()).tanh();  // all but 4 values as vectors
+  const int saved = Eigen::nbThreads();
+  for (const int t : {1, 2, 3}) {
+    Eigen::setNbThreads(t);
+    Mat contiguous(500, 301), strided(500, 301);
+    kernels::tanh_forward(theta, contiguous);
+    kernels::tanh_forward(big.block(2, 1, 500, 301), strided);
+    EXPECT_TRUE(testing::same_bits(contiguous, expect)) << "t" << t;
+    EXPECT_TRUE(testing::same_bits(strided, expect)) << "strided t" << t;
+  }
+  Eigen::setNbThreads(saved);
+  EXPECT_NEAR(expect(0), std::tanh(theta(0)), 1e-6f);
+}
+
 TEST(QuantizeKernels, RowMeansMatchAPlainLoopForEveryRowBlockTail) {
   Rng rng(12);
   const Mat big = random_matrix(50, 9, rng);
