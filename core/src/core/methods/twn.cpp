@@ -41,8 +41,8 @@ void TwnQuantizer::ternarize_layer(const Eigen::Ref<const Mat>& w, double abs_su
   const double mean_abs = abs_sum / static_cast<double>(w.size());
   delta_ = static_cast<float>(delta_factor_ * mean_abs);
   // One pass over w after the |w| sum: the scale needs every kept entry before the first q,
-  // so the kept statistics write compact codes and q is made from those. The step is bound
-  // by memory traffic, and a pass over a large layer costs as much as a small GEMM.
+  // so the kept statistics write compact codes and q is made from those. A pass over a
+  // large layer costs as much as a small GEMM.
   codes_.resize(static_cast<std::size_t>(kernels::ternary_code_words(w.size())));
   const kernels::KeptAbs kept = kernels::kept_abs(w, delta_, codes_.data());
   scale_ = kept.count > 0 ? static_cast<float>(kept.abs_sum / static_cast<double>(kept.count)) : 0.0f;
