@@ -4,6 +4,7 @@
 // order, the block totals in block order. Tests hold the kernels to these bit for bit.
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "ternbench/core/kernels/quantize.hpp"
@@ -40,6 +41,26 @@ inline kernels::ScaleGrads ttq_backward_reference(const Eigen::Ref<const Eigen::
     dw(e % rows, e / rows) = at(dq, e) * (x > delta ? wp : (x < -delta ? wn : 1.0f));
   }
   return g;
+}
+
+// TWN's layer-wise forward value by value (kernels::kept_abs, then ternarize_codes): the kept
+// count, the kept |w| sum in the blocked order, and q = scale sign(w) where |w| > delta.
+inline kernels::KeptAbs twn_reference(const Eigen::Ref<const Eigen::MatrixXf>& w, float delta, float scale,
+                                      Eigen::MatrixXf& q) {
+  const Eigen::Index rows = w.rows();
+  const auto at = [&w, rows](Eigen::Index e) { return w(e % rows, e / rows); };
+  kernels::KeptAbs k;
+  k.abs_sum = blocked_reference(w.size(), [&](Eigen::Index e) {
+    const float a = std::fabs(at(e));
+    return a > delta ? a : 0.0f;
+  });
+  q.resize(w.rows(), w.cols());
+  for (Eigen::Index e = 0; e < w.size(); ++e) {
+    const bool kept = std::fabs(at(e)) > delta;
+    k.count += kept ? 1 : 0;
+    q(e % rows, e / rows) = kept ? std::copysign(scale, at(e)) : 0.0f;
+  }
+  return k;
 }
 
 }  // namespace ternbench::testing

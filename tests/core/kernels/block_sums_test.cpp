@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <vector>
 
 #include "support/blocked_sum_reference.hpp"
 #include "support/quantizer_inputs.hpp"
@@ -83,10 +84,11 @@ TEST(BlockSums, KeptAbsIsTheAbsSumOfTheKeptEntries) {
   });
   Mat big = Mat::Zero(520, 303);
   big.block(2, 1, 517, 301) = w;
+  std::vector<std::uint16_t> codes(static_cast<std::size_t>(kernels::ternary_code_words(w.size())));
   for_threads([&] {
     for (const bool strided : {false, true}) {
-      const kernels::KeptAbs k =
-          strided ? kernels::kept_abs(big.block(2, 1, 517, 301), delta) : kernels::kept_abs(w, delta);
+      const kernels::KeptAbs k = strided ? kernels::kept_abs(big.block(2, 1, 517, 301), delta, codes.data())
+                                         : kernels::kept_abs(w, delta, codes.data());
       EXPECT_EQ(k.count, count);
       EXPECT_TRUE(same_bits(k.abs_sum, expect)) << (strided ? "strided" : "contiguous") << " t" << Eigen::nbThreads();
     }

@@ -206,7 +206,9 @@ TEST(QuantizeFused, TwoThreadsGiveTheOneThreadBits) {
     std::vector<double> sums;
     with_threads(threads, [&] {
       Mat m(300, 517), s(300, 1);
-      kernels::ternarize(w, 0.3f, 0.7f, m);
+      std::vector<std::uint16_t> codes(static_cast<std::size_t>(kernels::ternary_code_words(w.size())));
+      kernels::kept_abs(w, 0.3f, codes.data());
+      kernels::ternarize_codes(codes.data(), 0.7f, m);
       out.push_back(m);
       kernels::binarize(w, 0.5f, m);
       out.push_back(m);

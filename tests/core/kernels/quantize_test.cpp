@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/blocked_sum_reference.hpp"
 #include "support/gradient_check.hpp"
 #include "support/same_bits.hpp"
 #include "ternbench/base/error.hpp"
@@ -77,10 +78,11 @@ TEST(QuantizeKernels, KeptAbsByHand) {
   Mat w(2, 3);
   w << 0.5f, -0.1f, -2.0f,  //
       0.25f, 0.3f, -0.3f;
-  const kernels::KeptAbs k = kernels::kept_abs(w, 0.3f);  // |w| > 0.3: 0.5, 2.0 (0.3 is not)
+  std::vector<std::uint16_t> codes(static_cast<std::size_t>(kernels::ternary_code_words(w.size())));
+  const kernels::KeptAbs k = kernels::kept_abs(w, 0.3f, codes.data());  // |w| > 0.3: 0.5, 2.0 (0.3 is not)
   EXPECT_EQ(k.count, 2);
   EXPECT_EQ(k.abs_sum, 2.5);
-  EXPECT_EQ(kernels::kept_abs(w, 5.0f).count, 0);
+  EXPECT_EQ(kernels::kept_abs(w, 5.0f, codes.data()).count, 0);
 }
 
 TEST(QuantizeKernels, TernaryCodesByHand) {
@@ -106,10 +108,10 @@ TEST(QuantizeKernels, TernaryCodesByHand) {
   EXPECT_EQ(kernels::ternary_code_words(17), 4);
 }
 
-// TWN's pass through codes gives what kept_abs and ternarize give, bit for bit: on every
+// TWN's pass through codes gives the kept statistics and q of the plain loops, bit for bit: on every
 // tail and block edge, contiguous and strided (w and q), q over w, 1 to 3 threads, with the
 // values where a sign or comparison could go astray (signed zeros, NaN, infinities, delta).
-TEST(QuantizeKernels, TernarizeFromCodesEqualsTernarize) {
+TEST(QuantizeKernels, TernarizeFromCodesEqualsThePlainLoops) {
   const float delta = 0.3f;
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   const float special[] = {0.0f, -0.0f, nan, -nan, inf, -inf, delta, -delta, std::nextafter(delta, 1.0f), -1e-30f};
@@ -121,10 +123,9 @@ TEST(QuantizeKernels, TernarizeFromCodesEqualsTernarize) {
     Mat big = random_matrix(s.rows + 3, s.cols + 2, rng);
     for (Eigen::Index i = 0; i < big.size(); i += 7) big(i) = special[(i / 7) % std::size(special)];
     const Mat w = big.block(1, 2, s.rows, s.cols);
-    const kernels::KeptAbs plain = kernels::kept_abs(w, delta);
     const float scale = -0.75f;  // a negative scale: copysign takes only its magnitude
-    Mat expect(s.rows, s.cols);
-    kernels::ternarize(w, delta, scale, expect);
+    Mat expect;
+    const kernels::KeptAbs plain = testing::twn_reference(w, delta, scale, expect);
     const int saved = Eigen::nbThreads();
     for (const int t : {1, 2, 3}) {
       Eigen::setNbThreads(t);

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "block_sums.hpp"
+#include "threads.hpp"
 #include "ternbench/base/error.hpp"
 
 namespace ternbench::kernels {
@@ -142,12 +143,12 @@ void for_each_span(const Eigen::Ref<const Mat>& a, Eigen::Ref<Mat> out, F&& f) {
     for_each_column(a.rows(), a.cols(), [&](Eigen::Index j) { f(a.col(j).data(), out.col(j).data(), a.rows()); });
     return;
   }
-  const Eigen::Index n = a.size(), vectors = (n + kLanes - 1) / kLanes;
+  const Eigen::Index n = a.size();
   const int threads = map_threads(n);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    const Eigen::Index t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const Eigen::Index begin = std::min(n, vectors * t / nt * kLanes), end = std::min(n, vectors * (t + 1) / nt * kLanes);
+    const auto [v0, v1] = detail::share((n + kLanes - 1) / kLanes, omp_get_thread_num(), omp_get_num_threads());
+    const Eigen::Index begin = std::min(n, v0 * kLanes), end = std::min(n, v1 * kLanes);
     if (end > begin) f(a.data() + begin, out.data() + begin, end - begin);
   }
 }
@@ -315,19 +316,17 @@ std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w) {
   return total;
 }
 
-namespace {
+Eigen::Index ternary_code_words(Eigen::Index n) { return 2 * ((n + kLanes - 1) / kLanes); }
 
-// kept_abs, and with kCodes each entry's code (ternary_code_words' layout). A template: a
-// run-time test in the vector loop cost a third of the pass.
-template <bool kCodes>
-KeptAbs kept_abs_impl(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes) {
+KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes) {
+  TB_CHECK(codes != nullptr, "kept_abs: codes must not be null");
   const bool contiguous = w.outerStride() == w.rows();
   const auto block = [&w, contiguous, d = delta, codes](Eigen::Index e0, Eigen::Index e1) {
     detail::Lanes acc = {};
     std::int64_t count = 0;
     alignas(64) float buf[kChunk];
     // Blocks start on whole lane rows, so no two blocks share a code word.
-    if constexpr (kCodes) std::fill(codes + 2 * (e0 / kLanes), codes + 2 * ((e1 + kLanes - 1) / kLanes), 0);
+    std::fill(codes + 2 * (e0 / kLanes), codes + 2 * ((e1 + kLanes - 1) / kLanes), 0);
     detail::for_each_run_in(w.rows(), contiguous, e0, e1, [&](Eigen::Index e, Eigen::Index n) {
       const float* p = detail::element(w.data(), w.rows(), w.outerStride(), e);
       const int lane = static_cast<int>(e % detail::kSumLanes);
@@ -345,11 +344,9 @@ KeptAbs kept_abs_impl(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t
             const __mmask16 kept = _mm512_cmp_ps_mask(a, cut, _CMP_GT_OQ);
             lanes.add(q, _mm512_maskz_mov_ps(kept, a));
             count += __builtin_popcount(static_cast<unsigned>(kept));
-            if constexpr (kCodes) {
-              std::uint16_t* out = codes + 2 * ((e + start) / kLanes + q);
-              out[0] = kept;
-              out[1] = _mm512_mask_cmp_ps_mask(kept, x, zero, _CMP_LT_OQ);
-            }
+            std::uint16_t* out = codes + 2 * ((e + start) / kLanes + q);
+            out[0] = kept;
+            out[1] = _mm512_mask_cmp_ps_mask(kept, x, zero, _CMP_LT_OQ);
           }
         }
         lanes.store(acc);
@@ -365,12 +362,12 @@ KeptAbs kept_abs_impl(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t
         }
         detail::add_lanes(buf, m, lane, acc);  // start and chunks are whole lane rows
         count += kept;
-        if constexpr (!kCodes) continue;
-        for (Eigen::Index i = 0; i < m; ++i) {
+        for (Eigen::Index i = 0; i < m; ++i) {  // the codes of the same values
+          if (!(std::fabs(p[i0 + i]) > d)) continue;
           const Eigen::Index at = e + i0 + i;
           const auto bit = static_cast<std::uint16_t>(1u << (at % kLanes));
-          if (std::fabs(p[i0 + i]) > d) codes[2 * (at / kLanes)] |= bit;
-          if (std::fabs(p[i0 + i]) > d && p[i0 + i] < 0.0f) codes[2 * (at / kLanes) + 1] |= bit;
+          codes[2 * (at / kLanes)] |= bit;
+          if (p[i0 + i] < 0.0f) codes[2 * (at / kLanes) + 1] |= bit;
         }
       }
     });
@@ -380,22 +377,6 @@ KeptAbs kept_abs_impl(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t
     t.count += v.count;
     t.abs_sum += v.abs_sum;
   });
-}
-
-}  // namespace
-
-KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta) { return kept_abs_impl<false>(w, delta, nullptr); }
-
-Eigen::Index ternary_code_words(Eigen::Index n) { return 2 * ((n + kLanes - 1) / kLanes); }
-
-KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes) {
-  TB_CHECK(codes != nullptr, "kept_abs: codes must not be null");
-  return kept_abs_impl<true>(w, delta, codes);
-}
-
-void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q) {
-  TB_CHECK(w.rows() == q.rows() && w.cols() == q.cols(), "ternarize: shape mismatch");
-  map2(w, w, q, [=](float x, float) { return std::fabs(x) > delta ? std::copysign(scale, x) : 0.0f; });
 }
 
 void ternarize_codes(const std::uint16_t* codes, float scale, Eigen::Ref<Mat> q) {
@@ -684,11 +665,9 @@ ScaleGrads ttq_backward(const Eigen::Ref<const Mat>& w, float delta, float wp, f
                         const Eigen::Ref<const Mat>& dq, Eigen::Ref<Mat> dw) {
   check_same_shape(dq, w.rows(), w.cols(), "ttq_backward");
   check_same_shape(dw, w.rows(), w.cols(), "ttq_backward");
-  const bool contiguous = w.outerStride() == w.rows() && dq.outerStride() == dq.rows();
-  const bool dw_contiguous = dw.outerStride() == dw.rows();
   // Runs are contiguous in all three, so a strided view of any of them cuts them at column
   // ends; the sums do not depend on where runs are cut.
-  const bool all = contiguous && dw_contiguous;
+  const bool all = w.outerStride() == w.rows() && dq.outerStride() == dq.rows() && dw.outerStride() == dw.rows();
   const auto block = [&, all](Eigen::Index e0, Eigen::Index e1) {
     detail::Lanes pos = {}, neg = {};
     detail::for_each_run_in(w.rows(), all, e0, e1, [&](Eigen::Index e, Eigen::Index n) {

@@ -38,22 +38,17 @@ double dot(const Eigen::Ref<const Mat>& a, const Eigen::Ref<const Mat>& b);
 // Number of entries != 0.           w: any shape
 std::int64_t count_nonzero(const Eigen::Ref<const Mat>& w);
 
-// Entries with |w| > delta: how many, and the sum of their |w| (one pass; the sum blocked,
-// so it equals abs_sum of w with the other entries zeroed).   w: any shape
+// TWN's layer-wise forward in two passes, one of them over w. kept_abs: the entries with
+// |w| > delta, how many and the sum of their |w| (blocked, so it equals abs_sum of w with
+// the other entries zeroed), and each entry's code. ternarize_codes: q = scale * sign(w)
+// where |w| > delta, else 0, from the codes, which take a sixteenth of what w takes (q may
+// be w itself). Entry e in column-major order is kept when bit e % 16 of codes[2 (e / 16)]
+// is set, kept and negative when the same bit of codes[2 (e / 16) + 1] is.
+// w: any shape   codes: ternary_code_words(w.size()) words   q: the shape of that w
 struct KeptAbs {
   std::int64_t count = 0;
   double abs_sum = 0;
 };
-KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta);
-
-// q = scale * sign(w) where |w| > delta, else 0.   w, q: same shape (q may alias w)
-void ternarize(const Eigen::Ref<const Mat>& w, float delta, float scale, Eigen::Ref<Mat> q);
-
-// TWN's two passes with one read of w: kept_abs that also writes each entry's code, and
-// ternarize from the codes (bit for bit ternarize(w, delta, scale, q)), which read a
-// sixteenth of what w takes. Entry e in column-major order is kept when bit e % 16 of
-// codes[2 (e / 16)] is set, kept and negative when the same bit of codes[2 (e / 16) + 1] is.
-// codes: ternary_code_words(w.size()) words.   q: the shape of the w the codes came from
 Eigen::Index ternary_code_words(Eigen::Index n);
 KeptAbs kept_abs(const Eigen::Ref<const Mat>& w, float delta, std::uint16_t* codes);
 void ternarize_codes(const std::uint16_t* codes, float scale, Eigen::Ref<Mat> q);
